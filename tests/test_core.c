@@ -1,0 +1,168 @@
+/* Specification of the core layer: hashing, the hash map, interning,
+ * CRC-32C, UTF-8 validation and allocation helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "core/checked.h"
+#include "core/crc32c.h"
+#include "core/hash.h"
+#include "core/intern.h"
+#include "core/map64.h"
+#include "core/utf8.h"
+
+static pd_allocator libc_alloc(void) {
+  pd_allocator a;
+  assert_int_equal(pd_alloc_init(&a, NULL), 0);
+  return a;
+}
+
+static void crc32c_matches_the_standard_check_value(void **state) {
+  (void)state;
+  assert_int_equal(pd_crc32c(0, "123456789", 9), 0xE3069283u);
+  /* Incremental == one shot, across the 8-byte fast path boundary. */
+  const char *text = "the quick brown fox jumps over the lazy dog";
+  size_t n = strlen(text);
+  uint32_t one = pd_crc32c(0, text, n);
+  for (size_t cut = 0; cut <= n; cut++)
+    assert_int_equal(pd_crc32c(pd_crc32c(0, text, cut), text + cut, n - cut),
+                     one);
+  assert_int_equal(pd_crc32c(0, "", 0), 0);
+}
+
+static void hash_depends_on_every_byte_and_length(void **state) {
+  (void)state;
+  assert_true(pd_hash_bytes("a", 1, 0) != pd_hash_bytes("a\0", 2, 0));
+  assert_true(pd_hash_bytes("abc", 3, 0) != pd_hash_bytes("abd", 3, 0));
+  assert_true(pd_hash_bytes("abc", 3, 0) != pd_hash_bytes("abc", 3, 1));
+  assert_true(pd_hash_bytes("abc", 3, 7) == pd_hash_bytes("abc", 3, 7));
+}
+
+static void map64_agrees_with_a_brute_force_model(void **state) {
+  (void)state;
+  pd_allocator a = libc_alloc();
+  pd_map64 m;
+  pd_map64_init(&m);
+  enum { N = 4000 };
+  static uint64_t model[N]; /* model[k] = value+1 of key k+1, 0 = absent */
+  memset(model, 0, sizeof model);
+  uint64_t rng = 12345;
+  for (int step = 0; step < 50000; step++) {
+    rng = pd_mix64(rng + step);
+    uint64_t key = rng % N + 1;
+    if (rng >> 62) {
+      assert_int_equal(pd_map64_put(&m, &a, key, step), 0);
+      model[key - 1] = (uint64_t)step + 1;
+    } else {
+      assert_int_equal(pd_map64_del(&m, key), model[key - 1] != 0);
+      model[key - 1] = 0;
+    }
+  }
+  size_t live = 0;
+  for (uint64_t k = 1; k <= N; k++) {
+    uint64_t *v = pd_map64_get(&m, k);
+    if (model[k - 1]) {
+      assert_non_null(v);
+      assert_int_equal(*v + 1, model[k - 1]);
+      live++;
+    } else {
+      assert_null(v);
+    }
+  }
+  assert_int_equal(m.len, live);
+  assert_null(pd_map64_get(&m, 0));
+  assert_int_equal(pd_map64_put(&m, &a, 0, 1), -1);
+  pd_map64_free(&m, &a);
+}
+
+static void intern_gives_dense_stable_ids(void **state) {
+  (void)state;
+  pd_allocator a = libc_alloc();
+  pd_intern t;
+  pd_intern_init(&t);
+  char buf[32];
+  for (uint32_t i = 0; i < 1000; i++) {
+    int n = snprintf(buf, sizeof buf, "source-%u", i);
+    uint32_t id;
+    assert_int_equal(pd_intern_add(&t, &a, buf, (size_t)n, &id), 0);
+    assert_int_equal(id, i);
+  }
+  for (uint32_t i = 0; i < 1000; i++) {
+    int n = snprintf(buf, sizeof buf, "source-%u", i);
+    assert_int_equal(pd_intern_find(&t, buf, (size_t)n), i);
+    size_t len;
+    assert_string_equal(pd_intern_str(&t, i, &len), buf);
+    assert_int_equal(len, (size_t)n);
+  }
+  uint32_t id;
+  assert_int_equal(pd_intern_add(&t, &a, "", 0, &id), 0);
+  assert_int_equal(id, 1000);
+  assert_int_equal(pd_intern_find(&t, "source-1000", 11), PD_INTERN_NONE);
+  /* Embedded NUL bytes are part of the string. */
+  assert_int_equal(pd_intern_add(&t, &a, "a\0b", 3, &id), 0);
+  assert_int_equal(pd_intern_find(&t, "a", 1), PD_INTERN_NONE);
+  pd_intern_free(&t, &a);
+}
+
+static void utf8_validation_follows_rfc3629(void **state) {
+  (void)state;
+  assert_true(pd_utf8_valid("", 0));
+  assert_true(pd_utf8_valid("abc", 3));
+  assert_true(pd_utf8_valid("私域流量", strlen("私域流量")));
+  assert_true(pd_utf8_valid("\xF0\x9F\x98\x80", 4)); /* emoji */
+  assert_false(pd_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+  assert_false(pd_utf8_valid("\xE0\x80\xAF", 3));     /* overlong */
+  assert_false(pd_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+  assert_false(pd_utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
+  assert_false(pd_utf8_valid("\xE7\xA7", 2));         /* truncated */
+  assert_false(pd_utf8_valid("\x80", 1));             /* lone continuation */
+  assert_false(pd_utf8_valid("\xFF", 1));
+}
+
+static void checked_arithmetic_reports_overflow(void **state) {
+  (void)state;
+  int64_t r = 7;
+  assert_int_equal(pd_add_i64(INT64_MAX, 1, &r), -1);
+  assert_int_equal(r, 7);
+  assert_int_equal(pd_sub_i64(INT64_MIN, 1, &r), -1);
+  assert_int_equal(pd_mul_i64(INT64_MAX / 2 + 1, 2, &r), -1);
+  assert_int_equal(pd_add_i64(40, 2, &r), 0);
+  assert_int_equal(r, 42);
+}
+
+static void grow_fails_cleanly_on_overflow(void **state) {
+  (void)state;
+  pd_allocator a = libc_alloc();
+  int *arr = NULL;
+  size_t cap = 0;
+  assert_int_equal(pd_grow(&a, (void **)&arr, &cap, 100, sizeof *arr), 0);
+  assert_true(cap >= 100);
+  size_t before = cap;
+  assert_int_equal(pd_grow(&a, (void **)&arr, &cap, SIZE_MAX, sizeof *arr),
+                   -1);
+  assert_int_equal(cap, before);
+  assert_null(pd_realloc_array(&a, NULL, SIZE_MAX, 2));
+  pd_free(&a, arr);
+  pd_allocator bad = {0};
+  assert_int_equal(pd_alloc_init(&a, &bad), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(crc32c_matches_the_standard_check_value),
+      cmocka_unit_test(hash_depends_on_every_byte_and_length),
+      cmocka_unit_test(map64_agrees_with_a_brute_force_model),
+      cmocka_unit_test(intern_gives_dense_stable_ids),
+      cmocka_unit_test(utf8_validation_follows_rfc3629),
+      cmocka_unit_test(checked_arithmetic_reports_overflow),
+      cmocka_unit_test(grow_fails_cleanly_on_overflow),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
