@@ -1,0 +1,272 @@
+/*
+ * libprivdomain — recording what happens between a brand and its users.
+ *
+ * Every event carries a caller-supplied, non-zero 64-bit event id, unique
+ * across all kinds of event in a store (pd_event_id_from_string() turns a
+ * text id into one). Recording is idempotent:
+ * - a new id is recorded and returns PD_OK;
+ * - the same id with the same content changes nothing and returns
+ *   PD_REPLAYED (a POS retrying after a timeout is safe);
+ * - the same id with different content is rejected with PD_E_DUPLICATE.
+ * "Content" is every field of the record after normalisation (user ids are
+ * compared by the user they denote now, so a retry after a merge still
+ * matches).
+ *
+ * Events may arrive late and in any order: every query gives the same
+ * answer as if they had arrived in time order. The only order that matters
+ * is causal: a refund must arrive after the order it refunds, and users,
+ * guides, channels and labels must exist before events name them.
+ *
+ * Each pd_record_* function takes a record struct whose first member is its
+ * size; initialise it with the matching *_INIT macro, then set the fields.
+ * Common errors: PD_E_MISUSE (bad handle, or called from a callback),
+ * PD_E_INVALID (NULL record, size too small, event id 0, unknown enum
+ * value), PD_E_NOT_FOUND (unknown user, channel, label, guide or order),
+ * PD_E_ERASED (the user was erased), PD_E_RANGE (time outside
+ * [PD_TIME_MIN, PD_TIME_MAX], negative amount or count), PD_E_DUPLICATE,
+ * PD_E_NOMEM, PD_E_FULL. On every error the store is unchanged.
+ *
+ * Thread safety: see store.h.
+ */
+#ifndef PRIVDOMAIN_EVENTS_H
+#define PRIVDOMAIN_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "status.h"
+#include "store.h"
+#include "users.h"
+
+PD_BEGIN_DECLS
+
+/* ---- links (加好友 / 关注) and unlinks (删粉 / 取关 / 拉黑) ---------------- */
+
+/** A user became reachable on a channel (added the brand's WeChat,
+ *  followed the official account, joined the mini-program …). Linking
+ *  again after an unlink is a re-link and is counted as such. Linking
+ *  while already linked on that channel is allowed (it counts as a
+ *  repeated link; the link state stays "linked"). */
+typedef struct pd_link_event {
+  size_t size;
+  uint64_t event_id;
+  pd_user_id user;
+  int32_t channel;  /**< channel id (channels.h) */
+  uint32_t source;  /**< PD_LABEL_SOURCE label id, 0 = unknown */
+  uint32_t campaign;/**< PD_LABEL_CAMPAIGN label id, 0 = none */
+  uint32_t guide;   /**< guide who brought the user, 0 = none */
+  int64_t time;
+} pd_link_event;
+
+#define PD_LINK_EVENT_INIT {sizeof(pd_link_event), 0, 0, 0, 0, 0, 0, 0}
+
+/** Who ended a link. */
+enum {
+  PD_UNLINK_USER_DELETED = 1,    /**< the user deleted the brand (删好友) */
+  PD_UNLINK_USER_BLOCKED = 2,    /**< the user blocked the brand (拉黑) */
+  PD_UNLINK_USER_UNFOLLOWED = 3, /**< the user unfollowed / left (取关/退群) */
+  PD_UNLINK_STAFF_REMOVED = 4    /**< staff removed the user */
+};
+
+/** A link ended. An unlink for a channel the user is not linked on at that
+ *  time is accepted and recorded (it may precede a late link event); it
+ *  only affects state when it follows a link in time. */
+typedef struct pd_unlink_event {
+  size_t size;
+  uint64_t event_id;
+  pd_user_id user;
+  int32_t channel;
+  int32_t initiator; /**< PD_UNLINK_* */
+  uint32_t guide;    /**< guide whose contact it was, 0 = none/unknown */
+  int64_t time;
+} pd_unlink_event;
+
+#define PD_UNLINK_EVENT_INIT {sizeof(pd_unlink_event), 0, 0, 0, 0, 0, 0}
+
+PD_API pd_status pd_record_link(pd_store *store, const pd_link_event *ev);
+PD_API pd_status pd_record_unlink(pd_store *store, const pd_unlink_event *ev);
+
+/* ---- touchpoints (触点) ----------------------------------------------- */
+
+/** Kinds of touchpoint. */
+enum {
+  PD_TOUCH_INBOUND_MESSAGE = 1,   /**< the user wrote to the brand */
+  PD_TOUCH_OUTBOUND_1TO1 = 2,     /**< a 1:1 message from brand/guide */
+  PD_TOUCH_BROADCAST = 3,         /**< mass message (群发) */
+  PD_TOUCH_POST_EXPOSURE = 4,     /**< moments or group post seen */
+  PD_TOUCH_CONTENT_VIEW = 5,      /**< article / video viewed */
+  PD_TOUCH_CONTENT_ENGAGEMENT = 6,/**< liked, commented, shared content */
+  PD_TOUCH_LIVE_VIEW = 7,         /**< watched a live stream */
+  PD_TOUCH_PROMISE_KEPT = 8,      /**< a service promise was kept */
+  PD_TOUCH_PROMISE_BROKEN = 9,    /**< a service promise was broken */
+  PD_TOUCH_RATING = 10            /**< explicit rating of the trust
+                                       components (fields rating_*) */
+};
+
+/** Purpose of a brand-initiated touch. Kinds 2, 3 and 4 need one of
+ *  SERVICE, CONTENT or PROMOTION; other kinds take PD_PURPOSE_NONE or any
+ *  purpose that describes them. */
+enum {
+  PD_PURPOSE_NONE = 0,
+  PD_PURPOSE_SERVICE = 1,
+  PD_PURPOSE_CONTENT = 2,
+  PD_PURPOSE_PROMOTION = 3
+};
+
+typedef struct pd_touchpoint {
+  size_t size;
+  uint64_t event_id;
+  pd_user_id user;
+  int32_t kind;     /**< PD_TOUCH_* */
+  int32_t purpose;  /**< PD_PURPOSE_* */
+  int32_t channel;
+  uint32_t guide;   /**< 0 = none */
+  uint32_t campaign;/**< 0 = none */
+  /** For PD_TOUCH_RATING: each component on 1–10, 0 = not rated (at least
+   *  one must be rated). Must be 0 for other kinds. */
+  int32_t rating_expertise;
+  int32_t rating_reliability;
+  int32_t rating_intimacy;
+  int32_t rating_self_orientation;
+  int64_t time;
+} pd_touchpoint;
+
+#define PD_TOUCHPOINT_INIT {sizeof(pd_touchpoint), 0, 0, 0, 0, 0, 0, 0, 0, \
+                            0, 0, 0, 0}
+
+PD_API pd_status pd_record_touchpoint(pd_store *store,
+                                      const pd_touchpoint *ev);
+
+/* ---- orders and refunds (成交, 复购, 退款) -------------------------------- */
+
+typedef struct pd_order {
+  size_t size;
+  uint64_t event_id;
+  uint64_t order_id; /**< caller's order number, non-zero, unique */
+  pd_user_id user;
+  int64_t time;
+  int64_t amount;    /**< minor units, >= 0 */
+  int32_t channel;   /**< where it was placed, 0 = unknown */
+  uint32_t guide;    /**< guide on the order, 0 = none */
+  uint32_t shop;     /**< PD_LABEL_SHOP label, 0 = none */
+} pd_order;
+
+#define PD_ORDER_INIT {sizeof(pd_order), 0, 0, 0, 0, 0, 0, 0, 0}
+
+/** A (partial) refund of an order. The refunds of an order never add up to
+ *  more than its amount (PD_E_CONFLICT), and none precedes the order in
+ *  time (PD_E_RANGE). */
+typedef struct pd_refund {
+  size_t size;
+  uint64_t event_id;
+  uint64_t order_id;
+  int64_t time;
+  int64_t amount;    /**< minor units, > 0 */
+} pd_refund;
+
+#define PD_REFUND_INIT {sizeof(pd_refund), 0, 0, 0, 0}
+
+/** Extra error: PD_E_DUPLICATE when order_id was used by another event. */
+PD_API pd_status pd_record_order(pd_store *store, const pd_order *ev);
+/** Extra errors: PD_E_NOT_FOUND (order unknown), PD_E_CONFLICT (more than
+ *  is left of the order), PD_E_RANGE (before the order or amount <= 0). */
+PD_API pd_status pd_record_refund(pd_store *store, const pd_refund *ev);
+
+/* ---- referrals (转介绍, 裂变) -------------------------------------------- */
+
+/** @referrer brought @referee. A user has at most one referrer
+ *  (PD_E_CONFLICT for a second, different one); self-referrals and cycles
+ *  (A→B→…→A) are rejected with PD_E_CONFLICT. */
+typedef struct pd_referral {
+  size_t size;
+  uint64_t event_id;
+  pd_user_id referrer;
+  pd_user_id referee;
+  uint32_t campaign; /**< PD_LABEL_CAMPAIGN, 0 = none */
+  int64_t time;
+} pd_referral;
+
+#define PD_REFERRAL_INIT {sizeof(pd_referral), 0, 0, 0, 0, 0}
+
+PD_API pd_status pd_record_referral(pd_store *store, const pd_referral *ev);
+
+/* ---- reach and acquisition cost (吸粉率, CAC) -------------------------- */
+
+/** How many people a channel/source reached in [period_start, period_end)
+ *  (the denominator of the link rate 吸粉率 = linked / reached). */
+typedef struct pd_reach {
+  size_t size;
+  uint64_t event_id;
+  int32_t channel;
+  uint32_t source;       /**< PD_LABEL_SOURCE, 0 = the channel as a whole */
+  int64_t period_start;
+  int64_t period_end;    /**< > period_start */
+  uint64_t reached;      /**< people reached, < 2^53 */
+} pd_reach;
+
+#define PD_REACH_INIT {sizeof(pd_reach), 0, 0, 0, 0, 0, 0}
+
+/** Money spent acquiring users through a source in a period (for LTV:CAC). */
+typedef struct pd_acquisition_cost {
+  size_t size;
+  uint64_t event_id;
+  int32_t channel;       /**< 0 = any */
+  uint32_t source;       /**< PD_LABEL_SOURCE, 0 = the channel as a whole */
+  int64_t period_start;
+  int64_t period_end;    /**< > period_start */
+  int64_t amount;        /**< minor units, >= 0 */
+} pd_acquisition_cost;
+
+#define PD_ACQUISITION_COST_INIT {sizeof(pd_acquisition_cost), 0, 0, 0, 0, 0, 0}
+
+PD_API pd_status pd_record_reach(pd_store *store, const pd_reach *ev);
+PD_API pd_status pd_record_cost(pd_store *store,
+                                const pd_acquisition_cost *ev);
+
+/* ---- queries about links ------------------------------------------------ */
+
+/** The state of one user's link on one channel as of a time. */
+typedef struct pd_link_state {
+  size_t size;
+  int32_t channel;
+  int32_t linked;          /**< 1 if linked at as_of */
+  uint32_t links;          /**< link events at or before as_of */
+  uint32_t unlinks;        /**< unlinks that ended a link, at or before as_of */
+  int64_t first_linked;    /**< time of the first link, -1 if never */
+  int64_t linked_since;    /**< start of the current link, -1 if not linked */
+  int64_t last_unlinked;   /**< time of the last effective unlink, -1 if none */
+  int32_t last_initiator;  /**< PD_UNLINK_* of that unlink, 0 if none */
+  uint32_t source;         /**< source of the first link, 0 if unknown */
+  uint32_t guide;          /**< guide of the first link, 0 if none */
+} pd_link_state;
+
+#define PD_LINK_STATE_INIT {sizeof(pd_link_state), 0, 0, 0, 0, -1, -1, -1, \
+                            0, 0, 0}
+
+/**
+ * pd_user_link_state - @user's link on @channel as of @as_of.
+ *
+ * The link events and unlinks of the user (and of users merged into it) on
+ * that channel are taken in time order (ties: link before unlink, then by
+ * event id); an unlink ends a live link; a link starts one (or repeats a
+ * live one). out->size must be set. A channel the user never touched gives
+ * linked = 0 and zero counts (not an error). Errors: PD_E_NOT_FOUND,
+ * PD_E_ERASED, PD_E_RANGE, PD_E_INVALID, PD_E_MISUSE.
+ */
+PD_API pd_status pd_user_link_state(pd_store *store, pd_user_id user,
+                                    int32_t channel, int64_t as_of,
+                                    pd_link_state *out);
+
+/** Called by pd_user_links() once per channel the user has link events on
+ *  (at or before as_of), in increasing channel id. Return non-zero to
+ *  stop. The state is valid only during the call. */
+typedef int (*pd_link_state_fn)(void *user_data, const pd_link_state *state);
+
+PD_API pd_status pd_user_links(pd_store *store, pd_user_id user,
+                               int64_t as_of, pd_link_state_fn fn,
+                               void *user_data);
+
+PD_END_DECLS
+
+#endif /* PRIVDOMAIN_EVENTS_H */

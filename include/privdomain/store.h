@@ -1,0 +1,156 @@
+/*
+ * libprivdomain — the store: a brand's private domain in memory.
+ *
+ * A pd_store holds users and their identities, channels, links,
+ * touchpoints, orders, refunds, guides, referrals, reach counts and
+ * acquisition costs (see users.h, channels.h, events.h, guides.h). It never
+ * reads the clock: every query takes an `as_of` time.
+ *
+ * Conventions that hold for every pd_store_* / pd_user_* / pd_record_* /
+ * pd_guide_* function:
+ * - Time is int64_t seconds since 1970-01-01T00:00:00Z. Valid times lie in
+ *   [PD_TIME_MIN, PD_TIME_MAX]; others give PD_E_RANGE.
+ * - Money is int64_t in minor units (fen, cents) of the store's currency,
+ *   whose exponent is set at creation (2 = hundredths). Sums are overflow
+ *   checked (PD_E_OVERFLOW), never wrap.
+ * - Text is UTF-8 with an explicit byte length, or NUL-terminated when the
+ *   length is PD_NTS. The store copies what it keeps.
+ * - On any error the store is exactly as it was before the call, the
+ *   status says what is wrong and pd_store_errmsg() explains it. Output
+ *   parameters are written only on success (PD_OK or PD_REPLAYED).
+ * - Thread safety: a store may be used from several threads at once; every
+ *   call is serialised on the store's internal (recursive) lock. Callbacks
+ *   run while the lock is held: they may call query functions on the same
+ *   store, but a recording function called from a callback gets
+ *   PD_E_MISUSE.
+ */
+#ifndef PRIVDOMAIN_STORE_H
+#define PRIVDOMAIN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "export.h"
+#include "status.h"
+
+PD_BEGIN_DECLS
+
+/** Earliest accepted time: 1970-01-01T00:00:00Z. */
+#define PD_TIME_MIN INT64_C(0)
+/** Latest accepted time: 2100-01-01T00:00:00Z (anything later is taken to
+ *  be a unit mistake, e.g. milliseconds passed as seconds). */
+#define PD_TIME_MAX INT64_C(4102444800)
+/** Length value meaning "the string is NUL-terminated". */
+#define PD_NTS ((size_t)-1)
+
+/** A store handle. Opaque; create with pd_store_new(), release with
+ *  pd_store_free(). */
+typedef struct pd_store pd_store;
+
+/** Options for pd_store_new(). Initialise with PD_STORE_OPTIONS_INIT. */
+typedef struct pd_store_options {
+  /** sizeof(pd_store_options) as the caller compiled it. */
+  size_t size;
+  /** Allocator for everything this store allocates; NULL = malloc/free.
+   *  The struct is copied; its `user` pointer must outlive the store. */
+  const pd_allocator *allocator;
+  /** Decimal exponent of the currency's minor unit, 0–4 (2 for CNY fen). */
+  int32_t currency_exponent;
+} pd_store_options;
+
+#define PD_STORE_OPTIONS_INIT {sizeof(pd_store_options), NULL, 2}
+
+/**
+ * pd_store_new - create an empty store.
+ *
+ * @opts: options, or NULL for the defaults of PD_STORE_OPTIONS_INIT.
+ * @out: receives the new store, owned by the caller; release it with
+ *       pd_store_free().
+ *
+ * Errors: PD_E_INVALID (out is NULL, opts->size too small, an incomplete
+ * allocator, currency_exponent outside 0–4), PD_E_NOMEM. There is no
+ * handle to hold a message on failure; pd_status_str() describes the code.
+ * Thread safety: safe from any thread.
+ */
+PD_API pd_status pd_store_new(const pd_store_options *opts, pd_store **out);
+
+/**
+ * pd_store_free - release a store and everything it owns. NULL is a no-op.
+ * No other thread may be using the store.
+ */
+PD_API void pd_store_free(pd_store *store);
+
+/**
+ * pd_store_errmsg - the message of the most recent failed call on @store.
+ *
+ * Returns a NUL-terminated English sentence owned by the store, valid until
+ * the next call on the store; "" when the last call succeeded. For a NULL
+ * or invalid handle returns a static message saying so. When several
+ * threads share a store, use pd_store_errmsg_copy(): another thread's call
+ * may replace the message.
+ */
+PD_API const char *pd_store_errmsg(const pd_store *store);
+
+/**
+ * pd_store_errmsg_copy - copy the last error message into @buf (at most
+ * @cap bytes including the terminating NUL, truncated if needed) under the
+ * store's lock. Returns PD_OK, PD_E_INVALID (buf NULL or cap 0) or
+ * PD_E_MISUSE (bad handle).
+ */
+PD_API pd_status pd_store_errmsg_copy(const pd_store *store, char *buf,
+                                      size_t cap);
+
+/**
+ * pd_event_id_from_string - a stable 64-bit event id for a text id (an
+ * order number, a message id, a UUID).
+ *
+ * The same bytes always give the same non-zero id, on every platform and
+ * version. Distinct texts collide with probability about n²/2⁶⁵ for n ids
+ * (about 1e-5 for 20 million ids); callers who cannot accept that pass
+ * their own unique 64-bit ids. Returns 0 only when @text is NULL.
+ * Thread safety: safe from any thread.
+ */
+PD_API uint64_t pd_event_id_from_string(const char *text, size_t len);
+
+/** Store-wide counts, as recorded (erased users and their events are not
+ *  counted). Initialise `size` with PD_STORE_STATS_INIT before the call. */
+typedef struct pd_store_stats {
+  size_t size;
+  uint64_t users;          /**< live users, merged users counted once */
+  uint64_t merged_users;   /**< user ids absorbed by a merge */
+  uint64_t erased_users;   /**< user ids erased */
+  uint64_t identities;     /**< identities of live users */
+  uint64_t channels;       /**< built-in and custom channels */
+  uint64_t guides;
+  uint64_t links;          /**< link events */
+  uint64_t unlinks;        /**< unlink events */
+  uint64_t touchpoints;
+  uint64_t orders;
+  uint64_t refunds;
+  uint64_t referrals;
+  uint64_t guide_events;   /**< binds, handovers, deactivations */
+  uint64_t reach_records;
+  uint64_t cost_records;
+  uint64_t events;         /**< all recorded events (sum of the above kinds) */
+  uint64_t memory_bytes;   /**< bytes currently allocated by the store */
+} pd_store_stats;
+
+#define PD_STORE_STATS_INIT {sizeof(pd_store_stats), 0, 0, 0, 0, 0, 0, 0, \
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+
+/**
+ * pd_store_get_stats - store-wide counts into @out (out->size must be set;
+ * fields beyond it are not written). Errors: PD_E_MISUSE, PD_E_INVALID.
+ */
+PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
+
+/**
+ * pd_store_currency_exponent - the store's currency exponent (0–4), or -1
+ * for an invalid handle.
+ */
+PD_API int32_t pd_store_currency_exponent(const pd_store *store);
+
+PD_END_DECLS
+
+#endif /* PRIVDOMAIN_STORE_H */
