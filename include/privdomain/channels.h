@@ -59,8 +59,13 @@ enum {
  * returns PD_REPLAYED and the same id; with another kind PD_E_DUPLICATE.
  * Built-in names ("wechat", "wecom", "official_account", "mini_program",
  * "wechat_group", "douyin", "app", "store", "sms", "package_card",
- * "taobao_wangwang", "live_stream") are taken. Errors: PD_E_INVALID,
- * PD_E_UTF8, PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL, PD_E_MISUSE.
+ * "taobao_wangwang", "live_stream") are taken: registering one with its
+ * own kind returns PD_REPLAYED and the built-in id, with the other kind
+ * PD_E_DUPLICATE. Not an event: it carries no event id.
+ * Errors: PD_E_INVALID (name NULL or empty, kind unknown, out NULL),
+ * PD_E_UTF8 (invalid UTF-8, a NUL byte, longer than 128 bytes),
+ * PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL (64512 custom channels),
+ * PD_E_MISUSE (bad handle, or from a callback).
  */
 PD_API pd_status pd_channel_register(pd_store *store, const char *name,
                                      size_t name_len, int32_t kind,
@@ -68,7 +73,7 @@ PD_API pd_status pd_channel_register(pd_store *store, const char *name,
 
 /**
  * pd_channel_find - the id of the channel named @name (built-in or
- * custom). Errors: PD_E_NOT_FOUND, PD_E_INVALID, PD_E_MISUSE.
+ * custom). Errors: PD_E_NOT_FOUND, PD_E_INVALID, PD_E_UTF8, PD_E_MISUSE.
  */
 PD_API pd_status pd_channel_find(pd_store *store, const char *name,
                                  size_t name_len, int32_t *out);
@@ -91,8 +96,9 @@ enum {
 /**
  * pd_label_ensure - the id of label @name of kind @kind, created if new.
  * Returns PD_OK when created, PD_REPLAYED when it existed (both write
- * @out). Errors: PD_E_INVALID, PD_E_UTF8, PD_E_NOMEM, PD_E_FULL,
- * PD_E_MISUSE.
+ * @out). Errors: PD_E_INVALID (kind not a PD_LABEL_*, name NULL or empty,
+ * out NULL), PD_E_UTF8 (invalid UTF-8, a NUL byte, longer than 128 bytes),
+ * PD_E_NOMEM, PD_E_FULL, PD_E_MISUSE (bad handle, or from a callback).
  */
 PD_API pd_status pd_label_ensure(pd_store *store, int32_t kind,
                                  const char *name, size_t name_len,
@@ -100,7 +106,7 @@ PD_API pd_status pd_label_ensure(pd_store *store, int32_t kind,
 
 /**
  * pd_label_find - the id of an existing label. Errors: PD_E_NOT_FOUND,
- * PD_E_INVALID, PD_E_MISUSE.
+ * PD_E_INVALID, PD_E_UTF8, PD_E_MISUSE.
  */
 PD_API pd_status pd_label_find(pd_store *store, int32_t kind,
                                const char *name, size_t name_len,

@@ -19,6 +19,9 @@
  *
  * Each pd_record_* function takes a record struct whose first member is its
  * size; initialise it with the matching *_INIT macro, then set the fields.
+ * A size smaller than this version's struct is rejected (PD_E_INVALID); a
+ * larger one (a newer caller) is accepted when the bytes this version does
+ * not know are all zero, else PD_E_INVALID.
  * Common errors: PD_E_MISUSE (bad handle, or called from a callback),
  * PD_E_INVALID (NULL record, size too small, event id 0, unknown enum
  * value), PD_E_NOT_FOUND (unknown user, channel, label, guide or order),
@@ -84,7 +87,35 @@ typedef struct pd_unlink_event {
 
 #define PD_UNLINK_EVENT_INIT {sizeof(pd_unlink_event), 0, 0, 0, 0, 0, 0}
 
+/**
+ * pd_record_link - record that ev->user became reachable on ev->channel at
+ * ev->time (加好友 / 关注).
+ *
+ * ev->channel must be an existing channel (not 0); source (PD_LABEL_SOURCE),
+ * campaign (PD_LABEL_CAMPAIGN) and guide are 0 or existing. The record is
+ * copied; nothing is kept of @ev.
+ * Returns PD_OK (recorded) or PD_REPLAYED (same event id, same content).
+ * Errors: PD_E_MISUSE (bad handle, or called from a callback),
+ * PD_E_INVALID (ev NULL, ev->size too small or unknown trailing bytes
+ * non-zero, event_id 0, channel 0), PD_E_RANGE (time outside
+ * [PD_TIME_MIN, PD_TIME_MAX]), PD_E_NOT_FOUND (user, channel, label or
+ * guide unknown), PD_E_ERASED (user erased, or the event id belonged to an
+ * erased event), PD_E_DUPLICATE (event id used by different content),
+ * PD_E_NOMEM, PD_E_FULL (2^28 links). On error the store is unchanged.
+ * Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_link(pd_store *store, const pd_link_event *ev);
+
+/**
+ * pd_record_unlink - record that ev->user's link on ev->channel ended at
+ * ev->time, and who ended it (ev->initiator, a PD_UNLINK_*).
+ *
+ * An unlink while not linked is kept and has no effect on the state (see
+ * pd_unlink_event). guide is 0 or an existing guide.
+ * Returns PD_OK or PD_REPLAYED. Errors: as pd_record_link(), plus
+ * PD_E_INVALID for an initiator that is not a PD_UNLINK_*.
+ * Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_unlink(pd_store *store, const pd_unlink_event *ev);
 
 /* ---- touchpoints (触点) ----------------------------------------------- */
@@ -120,7 +151,7 @@ typedef struct pd_touchpoint {
   pd_user_id user;
   int32_t kind;     /**< PD_TOUCH_* */
   int32_t purpose;  /**< PD_PURPOSE_* */
-  int32_t channel;
+  int32_t channel;  /**< channel id, 0 = unknown */
   uint32_t guide;   /**< 0 = none */
   uint32_t campaign;/**< 0 = none */
   /** For PD_TOUCH_RATING: each component on 1–10, 0 = not rated (at least
@@ -135,6 +166,21 @@ typedef struct pd_touchpoint {
 #define PD_TOUCHPOINT_INIT {sizeof(pd_touchpoint), 0, 0, 0, 0, 0, 0, 0, 0, \
                             0, 0, 0, 0}
 
+/**
+ * pd_record_touchpoint - record one contact between brand and user.
+ *
+ * ev->kind is a PD_TOUCH_*; ev->purpose a PD_PURPOSE_* (kinds OUTBOUND_1TO1,
+ * BROADCAST and POST_EXPOSURE need SERVICE, CONTENT or PROMOTION: the
+ * promotional share of brand-initiated touches measures self-orientation).
+ * ev->channel is 0 (unknown) or an existing channel; guide and campaign are
+ * 0 or existing. Ratings: see pd_touchpoint.
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0, unknown kind or purpose, missing purpose, a rating
+ * on another kind, a rating touchpoint rating nothing), PD_E_RANGE (time,
+ * a rating outside 0-10), PD_E_NOT_FOUND, PD_E_ERASED, PD_E_DUPLICATE,
+ * PD_E_NOMEM, PD_E_FULL (2^28 touchpoints). On error the store is
+ * unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_touchpoint(pd_store *store,
                                       const pd_touchpoint *ev);
 
@@ -167,17 +213,47 @@ typedef struct pd_refund {
 
 #define PD_REFUND_INIT {sizeof(pd_refund), 0, 0, 0, 0}
 
-/** Extra error: PD_E_DUPLICATE when order_id was used by another event. */
+/**
+ * pd_record_order - record an order of ev->amount minor units (>= 0) by
+ * ev->user at ev->time.
+ *
+ * ev->order_id (non-zero) names the order for later refunds and must not
+ * have been used by another event. channel is 0 or an existing channel,
+ * guide 0 or existing, shop 0 or a PD_LABEL_SHOP label. The sum of all
+ * recorded order amounts must fit in int64 (so every per-user, per-channel
+ * or store-wide sum a query makes fits too).
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id or order_id 0), PD_E_RANGE (time, negative amount),
+ * PD_E_NOT_FOUND (user, channel, guide, shop), PD_E_ERASED,
+ * PD_E_DUPLICATE (event id reused with other content, or order_id used by
+ * another event), PD_E_OVERFLOW (the store's order total would overflow),
+ * PD_E_NOMEM, PD_E_FULL (2^28 orders). On error the store is unchanged.
+ * Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_order(pd_store *store, const pd_order *ev);
-/** Extra errors: PD_E_NOT_FOUND (order unknown), PD_E_CONFLICT (more than
- *  is left of the order), PD_E_RANGE (before the order or amount <= 0). */
+
+/**
+ * pd_record_refund - record a refund of ev->amount minor units (> 0) of
+ * order ev->order_id at ev->time. It counts against the order's user.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id or order_id 0), PD_E_RANGE (time outside the range or
+ * before the order's time, amount <= 0), PD_E_NOT_FOUND (no order with that
+ * id), PD_E_ERASED (the order's user was erased, or the event id belonged
+ * to an erased event), PD_E_CONFLICT (the order's refunds would exceed its
+ * amount), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the store is
+ * unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_refund(pd_store *store, const pd_refund *ev);
 
 /* ---- referrals (转介绍, 裂变) -------------------------------------------- */
 
-/** @referrer brought @referee. A user has at most one referrer
- *  (PD_E_CONFLICT for a second, different one); self-referrals and cycles
- *  (A→B→…→A) are rejected with PD_E_CONFLICT. */
+/** @referrer brought @referee. A user has at most one referrer: a second
+ *  referral of a user who has one is rejected with PD_E_CONFLICT (also
+ *  from the same referrer under another event id); self-referrals (also
+ *  between ids merged into one user) and cycles (A→B→…→A) are rejected
+ *  with PD_E_CONFLICT. The rules are checked on merged users and do not
+ *  depend on time, so they hold whatever order referrals arrive in. */
 typedef struct pd_referral {
   size_t size;
   uint64_t event_id;
@@ -189,6 +265,16 @@ typedef struct pd_referral {
 
 #define PD_REFERRAL_INIT {sizeof(pd_referral), 0, 0, 0, 0, 0}
 
+/**
+ * pd_record_referral - record that ev->referrer brought ev->referee at
+ * ev->time (campaign 0 or a PD_LABEL_CAMPAIGN label).
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0), PD_E_RANGE (time), PD_E_NOT_FOUND (either user or
+ * the campaign), PD_E_ERASED (either user erased), PD_E_CONFLICT (self,
+ * second referrer, cycle), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error
+ * the store is unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_referral(pd_store *store, const pd_referral *ev);
 
 /* ---- reach and acquisition cost (吸粉率, CAC) -------------------------- */
@@ -220,7 +306,31 @@ typedef struct pd_acquisition_cost {
 
 #define PD_ACQUISITION_COST_INIT {sizeof(pd_acquisition_cost), 0, 0, 0, 0, 0, 0}
 
+/**
+ * pd_record_reach - record how many people ev->channel (an existing
+ * channel, not 0) and ev->source (0 or a PD_LABEL_SOURCE label) reached in
+ * [period_start, period_end). Records are kept as given (overlapping
+ * periods are not merged); they are not tied to users.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0, channel 0), PD_E_RANGE (a time outside the range,
+ * period_end <= period_start, reached >= 2^53), PD_E_NOT_FOUND (channel,
+ * source), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the store is
+ * unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_reach(pd_store *store, const pd_reach *ev);
+
+/**
+ * pd_record_cost - record ev->amount minor units (>= 0) spent acquiring
+ * users through ev->channel (0 = any) and ev->source in [period_start,
+ * period_end). The sum of all recorded costs must fit in int64.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0), PD_E_RANGE (times, period, negative amount),
+ * PD_E_NOT_FOUND (channel, source), PD_E_OVERFLOW (the total cost would
+ * overflow), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the store is
+ * unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_cost(pd_store *store,
                                 const pd_acquisition_cost *ev);
 
@@ -250,19 +360,35 @@ typedef struct pd_link_state {
  * The link events and unlinks of the user (and of users merged into it) on
  * that channel are taken in time order (ties: link before unlink, then by
  * event id); an unlink ends a live link; a link starts one (or repeats a
- * live one). out->size must be set. A channel the user never touched gives
+ * live one). out->size must be at least sizeof(pd_link_state) (use
+ * PD_LINK_STATE_INIT; a newer caller's larger struct keeps its extra bytes
+ * untouched). A channel the user never touched gives
  * linked = 0 and zero counts (not an error). Errors: PD_E_NOT_FOUND,
- * PD_E_ERASED, PD_E_RANGE, PD_E_INVALID, PD_E_MISUSE.
+ * PD_E_ERASED, PD_E_RANGE, PD_E_INVALID (out NULL or too small, channel 0),
+ * PD_E_NOT_FOUND also for an unknown channel, PD_E_NOMEM, PD_E_MISUSE.
+ * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_user_link_state(pd_store *store, pd_user_id user,
                                     int32_t channel, int64_t as_of,
                                     pd_link_state *out);
 
-/** Called by pd_user_links() once per channel the user has link events on
- *  (at or before as_of), in increasing channel id. Return non-zero to
- *  stop. The state is valid only during the call. */
+/** Called by pd_user_links() once per channel the user has link or unlink
+ *  events on (at or before as_of), in increasing channel id. Return
+ *  non-zero to stop. The state is valid only during the call. */
 typedef int (*pd_link_state_fn)(void *user_data, const pd_link_state *state);
 
+/**
+ * pd_user_links - the link state (as pd_user_link_state() computes it) of
+ * @user, and every user merged with it, on each channel it has link or
+ * unlink events on at or before @as_of, passed to @fn in increasing
+ * channel id.
+ *
+ * @fn runs under the store's lock: it may call queries on the store, but
+ * recording functions called from it return PD_E_MISUSE. Returns PD_OK
+ * (also when @fn stopped early). Errors: PD_E_MISUSE, PD_E_INVALID (fn
+ * NULL), PD_E_RANGE (as_of), PD_E_NOT_FOUND, PD_E_ERASED, PD_E_NOMEM.
+ * Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_user_links(pd_store *store, pd_user_id user,
                                int64_t as_of, pd_link_state_fn fn,
                                void *user_data);

@@ -33,7 +33,8 @@ PD_BEGIN_DECLS
  * pd_guide_ensure - the id of the guide with staff code @code, created if
  * new; @shop is the PD_LABEL_SHOP label the guide works at (0 = none).
  * Returns PD_OK when created, PD_REPLAYED when the guide existed with the
- * same shop. Errors: PD_E_DUPLICATE (exists with another shop),
+ * same shop (both write @out). Not an event: it carries no event id.
+ * Errors: PD_E_DUPLICATE (exists with another shop),
  * PD_E_NOT_FOUND (unknown shop label), PD_E_INVALID, PD_E_UTF8,
  * PD_E_NOMEM, PD_E_FULL, PD_E_MISUSE.
  */
@@ -80,14 +81,46 @@ typedef struct pd_guide_deactivate {
 
 #define PD_GUIDE_DEACTIVATE_INIT {sizeof(pd_guide_deactivate), 0, 0, 0}
 
-/** Record a binding. Errors: see events.h. */
+/**
+ * pd_record_guide_bind - bind ev->user to ev->guide (non-zero) from
+ * ev->time on; the user's earlier binds stay in the history.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE (bad handle, or from a
+ * callback), PD_E_INVALID (ev NULL, bad size, event_id 0, guide 0),
+ * PD_E_RANGE (time), PD_E_NOT_FOUND (user or guide), PD_E_ERASED,
+ * PD_E_CONFLICT (the guide was deactivated at or before ev->time),
+ * PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the store is unchanged.
+ * Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_guide_bind(pd_store *store,
                                       const pd_guide_bind *ev);
-/** Record a handover. Errors: see events.h; PD_E_INVALID when from == to. */
+
+/**
+ * pd_record_guide_handover - hand every user bound to ev->from_guide at
+ * ev->time over to ev->to_guide (离职继承). Users bound to from_guide later
+ * (a bind after ev->time) keep that binding; a handover arriving late
+ * applies to the history as if it had arrived in time.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0, a guide 0, from == to), PD_E_RANGE (time),
+ * PD_E_NOT_FOUND (a guide), PD_E_CONFLICT (to_guide was deactivated at or
+ * before ev->time), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the
+ * store is unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_guide_handover(pd_store *store,
                                           const pd_guide_handover *ev);
-/** Record a deactivation. A guide has at most one deactivation
- *  (PD_E_CONFLICT for a second at another time). Errors: see events.h. */
+
+/**
+ * pd_record_guide_deactivate - ev->guide stops serving from ev->time. Its
+ * history stays; from then on no bind or handover may give it users.
+ *
+ * Returns PD_OK or PD_REPLAYED. Errors: PD_E_MISUSE, PD_E_INVALID (ev NULL,
+ * bad size, event_id 0, guide 0), PD_E_RANGE (time), PD_E_NOT_FOUND
+ * (guide), PD_E_CONFLICT (the guide is already deactivated, whatever the
+ * time; or a recorded bind or handover gave it users at or after
+ * ev->time), PD_E_DUPLICATE, PD_E_NOMEM, PD_E_FULL. On error the store is
+ * unchanged. Thread safety: serialised on the store's lock.
+ */
 PD_API pd_status pd_record_guide_deactivate(pd_store *store,
                                             const pd_guide_deactivate *ev);
 
@@ -107,8 +140,11 @@ typedef struct pd_guide_info {
 
 /**
  * pd_guide_get - what is known of @guide as of @as_of. users_bound counts
- * live users (merged users once). Errors: PD_E_NOT_FOUND, PD_E_RANGE,
- * PD_E_INVALID, PD_E_MISUSE.
+ * live users (merged users once); it visits every user, so it costs time
+ * proportional to the store's users. out->size must be at least
+ * sizeof(pd_guide_info) (PD_GUIDE_INFO_INIT). Errors: PD_E_NOT_FOUND,
+ * PD_E_RANGE, PD_E_INVALID (out NULL or too small, guide 0), PD_E_MISUSE.
+ * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_guide_get(pd_store *store, uint32_t guide, int64_t as_of,
                               pd_guide_info *out);

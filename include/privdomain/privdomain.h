@@ -12,5 +12,16 @@
 #include "version.h"
 #include "status.h"
 #include "alloc.h"
+#include "store.h"
+#include "users.h"
+#include "channels.h"
+#include "events.h"
+#include "guides.h"
+#include "fit.h"
+#include "spend.h"
+#include "retention.h"
+#include "summary.h"
+#include "survival.h"
+#include "io.h"
 
 #endif /* PRIVDOMAIN_H */

@@ -68,16 +68,21 @@ typedef struct pd_store_options {
  * @out: receives the new store, owned by the caller; release it with
  *       pd_store_free().
  *
- * Errors: PD_E_INVALID (out is NULL, opts->size too small, an incomplete
- * allocator, currency_exponent outside 0–4), PD_E_NOMEM. There is no
+ * A larger opts->size (a newer caller) is accepted when the bytes this
+ * version does not know are all zero.
+ * Errors: PD_E_INVALID (out is NULL, opts->size too small or unknown
+ * trailing bytes non-zero, an incomplete allocator, currency_exponent
+ * outside 0–4), PD_E_NOMEM. There is no
  * handle to hold a message on failure; pd_status_str() describes the code.
  * Thread safety: safe from any thread.
  */
 PD_API pd_status pd_store_new(const pd_store_options *opts, pd_store **out);
 
 /**
- * pd_store_free - release a store and everything it owns. NULL is a no-op.
- * No other thread may be using the store.
+ * pd_store_free - release a store and everything it owns; identity strings
+ * are overwritten before their memory is released. NULL, or a pointer that
+ * is not a live store (bad magic), is a no-op. No other thread may be
+ * using the store.
  */
 PD_API void pd_store_free(pd_store *store);
 
@@ -118,8 +123,9 @@ PD_API uint64_t pd_event_id_from_string(const char *text, size_t len);
 typedef struct pd_store_stats {
   size_t size;
   uint64_t users;          /**< live users, merged users counted once */
-  uint64_t merged_users;   /**< user ids absorbed by a merge */
-  uint64_t erased_users;   /**< user ids erased */
+  uint64_t merged_users;   /**< live user ids absorbed by a merge */
+  uint64_t erased_users;   /**< user ids erased (users + merged_users +
+                                erased_users = ids ever created) */
   uint64_t identities;     /**< identities of live users */
   uint64_t channels;       /**< built-in and custom channels */
   uint64_t guides;
@@ -133,15 +139,20 @@ typedef struct pd_store_stats {
   uint64_t reach_records;
   uint64_t cost_records;
   uint64_t events;         /**< all recorded events (sum of the above kinds) */
-  uint64_t memory_bytes;   /**< bytes currently allocated by the store */
+  uint64_t memory_bytes;   /**< bytes currently allocated by the store
+                                (including 16 bytes of bookkeeping per
+                                allocation and the handle) */
 } pd_store_stats;
 
 #define PD_STORE_STATS_INIT {sizeof(pd_store_stats), 0, 0, 0, 0, 0, 0, 0, \
                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /**
- * pd_store_get_stats - store-wide counts into @out (out->size must be set;
- * fields beyond it are not written). Errors: PD_E_MISUSE, PD_E_INVALID.
+ * pd_store_get_stats - store-wide counts into @out. out->size must be at
+ * least sizeof(pd_store_stats) as this version defines it
+ * (PD_STORE_STATS_INIT); bytes beyond that (a newer caller's fields) are not
+ * written. Errors: PD_E_MISUSE, PD_E_INVALID (out NULL or size too small).
+ * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
 

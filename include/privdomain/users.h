@@ -84,9 +84,11 @@ PD_API pd_status pd_user_attach(pd_store *store, pd_user_id user,
  * pd_user_merge - merge users @a and @b (they are the same person).
  *
  * @out receives the survivor (the smaller id). Merging two ids that are
- * already one user returns PD_REPLAYED. Errors: PD_E_NOT_FOUND,
- * PD_E_ERASED, PD_E_CONFLICT (the merged user would have two referrers,
- * or a referral cycle would form), PD_E_NOMEM, PD_E_MISUSE.
+ * already one user returns PD_REPLAYED. Merging never fails for money: the
+ * store's order total bounds every user's sum. Errors: PD_E_NOT_FOUND,
+ * PD_E_ERASED, PD_E_INVALID (out NULL), PD_E_CONFLICT (the merged user
+ * would have two different referrers, or would refer itself or close a
+ * referral cycle), PD_E_MISUSE (bad handle, or from a callback).
  */
 PD_API pd_status pd_user_merge(pd_store *store, pd_user_id a, pd_user_id b,
                                pd_user_id *out);
@@ -103,8 +105,10 @@ PD_API pd_status pd_user_canonical(pd_store *store, pd_user_id user,
  * pd_user_erase - erase @user (and every user merged with it): identities,
  * links, touchpoints, orders, refunds, bindings and referrals. Referral
  * edges through the erased user are removed; users it referred keep no
- * referrer. Erasing an erased user returns PD_REPLAYED.
- * Errors: PD_E_NOT_FOUND, PD_E_MISUSE, PD_E_NOMEM.
+ * referrer. Erasing an erased user returns PD_REPLAYED. The event ids of
+ * erased events stay reserved: recording one again returns PD_E_ERASED.
+ * Erasure allocates nothing, so it cannot fail for memory.
+ * Errors: PD_E_NOT_FOUND, PD_E_MISUSE (bad handle, or from a callback).
  */
 PD_API pd_status pd_user_erase(pd_store *store, pd_user_id user);
 
@@ -116,8 +120,10 @@ typedef int (*pd_identity_fn)(void *user_data, const char *ns, size_t ns_len,
 
 /**
  * pd_user_identities - call @fn for each identity of @user (of every user
- * merged into it), ordered by namespace then key bytes.
- * Errors: PD_E_NOT_FOUND, PD_E_ERASED, PD_E_INVALID (fn NULL), PD_E_MISUSE.
+ * merged into it), ordered by namespace then key bytes. @fn runs under the
+ * store's lock: it may call queries, but recording returns PD_E_MISUSE.
+ * Errors: PD_E_NOT_FOUND, PD_E_ERASED, PD_E_INVALID (fn NULL), PD_E_NOMEM,
+ * PD_E_MISUSE.
  */
 PD_API pd_status pd_user_identities(pd_store *store, pd_user_id user,
                                     pd_identity_fn fn, void *user_data);
@@ -147,9 +153,12 @@ typedef struct pd_user_info {
 
 /**
  * pd_user_get - what is known of @user as of time @as_of (events after
- * @as_of are ignored). out->size must be set (PD_USER_INFO_INIT).
+ * @as_of are ignored). out->size must be at least sizeof(pd_user_info)
+ * (PD_USER_INFO_INIT; a newer caller's larger struct keeps its extra bytes
+ * untouched). Sums cannot in fact overflow (see pd_record_order()).
  * Errors: PD_E_NOT_FOUND, PD_E_ERASED, PD_E_RANGE (as_of), PD_E_INVALID,
- * PD_E_OVERFLOW (revenue does not fit in int64), PD_E_MISUSE.
+ * PD_E_OVERFLOW (revenue does not fit in int64), PD_E_NOMEM, PD_E_MISUSE.
+ * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_user_get(pd_store *store, pd_user_id user, int64_t as_of,
                              pd_user_info *out);
@@ -160,8 +169,9 @@ typedef int (*pd_user_fn)(void *user_data, pd_user_id user);
 
 /**
  * pd_store_foreach_user - call @fn for every live user (canonical ids only:
- * merged-away and erased ids are skipped), in increasing id order.
- * Errors: PD_E_INVALID (fn NULL), PD_E_MISUSE.
+ * merged-away and erased ids are skipped), in increasing id order. @fn
+ * runs under the store's lock: it may call queries, but recording returns
+ * PD_E_MISUSE. Errors: PD_E_INVALID (fn NULL), PD_E_MISUSE.
  */
 PD_API pd_status pd_store_foreach_user(pd_store *store, pd_user_fn fn,
                                        void *user_data);

@@ -1,0 +1,544 @@
+/* Users and identities: finding and creating users by identity, attaching
+ * identities, merging users (union-find with a circular member list) and
+ * erasing them (PIPL). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <privdomain/users.h>
+
+#include "core/hash.h"
+#include "core/utf8.h"
+#include "names.h"
+#include "store_internal.h"
+#include "store_query.h"
+
+/* ---- input checks ------------------------------------------------------- */
+
+static pd_status check_identity(pd_store *s, const char *ns, size_t *ns_len,
+                                const char *key, size_t *key_len) {
+  if (ns == NULL || key == NULL)
+    return pd_err(&s->err, PD_E_INVALID, "identity namespace or key is NULL");
+  if (*ns_len == PD_NTS) *ns_len = strnlen(ns, PD_IDENTITY_NS_MAX + 1);
+  if (*key_len == PD_NTS) *key_len = strnlen(key, PD_IDENTITY_KEY_MAX + 1);
+  if (*ns_len == 0)
+    return pd_err(&s->err, PD_E_INVALID, "identity namespace is empty");
+  if (*ns_len > PD_IDENTITY_NS_MAX)
+    return pd_err(&s->err, PD_E_UTF8,
+                  "identity namespace is longer than %d bytes",
+                  PD_IDENTITY_NS_MAX);
+  for (size_t i = 0; i < *ns_len; i++) {
+    char c = ns[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return pd_err(&s->err, PD_E_INVALID,
+                    "identity namespace may only hold a-z 0-9 . _ - "
+                    "(byte %zu is not one)",
+                    i);
+  }
+  if (*key_len == 0)
+    return pd_err(&s->err, PD_E_INVALID, "identity key is empty");
+  if (*key_len > PD_IDENTITY_KEY_MAX)
+    return pd_err(&s->err, PD_E_UTF8, "identity key is longer than %d bytes",
+                  PD_IDENTITY_KEY_MAX);
+  if (memchr(key, '\0', *key_len) != NULL || !pd_utf8_valid(key, *key_len))
+    return pd_err(&s->err, PD_E_UTF8,
+                  "identity key is not valid UTF-8 (or holds a NUL byte)");
+  return PD_OK;
+}
+
+pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
+                           uint32_t *out) {
+  if (user == 0 || user >= s->n_users)
+    return pd_err(&s->err, PD_E_NOT_FOUND, "%s %llu does not exist", what,
+                  (unsigned long long)user);
+  if (s->users[user].flags & PD_ST_USER_ERASED)
+    return pd_err(&s->err, PD_E_ERASED, "%s %llu was erased", what,
+                  (unsigned long long)user);
+  *out = (uint32_t)user;
+  return PD_OK;
+}
+
+/* ---- the identity hash table -------------------------------------------- */
+
+static uint64_t ident_hash(uint32_t ns, const char *key, size_t len) {
+  return pd_hash_bytes(key, len, 0x6964656eULL + ns);
+}
+
+static uint64_t ident_hash_of(const pd_store *s, uint32_t i) {
+  const pd_st_identity *d = &s->idents[i];
+  return ident_hash(d->ns, s->ident_bytes + d->off, d->len);
+}
+
+/* Slot holding identity (ns, key), or the empty slot where it would go. */
+static size_t ident_slot(const pd_store *s, uint32_t ns, const char *key,
+                         size_t len) {
+  size_t mask = s->ident_slots_cap - 1;
+  for (size_t i = (size_t)ident_hash(ns, key, len) & mask;;
+       i = (i + 1) & mask) {
+    uint32_t v = s->ident_slots[i];
+    if (v == 0) return i;
+    const pd_st_identity *d = &s->idents[v - 1];
+    if (d->ns == ns && d->len == len &&
+        memcmp(s->ident_bytes + d->off, key, len) == 0)
+      return i;
+  }
+}
+
+/* Index of identity (ns name, key) or PD_ST_NIL. */
+static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
+                           const char *key, size_t key_len) {
+  uint32_t n = pd_st_names_find(&s->namespaces, ns, ns_len);
+  if (n == PD_ST_NAME_NONE || s->ident_slots_cap == 0) return PD_ST_NIL;
+  uint32_t v = s->ident_slots[ident_slot(s, n, key, key_len)];
+  return v ? v - 1 : PD_ST_NIL;
+}
+
+static int ident_slots_grow(pd_store *s) {
+  size_t ncap = s->ident_slots_cap ? s->ident_slots_cap * 2 : 64;
+  uint32_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+  if (!ns) return -1;
+  for (size_t i = 0; i < s->ident_slots_cap; i++) {
+    uint32_t v = s->ident_slots[i];
+    if (!v) continue;
+    size_t j = (size_t)ident_hash_of(s, v - 1) & (ncap - 1);
+    while (ns[j]) j = (j + 1) & (ncap - 1);
+    ns[j] = v;
+  }
+  pd_free(&s->alloc, s->ident_slots);
+  s->ident_slots = ns;
+  s->ident_slots_cap = ncap;
+  return 0;
+}
+
+/* Remove identity i from the table by backward shifting its cluster. */
+static void ident_slots_remove(pd_store *s, uint32_t i) {
+  const pd_st_identity *d = &s->idents[i];
+  size_t mask = s->ident_slots_cap - 1;
+  size_t hole = ident_slot(s, d->ns, s->ident_bytes + d->off, d->len);
+  for (size_t j = (hole + 1) & mask; s->ident_slots[j] != 0;
+       j = (j + 1) & mask) {
+    size_t home = (size_t)ident_hash_of(s, s->ident_slots[j] - 1) & mask;
+    /* Move j into the hole unless its home lies cyclically in (hole, j]. */
+    int stays = hole <= j ? (home > hole && home <= j)
+                          : (home > hole || home <= j);
+    if (!stays) {
+      s->ident_slots[hole] = s->ident_slots[j];
+      hole = j;
+    }
+  }
+  s->ident_slots[hole] = 0;
+  s->ident_slots_len--;
+}
+
+static size_t grow_half(size_t cap, size_t need, size_t min) {
+  size_t n = cap < min ? min : cap + cap / 2;
+  return n < need ? need : n;
+}
+
+/* Reserve what adding one identity (and, with new_user, one user) needs,
+ * including its namespace; on success *ns_id is the namespace's index.
+ * Nothing observable changes on failure. */
+static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
+                                  size_t ns_len, size_t key_len,
+                                  uint32_t *ns_id) {
+  if (new_user && s->n_users > PD_ST_MAX_USERS)
+    return pd_err(&s->err, PD_E_FULL, "this store holds at most 2^32-2 users");
+  if (s->n_idents >= UINT32_MAX - 1)
+    return pd_err(&s->err, PD_E_FULL,
+                  "this store holds at most 2^32-2 identities");
+  if (new_user && s->n_users + (size_t)1 > s->users_cap) {
+    size_t ncap = grow_half(s->users_cap, (size_t)s->n_users + 1, 16);
+    if (ncap > (size_t)PD_ST_MAX_USERS + 2) ncap = (size_t)PD_ST_MAX_USERS + 2;
+    pd_st_user *u = pd_realloc_array(&s->alloc, s->users, ncap, sizeof *u);
+    if (!u) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    s->users = u;
+    s->users_cap = ncap;
+  }
+  if (s->n_idents + (size_t)1 > s->idents_cap) {
+    size_t ncap = grow_half(s->idents_cap, (size_t)s->n_idents + 1, 16);
+    pd_st_identity *d =
+        pd_realloc_array(&s->alloc, s->idents, ncap, sizeof *d);
+    if (!d) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    s->idents = d;
+    s->idents_cap = ncap;
+  }
+  if (s->ident_bytes_len + key_len > s->ident_bytes_cap) {
+    size_t ncap =
+        grow_half(s->ident_bytes_cap, s->ident_bytes_len + key_len, 4096);
+    char *b = pd_realloc_array(&s->alloc, s->ident_bytes, ncap, 1);
+    if (!b) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    s->ident_bytes = b;
+    s->ident_bytes_cap = ncap;
+  }
+  if ((s->ident_slots_len + 1) * 4 > s->ident_slots_cap * 3 &&
+      ident_slots_grow(s) != 0)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  /* Last, because it is the one step that adds something (a namespace is
+   * not observable by callers, but keep the order strict anyway). */
+  uint32_t n = pd_st_names_find(&s->namespaces, ns, ns_len);
+  if (n == PD_ST_NAME_NONE) {
+    if (s->namespaces.n >= UINT32_MAX - 2)
+      return pd_err(&s->err, PD_E_FULL, "too many identity namespaces");
+    if (pd_st_names_add(&s->namespaces, &s->alloc, ns, ns_len, &n) != 0)
+      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  }
+  *ns_id = n;
+  return PD_OK;
+}
+
+static uint32_t create_user(pd_store *s) {
+  uint32_t u = s->n_users++;
+  pd_st_user *p = &s->users[u];
+  p->parent = u;
+  p->next_member = u;
+  p->referral_in = PD_ST_NIL;
+  p->flags = 0;
+  for (int k = 0; k < PD_ST_USER_CHAINS; k++) p->head[k] = PD_ST_NIL;
+  s->live_users++;
+  return u;
+}
+
+/* After reserve_identity: cannot fail. */
+static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
+                         const char *key, size_t key_len) {
+  uint32_t i = s->n_idents++;
+  pd_st_identity *d = &s->idents[i];
+  d->off = s->ident_bytes_len;
+  d->len = (uint32_t)key_len;
+  d->user = user;
+  d->ns = ns;
+  d->next = s->users[user].head[PD_ST_CHAIN_IDENTITY];
+  s->users[user].head[PD_ST_CHAIN_IDENTITY] = i;
+  memcpy(s->ident_bytes + d->off, key, key_len);
+  s->ident_bytes_len += key_len;
+  s->ident_slots[ident_slot(s, ns, key, key_len)] = i + 1;
+  s->ident_slots_len++;
+  s->live_idents++;
+}
+
+/* ---- public: find, ensure, attach, canonical ---------------------------- */
+
+pd_status pd_user_find(pd_store *s, const char *ns, size_t ns_len,
+                       const char *key, size_t key_len, pd_user_id *out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  st = check_identity(s, ns, &ns_len, key, &key_len);
+  if (st) return pd_st_leave(s, st);
+  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
+  if (i == PD_ST_NIL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_NOT_FOUND,
+                                 "no user has this identity"));
+  *out = pd_st_find(s, s->idents[i].user);
+  return pd_st_leave(s, PD_OK);
+}
+
+pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
+                         const char *key, size_t key_len, pd_user_id *out) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  st = check_identity(s, ns, &ns_len, key, &key_len);
+  if (st) return pd_st_leave(s, st);
+  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
+  if (i != PD_ST_NIL) {
+    *out = pd_st_find(s, s->idents[i].user);
+    return pd_st_leave(s, PD_REPLAYED);
+  }
+  uint32_t nsid;
+  st = reserve_identity(s, 1, ns, ns_len, key_len, &nsid);
+  if (st) return pd_st_leave(s, st);
+  uint32_t u = create_user(s);
+  add_identity(s, u, nsid, key, key_len);
+  *out = u;
+  return pd_st_leave(s, PD_OK);
+}
+
+pd_status pd_user_canonical(pd_store *s, pd_user_id user, pd_user_id *out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  uint32_t u = 0;
+  st = pd_st_user_check(s, user, "user", &u);
+  if (st) return pd_st_leave(s, st);
+  *out = pd_st_find(s, u);
+  return pd_st_leave(s, PD_OK);
+}
+
+/* ---- merge -------------------------------------------------------------- */
+
+uint32_t pd_st_referrer_of(pd_store *s, uint32_t root, uint32_t *event) {
+  *event = PD_ST_NIL;
+  PD_ST_FOREACH_MEMBER(s, root, m) {
+    uint32_t r = s->users[m].referral_in;
+    if (r != PD_ST_NIL && pd_st_referrals(s)[r].time != PD_ST_ERASED) {
+      *event = r;
+      return pd_st_find(s, pd_st_referrals(s)[r].referrer);
+    }
+  }
+  return 0;
+}
+
+/* Would merging the sets of survivors a and b break the referral rules?
+ * PD_OK or PD_E_CONFLICT with a message. */
+static pd_status merge_referral_check(pd_store *s, uint32_t a, uint32_t b) {
+  uint32_t ea, eb;
+  uint32_t ra = pd_st_referrer_of(s, a, &ea);
+  uint32_t rb = pd_st_referrer_of(s, b, &eb);
+  if (ra && rb && ra != rb)
+    return pd_err(&s->err, PD_E_CONFLICT,
+                  "users %u and %u were referred by different users (%u and "
+                  "%u); merged, they would have two referrers",
+                  a, b, ra, rb);
+  /* A cycle through the merged user must leave it by its referrer and come
+   * back to a or b. */
+  uint32_t r = ra ? ra : rb, guard = 0;
+  while (r) {
+    if (r == a || r == b)
+      return pd_err(&s->err, PD_E_CONFLICT,
+                    "merging users %u and %u would make a user its own "
+                    "referrer (a referral cycle)",
+                    a, b);
+    uint32_t e;
+    r = pd_st_referrer_of(s, r, &e);
+    if (++guard > s->n_users) break; /* cannot happen: no cycles exist */
+  }
+  return PD_OK;
+}
+
+/* Merge the sets of two different survivors; returns the new survivor. */
+static uint32_t merge_roots(pd_store *s, uint32_t a, uint32_t b) {
+  uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
+  s->users[hi].parent = lo;
+  /* Splicing two circular lists: swap one successor of each. */
+  uint32_t t = s->users[lo].next_member;
+  s->users[lo].next_member = s->users[hi].next_member;
+  s->users[hi].next_member = t;
+  s->live_users--;
+  s->merged_users++;
+  return lo;
+}
+
+pd_status pd_user_merge(pd_store *s, pd_user_id a, pd_user_id b,
+                        pd_user_id *out) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  uint32_t ua = 0, ub = 0;
+  if ((st = pd_st_user_check(s, a, "user", &ua)) != PD_OK ||
+      (st = pd_st_user_check(s, b, "user", &ub)) != PD_OK)
+    return pd_st_leave(s, st);
+  uint32_t ra = pd_st_find(s, ua), rb = pd_st_find(s, ub);
+  if (ra == rb) {
+    *out = ra;
+    return pd_st_leave(s, PD_REPLAYED);
+  }
+  st = merge_referral_check(s, ra, rb);
+  if (st) return pd_st_leave(s, st);
+  *out = merge_roots(s, ra, rb);
+  return pd_st_leave(s, PD_OK);
+}
+
+pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
+                         size_t ns_len, const char *key, size_t key_len,
+                         pd_user_id *out) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  st = check_identity(s, ns, &ns_len, key, &key_len);
+  if (st) return pd_st_leave(s, st);
+  uint32_t u = 0;
+  st = pd_st_user_check(s, user, "user", &u);
+  if (st) return pd_st_leave(s, st);
+  uint32_t root = pd_st_find(s, u);
+  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
+  if (i != PD_ST_NIL) {
+    uint32_t other = pd_st_find(s, s->idents[i].user);
+    if (other == root) {
+      *out = root;
+      return pd_st_leave(s, PD_REPLAYED);
+    }
+    st = merge_referral_check(s, root, other);
+    if (st) return pd_st_leave(s, st);
+    *out = merge_roots(s, root, other);
+    return pd_st_leave(s, PD_OK);
+  }
+  uint32_t nsid;
+  st = reserve_identity(s, 0, ns, ns_len, key_len, &nsid);
+  if (st) return pd_st_leave(s, st);
+  add_identity(s, u, nsid, key, key_len);
+  *out = root;
+  return pd_st_leave(s, PD_OK);
+}
+
+/* ---- erase -------------------------------------------------------------- */
+
+/* Erase one event: its time becomes PD_ST_ERASED, its payload is zeroed
+ * (ids and chain links stay so that the index and chains remain walkable),
+ * and the store-wide counts drop. Returns 0 if it was erased already. */
+static int erase_event(pd_store *s, int kind, uint32_t i) {
+  switch (kind) {
+    case PD_EV_LINK: {
+      pd_st_link *e = &pd_st_links(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->source = e->campaign = e->guide = 0;
+      e->channel = 0;
+      break;
+    }
+    case PD_EV_UNLINK: {
+      pd_st_unlink *e = &pd_st_unlinks(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->guide = 0;
+      e->channel = 0;
+      e->initiator = 0;
+      break;
+    }
+    case PD_EV_TOUCH: {
+      pd_st_touch *e = &pd_st_touches(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->guide = e->campaign = 0;
+      e->channel = 0;
+      e->kind = e->purpose = 0;
+      memset(e->rating, 0, sizeof e->rating);
+      break;
+    }
+    case PD_EV_ORDER: {
+      pd_st_order *e = &pd_st_orders(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      s->order_total -= e->amount;
+      /* order_id stays: the order-id table reads it, and a refund for an
+       * erased order must be answered PD_E_ERASED, not "unknown order". */
+      e->time = PD_ST_ERASED;
+      e->amount = e->refunded = 0;
+      e->guide = e->shop = 0;
+      e->channel = 0;
+      break;
+    }
+    case PD_EV_REFUND: {
+      pd_st_refund *e = &pd_st_refunds(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->amount = 0;
+      break;
+    }
+    case PD_EV_REFERRAL: {
+      pd_st_referral *e = &pd_st_referrals(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      /* The other party stays; it no longer has this referrer. */
+      if (s->users[e->referee].referral_in == i)
+        s->users[e->referee].referral_in = PD_ST_NIL;
+      e->time = PD_ST_ERASED;
+      e->campaign = 0;
+      break;
+    }
+    case PD_EV_BIND: {
+      pd_st_bind *e = &pd_st_binds(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->guide = 0;
+      break;
+    }
+    default: return 0;
+  }
+  s->col[kind].live--;
+  return 1;
+}
+
+pd_status pd_user_erase(pd_store *s, pd_user_id user) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  if (user == 0 || user >= s->n_users)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_NOT_FOUND,
+                                 "user %llu does not exist",
+                                 (unsigned long long)user));
+  if (s->users[user].flags & PD_ST_USER_ERASED)
+    return pd_st_leave(s, PD_REPLAYED);
+  uint32_t root = pd_st_find(s, (uint32_t)user);
+  uint64_t members = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m) {
+    pd_st_user *p = &s->users[m];
+    for (uint32_t i = p->head[PD_ST_CHAIN_IDENTITY]; i != PD_ST_NIL;
+         i = s->idents[i].next) {
+      pd_st_identity *d = &s->idents[i];
+      ident_slots_remove(s, i);
+      memset(s->ident_bytes + d->off, 0, d->len);
+      d->user = 0;
+      s->live_idents--;
+    }
+    for (int k = PD_EV_LINK; k <= PD_EV_BIND; k++)
+      PD_ST_FOREACH_EVENT(s, m, k, i) erase_event(s, k, i);
+    if (p->referral_in != PD_ST_NIL)
+      erase_event(s, PD_EV_REFERRAL, p->referral_in);
+    members++;
+  }
+  PD_ST_FOREACH_MEMBER(s, root, m) s->users[m].flags |= PD_ST_USER_ERASED;
+  s->live_users--;
+  s->merged_users -= members - 1;
+  s->erased_users += members;
+  return pd_st_leave(s, PD_OK);
+}
+
+/* ---- identities of a user ----------------------------------------------- */
+
+typedef struct ident_order_ctx {
+  const pd_store *s;
+} ident_order_ctx;
+
+static int ident_cmp(const void *ctx, uint32_t a, uint32_t b) {
+  const pd_store *s = ((const ident_order_ctx *)ctx)->s;
+  const pd_st_identity *x = &s->idents[a], *y = &s->idents[b];
+  if (x->ns != y->ns) {
+    const pd_st_names *n = &s->namespaces;
+    uint32_t lx = n->len[x->ns], ly = n->len[y->ns];
+    int c = memcmp(n->str[x->ns], n->str[y->ns], lx < ly ? lx : ly);
+    if (c) return c;
+    return lx < ly ? -1 : 1;
+  }
+  uint32_t l = x->len < y->len ? x->len : y->len;
+  int c = memcmp(s->ident_bytes + x->off, s->ident_bytes + y->off, l);
+  if (c) return c;
+  return (x->len > y->len) - (x->len < y->len);
+}
+
+pd_status pd_user_identities(pd_store *s, pd_user_id user, pd_identity_fn fn,
+                             void *user_data) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (fn == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "fn is NULL"));
+  uint32_t u = 0;
+  st = pd_st_user_check(s, user, "user", &u);
+  if (st) return pd_st_leave(s, st);
+  uint32_t root = pd_st_find(s, u);
+  size_t n = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m)
+  for (uint32_t i = s->users[m].head[PD_ST_CHAIN_IDENTITY]; i != PD_ST_NIL;
+       i = s->idents[i].next) n++;
+  /* Own buffer, not the shared scratch: the callback may run queries. */
+  uint32_t *v = pd_malloc(&s->alloc, 2 * n * sizeof *v + 1);
+  if (!v) return pd_st_leave(s, pd_err(&s->err, PD_E_NOMEM, "out of memory"));
+  n = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m)
+  for (uint32_t i = s->users[m].head[PD_ST_CHAIN_IDENTITY]; i != PD_ST_NIL;
+       i = s->idents[i].next) v[n++] = i;
+  ident_order_ctx ctx = {s};
+  pd_st_sort_u32(v, n, v + n, ident_cmp, &ctx);
+  s->depth++;
+  for (size_t k = 0; k < n; k++) {
+    const pd_st_identity *d = &s->idents[v[k]];
+    if (fn(user_data, s->namespaces.str[d->ns], s->namespaces.len[d->ns],
+           s->ident_bytes + d->off, d->len) != 0)
+      break;
+  }
+  s->depth--;
+  pd_free(&s->alloc, v);
+  return pd_st_leave(s, PD_OK);
+}

@@ -1,0 +1,181 @@
+/* Orders and refunds (成交, 复购, 退款): money in int64 minor units,
+ * every sum bounded by the store-wide total so no query can overflow. */
+#include <string.h>
+
+#include <privdomain/channels.h>
+#include <privdomain/events.h>
+
+#include "core/checked.h"
+#include "core/hash.h"
+#include "event_index.h"
+#include "store_internal.h"
+
+/* ---- order id -> order index -------------------------------------------- */
+
+static uint32_t order_find(const pd_store *s, uint64_t order_id) {
+  if (s->order_slots_cap == 0) return PD_ST_NIL;
+  size_t mask = s->order_slots_cap - 1;
+  for (size_t i = (size_t)pd_mix64(order_id ^ 0x6f72646572ULL) & mask;;
+       i = (i + 1) & mask) {
+    uint32_t v = s->order_slots[i];
+    if (v == 0) return PD_ST_NIL;
+    if (pd_st_orders(s)[v - 1].order_id == order_id) return v - 1;
+  }
+}
+
+static void order_place(uint32_t *slots, size_t cap, uint64_t order_id,
+                        uint32_t v) {
+  size_t mask = cap - 1;
+  size_t i = (size_t)pd_mix64(order_id ^ 0x6f72646572ULL) & mask;
+  while (slots[i]) i = (i + 1) & mask;
+  slots[i] = v;
+}
+
+static pd_status order_slots_reserve(pd_store *s) {
+  if ((s->order_slots_len + 1) * 4 <= s->order_slots_cap * 3) return PD_OK;
+  size_t ncap = s->order_slots_cap ? s->order_slots_cap * 2 : 256;
+  uint32_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+  if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < s->order_slots_cap; i++) {
+    uint32_t v = s->order_slots[i];
+    if (v) order_place(ns, ncap, pd_st_orders(s)[v - 1].order_id, v);
+  }
+  pd_free(&s->alloc, s->order_slots);
+  s->order_slots = ns;
+  s->order_slots_cap = ncap;
+  return PD_OK;
+}
+
+/* ---- orders --------------------------------------------------------------- */
+
+static int same_user(pd_store *s, uint32_t stored, pd_user_id given) {
+  if (given == 0 || given >= s->n_users) return 0;
+  return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
+}
+
+static pd_status record_order(pd_store *s, const pd_order *in) {
+  pd_status st = pd_st_check_size(s, in, sizeof(pd_order), "order");
+  if (st) return st;
+  pd_order ev;
+  memcpy(&ev, in, sizeof ev);
+  if (ev.order_id == 0)
+    return pd_err(&s->err, PD_E_INVALID, "order_id 0 is not an order id");
+  if ((st = pd_st_check_time(s, ev.time, "order time")) != PD_OK) return st;
+  if (ev.amount < 0)
+    return pd_err(&s->err, PD_E_RANGE, "order amount %lld is negative",
+                  (long long)ev.amount);
+  uint32_t idx;
+  if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_ORDER, &idx)) != PD_OK)
+    return st;
+  if (idx != PD_ST_NIL) {
+    const pd_st_order *o = &pd_st_orders(s)[idx];
+    int same = o->order_id == ev.order_id && same_user(s, o->user, ev.user) &&
+               o->time == (uint32_t)ev.time && o->amount == ev.amount &&
+               o->channel == ev.channel && o->guide == ev.guide &&
+               o->shop == ev.shop;
+    return pd_st_replay(s, same, ev.event_id, "order");
+  }
+  uint32_t u = 0;
+  if ((st = pd_st_user_check(s, ev.user, "order user", &u)) != PD_OK ||
+      (st = pd_st_channel_check(s, ev.channel, 1, "order")) != PD_OK ||
+      (st = pd_st_guide_check(s, ev.guide, 1, "order")) != PD_OK ||
+      (st = pd_st_label_check(s, PD_LABEL_SHOP, ev.shop, "order shop")) !=
+          PD_OK)
+    return st;
+  if (order_find(s, ev.order_id) != PD_ST_NIL)
+    return pd_err(&s->err, PD_E_DUPLICATE,
+                  "order id %llu was recorded by another event",
+                  (unsigned long long)ev.order_id);
+  int64_t total;
+  if (pd_add_i64(s->order_total, ev.amount, &total) != 0)
+    return pd_err(&s->err, PD_E_OVERFLOW,
+                  "order amount %lld would overflow the store's revenue "
+                  "(sums must fit in int64 minor units)",
+                  (long long)ev.amount);
+  if ((st = pd_st_event_reserve(s, PD_EV_ORDER)) != PD_OK ||
+      (st = order_slots_reserve(s)) != PD_OK)
+    return st;
+  uint32_t i = pd_st_event_append(s, PD_EV_ORDER, ev.event_id);
+  pd_st_order *o = &pd_st_orders(s)[i];
+  o->order_id = ev.order_id;
+  o->amount = ev.amount;
+  o->refunded = 0;
+  o->user = u;
+  o->time = (uint32_t)ev.time;
+  o->guide = ev.guide;
+  o->shop = ev.shop;
+  o->channel = (uint16_t)ev.channel;
+  o->pad = 0;
+  o->next = s->users[u].head[PD_EV_ORDER];
+  s->users[u].head[PD_EV_ORDER] = i;
+  order_place(s->order_slots, s->order_slots_cap, ev.order_id, i + 1);
+  s->order_slots_len++;
+  s->order_total = total;
+  return PD_OK;
+}
+
+pd_status pd_record_order(pd_store *s, const pd_order *ev) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  return pd_st_leave(s, record_order(s, ev));
+}
+
+/* ---- refunds -------------------------------------------------------------- */
+
+static pd_status record_refund(pd_store *s, const pd_refund *in) {
+  pd_status st = pd_st_check_size(s, in, sizeof(pd_refund), "refund");
+  if (st) return st;
+  pd_refund ev;
+  memcpy(&ev, in, sizeof ev);
+  if (ev.order_id == 0)
+    return pd_err(&s->err, PD_E_INVALID, "order_id 0 is not an order id");
+  if ((st = pd_st_check_time(s, ev.time, "refund time")) != PD_OK) return st;
+  if (ev.amount <= 0)
+    return pd_err(&s->err, PD_E_RANGE, "refund amount %lld is not positive",
+                  (long long)ev.amount);
+  uint32_t idx;
+  if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_REFUND, &idx)) != PD_OK)
+    return st;
+  if (idx != PD_ST_NIL) {
+    const pd_st_refund *r = &pd_st_refunds(s)[idx];
+    int same = pd_st_orders(s)[r->order].order_id == ev.order_id &&
+               r->time == (uint32_t)ev.time && r->amount == ev.amount;
+    return pd_st_replay(s, same, ev.event_id, "refund");
+  }
+  uint32_t oi = order_find(s, ev.order_id);
+  if (oi == PD_ST_NIL)
+    return pd_err(&s->err, PD_E_NOT_FOUND, "order %llu was not recorded",
+                  (unsigned long long)ev.order_id);
+  pd_st_order *o = &pd_st_orders(s)[oi];
+  if (o->time == PD_ST_ERASED)
+    return pd_err(&s->err, PD_E_ERASED,
+                  "order %llu belonged to an erased user",
+                  (unsigned long long)ev.order_id);
+  if ((uint32_t)ev.time < o->time)
+    return pd_err(&s->err, PD_E_RANGE,
+                  "refund at %lld precedes its order at %lld",
+                  (long long)ev.time, (long long)o->time);
+  if (ev.amount > o->amount - o->refunded)
+    return pd_err(&s->err, PD_E_CONFLICT,
+                  "refund of %lld exceeds the %lld left of order %llu",
+                  (long long)ev.amount, (long long)(o->amount - o->refunded),
+                  (unsigned long long)ev.order_id);
+  if ((st = pd_st_event_reserve(s, PD_EV_REFUND)) != PD_OK) return st;
+  o = &pd_st_orders(s)[oi];
+  uint32_t i = pd_st_event_append(s, PD_EV_REFUND, ev.event_id);
+  pd_st_refund *r = &pd_st_refunds(s)[i];
+  r->amount = ev.amount;
+  r->order = oi;
+  r->user = o->user;
+  r->time = (uint32_t)ev.time;
+  r->next = s->users[o->user].head[PD_EV_REFUND];
+  s->users[o->user].head[PD_EV_REFUND] = i;
+  o->refunded += ev.amount;
+  return PD_OK;
+}
+
+pd_status pd_record_refund(pd_store *s, const pd_refund *ev) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  return pd_st_leave(s, record_refund(s, ev));
+}

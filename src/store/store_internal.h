@@ -1,0 +1,334 @@
+/* The store's internal state: plain arrays that the store layer writes and
+ * the metrics and io layers read directly (under the store's lock).
+ *
+ * Layout in one paragraph. Users are numbered from 1; users[u] holds the
+ * union-find parent, the circular list of the merge set and, per kind of
+ * event, the head of a singly linked chain of that user id's events. Each
+ * kind of event lives in its own column: an array of event ids (eid[i])
+ * beside an array of packed records (rec[i]), appended in arrival order and
+ * never moved, so an event's index is stable for the store's lifetime.
+ * Records carry the user id they were recorded under (not the survivor of
+ * a later merge), so per-user questions walk every member of the merge set
+ * and, for each member, its chain of that kind. Times are stored as uint32
+ * seconds since the epoch (PD_TIME_MAX < 2^32); an erased event keeps its
+ * event id (so a retry is answered PD_E_ERASED) but its time becomes
+ * PD_ST_ERASED and its other payload is zeroed.
+ *
+ * Readers' contract: take pd_st_lock() / pd_st_unlock() around reads when
+ * other threads may record; skip events whose time is PD_ST_ERASED; use
+ * pd_st_find() for the canonical id of a user; an index or chain link equal
+ * to PD_ST_NIL means "none". */
+#ifndef PD_STORE_STORE_INTERNAL_H
+#define PD_STORE_STORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <threads.h>
+
+#include <privdomain/store.h>
+#include <privdomain/users.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define PD_ST_MAGIC 0x50445354u       /* "PDST": a live store */
+#define PD_ST_MAGIC_DEAD 0x44454144u  /* "DEAD": freed */
+
+/* "No event / no user / end of chain". */
+#define PD_ST_NIL UINT32_MAX
+/* The time of an erased event (greater than any valid time). */
+#define PD_ST_ERASED UINT32_MAX
+
+/* Kinds of event. Also the tag in the event-id index, so they fit in 4
+ * bits, start at 1 and are never renumbered (snapshots may store them). */
+enum {
+  PD_EV_LINK = 1,
+  PD_EV_UNLINK = 2,
+  PD_EV_TOUCH = 3,
+  PD_EV_ORDER = 4,
+  PD_EV_REFUND = 5,
+  PD_EV_REFERRAL = 6, /* chained on the referrer; see users[].referral_in */
+  PD_EV_BIND = 7,
+  PD_EV_HANDOVER = 8, /* not per user */
+  PD_EV_DEACTIVATE = 9,
+  PD_EV_REACH = 10,
+  PD_EV_COST = 11,
+  PD_EV_KINDS = 12 /* one past the last kind */
+};
+
+/* Kinds that are chained per user: users[u].head[kind] for 1..7; slot 0 of
+ * head[] chains the user's identities. */
+#define PD_ST_CHAIN_IDENTITY 0
+#define PD_ST_USER_CHAINS 8
+
+/* Capacity limits: the index tag keeps 28 bits of event index per kind. */
+#define PD_ST_INDEX_BITS 28
+#define PD_ST_MAX_EVENTS_PER_KIND ((uint32_t)1 << PD_ST_INDEX_BITS)
+#define PD_ST_MAX_USERS (UINT32_MAX - 2u)
+
+/* users[].flags */
+enum { PD_ST_USER_ERASED = 1u };
+
+typedef struct pd_st_user {
+  uint32_t parent;      /* union-find parent; == own id for a survivor */
+  uint32_t next_member; /* next id of the same merge set (circular) */
+  uint32_t referral_in; /* referral naming this id as referee, or NIL */
+  uint32_t flags;       /* PD_ST_USER_* */
+  uint32_t head[PD_ST_USER_CHAINS]; /* newest event of each kind, or NIL */
+} pd_st_user;
+
+/* One identity (namespace, key). The key bytes live in
+ * store->ident_bytes at [off, off + len) (not NUL-terminated). */
+typedef struct pd_st_identity {
+  uint64_t off;
+  uint32_t len;
+  uint32_t user; /* the id it was attached to; 0 once erased */
+  uint32_t next; /* next identity of the same user id, or NIL */
+  uint32_t ns;   /* index into store->namespaces */
+} pd_st_identity;
+
+/* ---- event records (one packed struct per kind) ---------------------- */
+
+typedef struct pd_st_link {
+  uint32_t user, next, time;
+  uint32_t source, campaign, guide;
+  uint16_t channel, pad;
+} pd_st_link;
+
+typedef struct pd_st_unlink {
+  uint32_t user, next, time, guide;
+  uint16_t channel;
+  uint8_t initiator, pad;
+} pd_st_unlink;
+
+typedef struct pd_st_touch {
+  uint32_t user, next, time, guide, campaign;
+  uint16_t channel;
+  uint8_t kind, purpose;
+  uint8_t rating[4]; /* expertise, reliability, intimacy, self-orientation */
+} pd_st_touch;
+
+typedef struct pd_st_order {
+  uint64_t order_id;
+  int64_t amount;
+  int64_t refunded; /* sum of the order's live refunds */
+  uint32_t user, next, time, guide, shop;
+  uint16_t channel, pad;
+} pd_st_order;
+
+typedef struct pd_st_refund {
+  int64_t amount;
+  uint32_t order; /* index into the order column */
+  uint32_t user;  /* the order's user id */
+  uint32_t next, time;
+} pd_st_refund;
+
+typedef struct pd_st_referral {
+  uint32_t referrer, referee;
+  uint32_t next; /* next referral made by the same referrer id */
+  uint32_t time, campaign;
+} pd_st_referral;
+
+typedef struct pd_st_bind {
+  uint32_t user, next, time, guide;
+} pd_st_bind;
+
+typedef struct pd_st_handover {
+  uint32_t from, to, time;
+} pd_st_handover;
+
+typedef struct pd_st_deactivate {
+  uint32_t guide, time;
+} pd_st_deactivate;
+
+typedef struct pd_st_reach {
+  uint64_t reached;
+  uint32_t period_start, period_end, source;
+  uint16_t channel, pad;
+} pd_st_reach;
+
+typedef struct pd_st_cost {
+  int64_t amount;
+  uint32_t period_start, period_end, source;
+  uint16_t channel, pad;
+} pd_st_cost;
+
+/* One kind's column: eid[i] and rec[i] (of rec_size bytes) for i < n. */
+typedef struct pd_st_column {
+  uint64_t *eid;
+  void *rec;
+  uint32_t n;    /* events recorded, erased ones included */
+  uint32_t live; /* events not erased */
+  size_t cap;
+  size_t rec_size;
+} pd_st_column;
+
+/* Open addressing over uint32 slots holding (kind << 28 | index); the key
+ * (the event id) is read from the event's column, so the index costs 4
+ * bytes per slot. fp[i] is a one-byte fingerprint of the id in slot i
+ * (0 = empty), so a probe reads an event id only when the fingerprint
+ * matches (about 1 in 255 of the others): recording stays at about two
+ * cache misses per event. Linear probing, load <= 3/4. */
+typedef struct pd_st_index {
+  uint32_t *slots;
+  uint8_t *fp;
+  size_t cap; /* 0 or a power of two */
+  size_t len;
+} pd_st_index;
+
+/* A table of names with stable NUL-terminated copies (pointers handed to
+ * callers stay valid until the store is freed); ids are dense from 0. */
+typedef struct pd_st_names {
+  char **str;
+  uint32_t *len;
+  size_t n, cap;
+  uint32_t *slots; /* open addressing, id + 1, 0 = empty */
+  size_t slots_cap;
+} pd_st_names;
+
+/* Channels: public id -> kind. Built-ins are ids 1..PD_CHANNEL_BUILTIN_LAST;
+ * custom ones PD_CHANNEL_CUSTOM_FIRST + k, where k indexes channel_names
+ * after the built-ins. Ids fit in uint16 (custom ids up to 65535). */
+#define PD_ST_CHANNEL_ID_MAX 65535
+
+struct pd_store {
+  uint32_t magic;
+  int32_t currency_exponent;
+  mtx_t lock;
+  int depth; /* > 0 while a callback runs: recording is refused */
+
+  pd_allocator caller_alloc; /* what the caller gave (or libc) */
+  pd_allocator alloc;        /* counting wrapper used for everything */
+  uint64_t memory_bytes;
+  pd_errbuf err;
+
+  /* users[0] is unused so that ids index directly. */
+  pd_st_user *users;
+  uint32_t n_users; /* ids 1..n_users-1 exist; n_users >= 1 */
+  size_t users_cap;
+  uint64_t live_users, merged_users, erased_users;
+
+  /* identities */
+  pd_st_identity *idents;
+  uint32_t n_idents;
+  size_t idents_cap;
+  uint64_t live_idents;
+  char *ident_bytes;
+  uint64_t ident_bytes_len;
+  size_t ident_bytes_cap;
+  uint32_t *ident_slots; /* index + 1, 0 = empty */
+  size_t ident_slots_cap;
+  size_t ident_slots_len;
+  pd_st_names namespaces;
+
+  /* channels, labels, guides */
+  pd_st_names channel_names; /* built-ins first (index = id - 1) */
+  uint8_t *channel_kind;     /* by channel_names index */
+  size_t channel_kind_cap;
+  pd_st_names labels[4];     /* by PD_LABEL_* (1..3); id = index + 1 */
+  pd_st_names guide_codes;   /* guide id = index + 1 */
+  uint32_t *guide_shop;      /* by guide index */
+  uint32_t *guide_deactivation; /* deactivation event index, or NIL */
+  uint32_t *guide_last_assigned; /* latest bind/handover-to time, or 0 */
+  size_t guide_cap;
+
+  /* events */
+  pd_st_column col[PD_EV_KINDS];
+  pd_st_index index;
+  /* order id -> order index + 1 (0 = empty), probing on the order column */
+  uint32_t *order_slots;
+  size_t order_slots_cap;
+  size_t order_slots_len;
+  /* handover indices sorted by (time, event id): user guide lookups merge
+   * them with the user's binds. */
+  uint32_t *handover_sorted;
+  size_t handover_sorted_cap;
+  int64_t order_total; /* sum of live order amounts: bounds every sum */
+  int64_t cost_total;  /* sum of live acquisition costs */
+
+  /* reusable scratch for queries that do not call back */
+  void *scratch;
+  size_t scratch_cap;
+};
+
+/* ---- handle, lock and errors (store.c) ------------------------------- */
+
+/* 1 if s is a live store handle. */
+static inline int pd_st_valid(const pd_store *s) {
+  return s != NULL && s->magic == PD_ST_MAGIC;
+}
+/* Check the handle and take the lock; `recording` calls are refused from
+ * inside a callback. On error nothing is held. */
+pd_status pd_st_enter(pd_store *s, int recording);
+/* Clear the message on success, release the lock, return `status`. */
+pd_status pd_st_leave(pd_store *s, pd_status status);
+void pd_st_lock(pd_store *s);
+void pd_st_unlock(pd_store *s);
+/* Scratch memory of at least `bytes` (contents undefined), or NULL. */
+void *pd_st_scratch(pd_store *s, size_t bytes);
+/* Grow a column to hold one more event; PD_E_FULL / PD_E_NOMEM. */
+pd_status pd_st_column_reserve(pd_store *s, int kind);
+/* Check a caller struct's size: >= `known` and any bytes beyond it zero. */
+pd_status pd_st_check_size(pd_store *s, const void *rec, size_t known,
+                           const char *what);
+/* PD_E_RANGE unless t is in [PD_TIME_MIN, PD_TIME_MAX]. */
+pd_status pd_st_check_time(pd_store *s, int64_t t, const char *what);
+
+/* ---- columns ---------------------------------------------------------- */
+
+static inline void *pd_st_rec(const pd_store *s, int kind, uint32_t i) {
+  return (char *)s->col[kind].rec + (size_t)i * s->col[kind].rec_size;
+}
+#define PD_ST_COL(s, kind, type) ((type *)(s)->col[kind].rec)
+#define pd_st_links(s) PD_ST_COL(s, PD_EV_LINK, pd_st_link)
+#define pd_st_unlinks(s) PD_ST_COL(s, PD_EV_UNLINK, pd_st_unlink)
+#define pd_st_touches(s) PD_ST_COL(s, PD_EV_TOUCH, pd_st_touch)
+#define pd_st_orders(s) PD_ST_COL(s, PD_EV_ORDER, pd_st_order)
+#define pd_st_refunds(s) PD_ST_COL(s, PD_EV_REFUND, pd_st_refund)
+#define pd_st_referrals(s) PD_ST_COL(s, PD_EV_REFERRAL, pd_st_referral)
+#define pd_st_binds(s) PD_ST_COL(s, PD_EV_BIND, pd_st_bind)
+#define pd_st_handovers(s) PD_ST_COL(s, PD_EV_HANDOVER, pd_st_handover)
+#define pd_st_deactivations(s) \
+  PD_ST_COL(s, PD_EV_DEACTIVATE, pd_st_deactivate)
+#define pd_st_reaches(s) PD_ST_COL(s, PD_EV_REACH, pd_st_reach)
+#define pd_st_costs(s) PD_ST_COL(s, PD_EV_COST, pd_st_cost)
+
+/* The time of event i of a kind (PD_ST_ERASED if erased); for reach and
+ * cost records, the period start. */
+uint32_t pd_st_event_time(const pd_store *s, int kind, uint32_t i);
+
+/* ---- users (identity.c) ----------------------------------------------- */
+
+/* Canonical id of an existing user id (path halving). */
+static inline uint32_t pd_st_find(pd_store *s, uint32_t u) {
+  pd_st_user *us = s->users;
+  while (us[u].parent != u) {
+    us[u].parent = us[us[u].parent].parent;
+    u = us[u].parent;
+  }
+  return u;
+}
+
+/* Resolve a caller's user id to an existing id that is not erased:
+ * PD_OK with *out = the id itself (not canonical), or PD_E_NOT_FOUND /
+ * PD_E_ERASED with a message naming `what`. */
+pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
+                           uint32_t *out);
+
+/* ---- references named by events (channels.c, guides.c) ----------------- */
+
+/* PD_OK if `channel` names a channel (or is 0 and allow_zero). Else
+ * PD_E_INVALID (0 when not allowed) / PD_E_NOT_FOUND. */
+pd_status pd_st_channel_check(pd_store *s, int32_t channel, int allow_zero,
+                              const char *what);
+/* PD_OK if `id` is 0 or a label of `kind`, else PD_E_NOT_FOUND. */
+pd_status pd_st_label_check(pd_store *s, int32_t kind, uint32_t id,
+                            const char *what);
+/* PD_OK if `guide` is 0 (and allow_zero) or an existing guide. */
+pd_status pd_st_guide_check(pd_store *s, uint32_t guide, int allow_zero,
+                            const char *what);
+/* Check a name of 1-128 bytes of UTF-8 without NUL; resolves PD_NTS. */
+pd_status pd_st_check_name(pd_store *s, const char *name, size_t *len,
+                           const char *what);
+
+#endif
