@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include <privdomain/privdomain.h>
 
 static double now(void) {
@@ -89,7 +91,15 @@ static void bench_cdnow(const char *dir) {
   free(x), free(tx), free(T);
 }
 
+/* Peak resident memory of the process so far, in bytes (Linux: KiB). */
+static double peak_rss(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss * 1024.0;
+}
+
 static void bench_large(size_t n) {
+  double rss0 = peak_rss();
   double *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx);
   double *T = malloc(n * sizeof *T), *out = malloc(n * sizeof *out);
   if (!x || !tx || !T || !out) {
@@ -135,6 +145,10 @@ static void bench_large(size_t n) {
   t1 = now();
   printf("bench=bgnbd_predict_p_alive n=%zu seconds=%.3f status=%d\n", n, t1 - t0,
          (int)st);
+  /* The caller's x, t_x, T and one output column, plus whatever the fit
+   * and predictions allocated at their peak. */
+  printf("bench=bgnbd_memory n=%zu bytes_per_customer=%.1f\n", n,
+         (peak_rss() - rss0) / (double)n);
   pd_fit_free(fit);
   free(x), free(tx), free(T), free(out);
 }

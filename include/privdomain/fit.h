@@ -285,16 +285,23 @@ PD_API pd_status pd_fit_get(const pd_fit *fit, pd_fit_info *out);
  *   Pareto/NBD — Schmittlein et al. (1987), Fader & Hardie (2005 note)
  *             eq. 14 (for s = 1 the limit (r+x)(β+T)/(α+T) log(1+t/(β+T))
  *             times P(alive)).
+ *   BG/BB   — Fader, Hardie & Shang (2010) eq. 13: the expected number of
+ *             transactions in the next `horizon` opportunities n+1 ..
+ *             n+horizon (horizon a whole number of opportunities, at most
+ *             1e9), for the history (x, t_x, n = T[i]).
  * Writes data->n values to out (caller-owned, length >= data->n).
  * monetary and weight are ignored. horizon >= 0 and finite (0 gives 0).
  *
  * Errors: PD_E_MISUSE, PD_E_INVALID (no parameters set, a model without
  * this prediction, NULL data/out/arrays, n = 0, bad size), PD_E_RANGE (the
- * data rules of pd_fit_estimate, horizon negative or not finite),
- * PD_E_NUMERIC (a series failed to converge; the message names the
- * customer). out is untouched after argument and data errors; after
- * PD_E_NUMERIC its contents are unspecified. Thread safety: see the top of
- * this header.
+ * data rules of pd_fit_estimate, horizon negative or not finite; for
+ * BG/BB a horizon that is not a whole number, or a row that is not a
+ * possible history), PD_E_NUMERIC (a series failed to converge; the
+ * message names the customer). Every argument and data check happens
+ * before the first write, so out is untouched after PD_E_MISUSE,
+ * PD_E_INVALID and PD_E_RANGE; after PD_E_NUMERIC (found part-way through
+ * the customers) the contents of out are unspecified. Thread safety: see
+ * the top of this header.
  */
 PD_API pd_status pd_predict_expected_purchases(pd_fit *fit,
                                                const pd_customer_data *data,
@@ -307,6 +314,11 @@ PD_API pd_status pd_predict_expected_purchases(pd_fit *fit,
  *   MBG/NBD — 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x));
  *   Pareto/NBD — the ratio of the "alive at T" term of the likelihood to
  *             the likelihood (Fader & Hardie 2005 note, eq. 11).
+ *   BG/BB   — the probability of being alive at opportunity n = T[i]
+ *             (still alive after the last of the n opportunities observed,
+ *             as the lifetimes tool reports it): the "alive through all n
+ *             opportunities" term's share of the likelihood. Fader, Hardie
+ *             & Shang's P(alive at n+1) is this times E[1 − θ | history].
  * Writes data->n probabilities in [0, 1] to out.
  *
  * Errors as pd_predict_expected_purchases.

@@ -143,20 +143,36 @@ double pd_bgbb_alive(const double th[4], double x, double t_x, double n) {
   return p > 1.0 ? 1.0 : p;
 }
 
-double pd_bgbb_expected(const double th[4], double x, double t_x, double n,
-                        double n_star) {
+/* What the expectation needs from the parameters alone, computed once per
+ * prediction call instead of once per customer. */
+typedef struct expect_consts {
+  double lb0;  /* log B(α, β) + log B(γ, δ) */
+  double lbab; /* log B(α, β) */
+  double c;    /* log δ − log|γ−1| + log Γ(γ+δ) − log Γ(1+δ) */
+} expect_consts;
+
+static void expect_consts_init(const double th[4], expect_consts *k) {
+  double ga = th[2], de = th[3];
+  k->lbab = pd_lbeta(th[0], th[1]);
+  k->lb0 = k->lbab + pd_lbeta(ga, de);
+  k->c = fabs(ga - 1.0) > 1e-6 ? log(de) - log(fabs(ga - 1.0)) +
+                                     pd_lgamma(ga + de) - pd_lgamma(1.0 + de)
+                               : 0.0;
+}
+
+static double expected_with(const double th[4], const expect_consts *k,
+                            double x, double t_x, double n, double n_star) {
   double al = th[0], be = th[1], ga = th[2], de = th[3];
   if (n_star <= 0.0) return 0.0;
-  double ll = pd_bgbb_loglik(th, x, t_x, n, NULL);
+  double ll = loglik_with(th, k->lb0, x, t_x, n, NULL);
   /* E[p · alive at n] part: B(α+x+1, β+n−x)/B(α,β) / L. */
-  double lead = pd_lbeta(al + x + 1.0, be + n - x) - pd_lbeta(al, be) - ll;
+  double lead = pd_lbeta(al + x + 1.0, be + n - x) - k->lbab - ll;
   /* Σ_{k=1..n*} B(γ, δ+n+k)/B(γ, δ): the chance of being alive at each
    * future opportunity. Closed form (Fader, Hardie & Shang 2010, eq. 13)
    * except near γ = 1, where it is 0/0 and the sum is taken directly. */
   double surv;
   if (fabs(ga - 1.0) > 1e-6) {
-    double c = log(de) - log(fabs(ga - 1.0)) + pd_lgamma(ga + de) -
-               pd_lgamma(1.0 + de);
+    double c = k->c;
     double t1 = pd_lgamma(1.0 + de + n) - pd_lgamma(ga + de + n);
     double t2 = pd_lgamma(1.0 + de + n + n_star) -
                 pd_lgamma(ga + de + n + n_star);
@@ -174,6 +190,13 @@ double pd_bgbb_expected(const double th[4], double x, double t_x, double n,
     surv = acc;
   }
   return exp(lead) * surv;
+}
+
+double pd_bgbb_expected(const double th[4], double x, double t_x, double n,
+                        double n_star) {
+  expect_consts k;
+  expect_consts_init(th, &k);
+  return expected_with(th, &k, x, t_x, n, n_star);
 }
 
 double pd_bgbb_p_purchases(const double th[4], double x, double n) {
@@ -241,12 +264,15 @@ static pd_status bgbb_expected_purchases(const double *params,
                                          const pd_customer_data *d,
                                          double horizon, double *out,
                                          pd_errbuf *err) {
+  /* Every check comes before the first write to out. */
   pd_status st = whole_horizon(horizon, err);
   if (st == PD_OK) st = bgbb_check_rows(d, err);
   if (st != PD_OK) return st;
+  expect_consts k;
+  expect_consts_init(params, &k);
   for (size_t i = 0; i < d->n; i++) {
     double x = d->x[i], tx = x > 0.0 ? d->t_x[i] : 0.0;
-    out[i] = pd_bgbb_expected(params, x, tx, d->T[i], horizon);
+    out[i] = expected_with(params, &k, x, tx, d->T[i], horizon);
     if (!isfinite(out[i]))
       return pd_err(err, PD_E_NUMERIC,
                     "bgbb customer %zu: expected purchases are not finite", i);
@@ -256,7 +282,7 @@ static pd_status bgbb_expected_purchases(const double *params,
 
 static pd_status bgbb_p_alive(const double *params, const pd_customer_data *d,
                               double *out, pd_errbuf *err) {
-  pd_status st = bgbb_check_rows(d, err);
+  pd_status st = bgbb_check_rows(d, err); /* before the first write */
   if (st != PD_OK) return st;
   for (size_t i = 0; i < d->n; i++) {
     double x = d->x[i], tx = x > 0.0 ? d->t_x[i] : 0.0;

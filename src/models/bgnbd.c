@@ -12,6 +12,11 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
   return pd_bgnbd_family_negll(PD_BGNBD_PLAIN, in, logp, grad);
 }
 
+static double negll_hessian(const pd_model_input *in, const double *logp,
+                            double *grad, double *hess) {
+  return pd_bgnbd_family_negll_hessian(PD_BGNBD_PLAIN, in, logp, grad, hess);
+}
+
 static pd_status expected(const double *p, const pd_customer_data *d,
                           double horizon, double *out, pd_errbuf *err) {
   return pd_bgnbd_family_expected(PD_BGNBD_PLAIN, p, d, horizon, out, err);
@@ -50,6 +55,7 @@ const pd_model_def pd_model_bgnbd = {
     .prepare = pd_bgnbd_family_prepare,
     .start = pd_bgnbd_family_start,
     .negll = negll,
+    .negll_hessian = negll_hessian,
     .expected_purchases = expected,
     .p_alive = p_alive,
     .unconditional_purchases = unconditional,

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/distinct_times.h"
 #include "models/specfun.h"
 
 /* Rows with x above this use the direct formulas instead of the table, so
@@ -21,11 +22,19 @@
  * accumulated rounding below 1e-13. */
 #define ANCHOR_EVERY 64u
 
+/* The workspace: this header, the per-x table (T_COLS columns of m), then,
+ * when the times repeat, log(α+t) and 1/(α+t) per distinct t and the
+ * distinct-time index. */
 typedef struct table_header {
   size_t m; /* entries: x = 0 .. m-1 */
+  pd_distinct_times times;
+  double *log_at, *inv_at; /* per distinct time, filled per evaluation */
 } table_header;
 
 enum { T_A, T_DR, T_DA, T_DB, T_LOGC, T_DLOGC, T_COLS };
+/* Three more columns, filled only for the Hessian: the trigamma
+ * differences of A (rr; aa = ab; bb). */
+enum { H_RR, H_AA, H_BB, H_COLS };
 
 pd_status pd_bgnbd_family_validate(pd_model_input *in, pd_errbuf *err) {
   return pd_model_check_customers(in->customers, 1, err, &in->total_weight);
@@ -40,12 +49,21 @@ static size_t table_rows(const pd_customer_data *d) {
 
 size_t pd_bgnbd_family_workspace(const pd_model_input *in) {
   size_t m = table_rows(in->customers);
-  return sizeof(table_header) + m * T_COLS * sizeof(double);
+  size_t dt = pd_distinct_times_bytes(in->customers);
+  if (dt) dt += 2 * PD_DISTINCT_TIMES_MAX * sizeof(double);
+  return sizeof(table_header) + m * (T_COLS + H_COLS) * sizeof(double) + dt;
 }
 
 void pd_bgnbd_family_prepare(pd_model_input *in) {
   table_header *h = in->work;
   h->m = table_rows(in->customers);
+  double *tab = (double *)(void *)((char *)in->work + sizeof *h);
+  h->log_at = tab + h->m * (T_COLS + H_COLS);
+  h->inv_at = h->log_at + PD_DISTINCT_TIMES_MAX;
+  h->times.count = 0;
+  if (pd_distinct_times_bytes(in->customers))
+    pd_distinct_times_build(in->customers, h->inv_at + PD_DISTINCT_TIMES_MAX,
+                            &h->times);
 }
 
 void pd_bgnbd_family_start(const pd_model_input *in, double *logp) {
@@ -159,6 +177,15 @@ double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
   const double *DLC = tab + T_DLOGC * m;
 
   const double *X = d->x, *TX = d->t_x, *TT = d->T, *W = d->weight;
+  /* With repeating times, log(α+t) and 1/(α+t) come from a table filled
+   * here once per distinct t. */
+  const pd_distinct_times *dt = &h->times;
+  if (dt->count)
+    for (size_t k = 0; k < dt->count; k++) {
+      double at = alpha + dt->value[k];
+      h->log_at[k] = log(at);
+      h->inv_at[k] = 1.0 / at;
+    }
   double ll = 0.0, g_r = 0.0, g_alpha = 0.0, g_a = 0.0, g_b = 0.0;
   double wsum = 0.0; /* Σ w, for the r log α term */
   for (size_t i = 0; i < d->n; i++) {
@@ -177,38 +204,55 @@ double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
       lc_x = row[T_LOGC], dlc_x = row[T_DLOGC];
     }
     double rx = r + x;
-    double aT = alpha + TT[i];
-    double lT = log(aT);
+    double lT, iT;
+    if (dt->count) {
+      lT = h->log_at[dt->i_T[i]];
+      iT = h->inv_at[dt->i_T[i]];
+    } else {
+      double aT = alpha + TT[i];
+      lT = log(aT);
+      iT = 1.0 / aT;
+    }
     wsum += w;
     if (lc_x == -INFINITY) {
       /* BG/NBD with x = 0: only the "still alive" term. */
       ll += w * (a_x - rx * lT);
       g_r += w * (dr_x - lT);
-      g_alpha -= w * rx / aT;
+      g_alpha -= w * rx * iT;
       g_a += w * da_x;
       g_b += w * db_x;
       continue;
     }
-    double at = alpha + (x > 0.0 ? TX[i] : 0.0); /* t_x is ignored at x = 0 */
-    double lt = log(at);
+    double lt, it;
+    if (dt->count) {
+      lt = h->log_at[dt->i_tx[i]];
+      it = h->inv_at[dt->i_tx[i]];
+    } else {
+      double at = alpha + (x > 0.0 ? TX[i] : 0.0); /* t_x ignored at x = 0 */
+      lt = log(at);
+      it = 1.0 / at;
+    }
     double e1 = -rx * lT;
     double e2 = lc_x - rx * lt;
-    /* Weights of the two terms: p1 + p2 = 1, computed without overflow. */
+    /* Weights of the two terms: p1 + p2 = 1, computed without overflow.
+     * log(1 + q) with q in [0, 1] is off from log1p(q) by at most one
+     * rounding of 1 + q (1e-16 absolute, far below the row's log L), and
+     * libm's log1p costs several times a log. */
     double diff = e2 - e1, p1, p2, lse;
     if (diff > 0.0) {
-      double q = exp(-diff);
-      lse = e2 + log1p(q);
-      p2 = 1.0 / (1.0 + q);
+      double q = exp(-diff), u = 1.0 + q;
+      lse = e2 + log(u);
+      p2 = 1.0 / u;
       p1 = q * p2;
     } else {
-      double q = exp(diff);
-      lse = e1 + log1p(q);
-      p1 = 1.0 / (1.0 + q);
+      double q = exp(diff), u = 1.0 + q;
+      lse = e1 + log(u);
+      p1 = 1.0 / u;
       p2 = q * p1;
     }
     ll += w * (a_x + lse);
     g_r += w * (dr_x - p1 * lT - p2 * lt);
-    g_alpha -= w * rx * (p1 / aT + p2 / at);
+    g_alpha -= w * rx * (p1 * iT + p2 * it);
     g_a += w * (da_x + p2 / a);
     g_b += w * (db_x + p2 * dlc_x);
   }
@@ -224,6 +268,127 @@ double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
     grad[3] = -g_b * b;
   }
   return isfinite(ll) ? -ll : INFINITY;
+}
+
+/* The Hessian over (r, α, a, b) of the x-only part A(x) for x = 0..m-1:
+ * trigamma differences (r with r; a, b with a, b), stepped by
+ * ψ'(z+1) = ψ'(z) - 1/z² and re-anchored as fill_table does. */
+static void fill_hessian_table(pd_bgnbd_variant v, const double *p,
+                               double *tab, size_t m) {
+  double r = p[0], a = p[2], b = p[3], s = (double)v;
+  double *RR = tab + H_RR * m, *AA = tab + H_AA * m, *BB = tab + H_BB * m;
+  double t_r = pd_trigamma(r), t_b = pd_trigamma(b), t_ab = pd_trigamma(a + b);
+  double tr = 0, tbx = 0, tabx = 0;
+  for (size_t x = 0; x < m; x++) {
+    double xd = (double)x;
+    if (x % ANCHOR_EVERY == 0) {
+      tr = pd_trigamma(r + xd);
+      tbx = pd_trigamma(b + xd + s);
+      tabx = pd_trigamma(a + b + xd + s);
+    }
+    RR[x] = tr - t_r;
+    AA[x] = t_ab - tabx;
+    BB[x] = AA[x] - t_b + tbx;
+    double u = r + xd, vb = b + xd + s, vab = a + b + xd + s;
+    tr -= 1.0 / (u * u);
+    tbx -= 1.0 / (vb * vb);
+    tabx -= 1.0 / (vab * vab);
+  }
+}
+
+/* The same for one x beyond the table. */
+static void a_hessian(pd_bgnbd_variant v, const double *p, double x,
+                      double h[H_COLS]) {
+  double r = p[0], a = p[2], b = p[3], s = (double)v;
+  h[H_RR] = pd_trigamma(r + x) - pd_trigamma(r);
+  h[H_AA] = pd_trigamma(a + b) - pd_trigamma(a + b + x + s);
+  h[H_BB] = h[H_AA] - pd_trigamma(b) + pd_trigamma(b + x + s);
+}
+
+double pd_bgnbd_family_negll_hessian(pd_bgnbd_variant v,
+                                     const pd_model_input *in,
+                                     const double *logp, double *grad,
+                                     double *hess) {
+  /* Called once per estimate, so it favours plainness over speed: the
+   * log-sum-exp of the two terms has Hessian p1 H1 + p2 H2 + p1 p2 δ δᵀ
+   * (δ = ∇e1 - ∇e2); the x-only part comes from per-x tables. */
+  double f = pd_bgnbd_family_negll(v, in, logp, grad);
+  if (!isfinite(f)) return f;
+  const pd_customer_data *d = in->customers;
+  double p[4];
+  for (int i = 0; i < 4; i++) p[i] = exp(logp[i]);
+  double r = p[0], alpha = p[1], a = p[2], b = p[3], s = (double)v;
+  /* negll left the per-x table for these parameters in the workspace. */
+  const table_header *th = in->work;
+  size_t m = th->m;
+  const double *tab = (const double *)(const void *)((const char *)in->work +
+                                                     sizeof *th);
+  double *htab = (double *)(void *)((char *)in->work + sizeof *th) + m * T_COLS;
+  fill_hessian_table(v, p, htab, m);
+  double H[4][4] = {{0}}, G[4] = {0}, wsum = 0.0;
+  double ha[H_COLS], ga[4];
+  for (size_t i = 0; i < d->n; i++) {
+    double w = pd_model_weight(d, i);
+    if (w == 0.0) continue;
+    double x = d->x[i];
+    if (x < (double)m) {
+      size_t k = (size_t)x;
+      ga[0] = tab[T_DR * m + k], ga[1] = 0.0, ga[2] = tab[T_DA * m + k],
+      ga[3] = tab[T_DB * m + k];
+      for (int j = 0; j < H_COLS; j++) ha[j] = htab[j * m + k];
+    } else {
+      double row[T_COLS];
+      direct_row(v, p, x, row);
+      ga[0] = row[T_DR], ga[1] = 0.0, ga[2] = row[T_DA], ga[3] = row[T_DB];
+      a_hessian(v, p, x, ha);
+    }
+    wsum += w;
+    double rx = r + x, aT = alpha + d->T[i], lT = log(aT), iT = 1.0 / aT;
+    double e1g[4] = {-lT, -rx * iT, 0.0, 0.0};
+    double gr[4], hr[4][4] = {{0}};
+    hr[0][0] = ha[H_RR];
+    hr[2][2] = hr[2][3] = hr[3][2] = ha[H_AA];
+    hr[3][3] = ha[H_BB];
+    int two = x > 0.0 || v == PD_BGNBD_MODIFIED;
+    if (!two) {
+      for (int k = 0; k < 4; k++) gr[k] = e1g[k];
+      hr[0][1] += -iT, hr[1][0] += -iT;
+      hr[1][1] += rx * iT * iT;
+    } else {
+      double bx = b + x + s - 1.0;
+      double at = alpha + (x > 0.0 ? d->t_x[i] : 0.0), lt = log(at), it = 1.0 / at;
+      double e1 = -rx * lT, e2 = log(a) - log(bx) - rx * lt;
+      double p2 = 1.0 / (1.0 + exp(e1 - e2)), p1 = 1.0 - p2;
+      double e2g[4] = {-lt, -rx * it, 1.0 / a, -1.0 / bx};
+      double del[4];
+      for (int k = 0; k < 4; k++) {
+        gr[k] = p1 * e1g[k] + p2 * e2g[k];
+        del[k] = e1g[k] - e2g[k];
+      }
+      double c01 = -(p1 * iT + p2 * it);
+      hr[0][1] += c01, hr[1][0] += c01;
+      hr[1][1] += rx * (p1 * iT * iT + p2 * it * it);
+      hr[2][2] += -p2 / (a * a);
+      hr[3][3] += p2 / (bx * bx);
+      for (int j = 0; j < 4; j++)
+        for (int k = 0; k < 4; k++) hr[j][k] += p1 * p2 * del[j] * del[k];
+    }
+    for (int j = 0; j < 4; j++) {
+      G[j] += w * (ga[j] + gr[j]);
+      for (int k = 0; k < 4; k++) H[j][k] += w * hr[j][k];
+    }
+  }
+  /* r log α, summed over rows. */
+  G[0] += wsum * log(alpha);
+  G[1] += wsum * r / alpha;
+  H[0][1] += wsum / alpha, H[1][0] += wsum / alpha;
+  H[1][1] += -wsum * r / (alpha * alpha);
+  /* To log-parameters: ∂²/∂log θj ∂log θk = θj θk H + [j = k] θj G, and
+   * negated for the negative log-likelihood. */
+  for (int j = 0; j < 4; j++)
+    for (int k = 0; k < 4; k++)
+      hess[j * 4 + k] = -(p[j] * p[k] * H[j][k] + (j == k ? p[j] * G[j] : 0.0));
+  return f;
 }
 
 /* ---- predictions --------------------------------------------------- */
@@ -256,18 +421,27 @@ static double expect_alive_with(const double *K, int nk, double r, double alpha,
   double tol = 1e-16 * fabs(lead) / pw;
   double S = 0.0, zn = z, term = 0.0;
   int n = 1;
-  for (; n < nk; n++) {
-    term = K[n] * zn;
-    S += term;
-    zn *= z;
-    if (fabs(term) <= 1e-16 * fabs(S) + tol && n > 1) return c * (lead - pw * S);
+  /* Four terms per step with one convergence test: the test and the
+   * single running sum, not the multiplications, bound this loop. */
+  double z2 = z * z, z4 = z2 * z2;
+  for (; n + 3 < nk; n += 4) {
+    double t0 = K[n] * zn, t1 = K[n + 1] * zn * z;
+    double t2 = K[n + 2] * zn * z2, t3 = K[n + 3] * zn * z2 * z;
+    S += (t0 + t1) + (t2 + t3);
+    zn *= z4;
+    term = t3;
+    if (fabs(term) <= 1e-16 * fabs(S) + tol) return c * (lead - pw * S);
   }
+  /* Beyond the table: term_n from term_{n-1} (term holds the last term
+   * added, n the next index). */
   if (n == 1) {
     term = (c - r) / c * z;
     S = term;
+    n = 2;
   }
   for (; n < 1000000; n++) {
-    double ratio = (c - r + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)) * z;
+    double k = (double)(n - 1);
+    double ratio = (c - r + k) * (a + k - 1.0) / ((c + k) * (k + 1.0)) * z;
     term *= ratio;
     S += term;
     if (fabs(term) <= 1e-16 * fabs(S) + tol && fabs(ratio) < 1.0)
@@ -281,14 +455,39 @@ double pd_bgnbd_expect_alive(double r, double alpha, double a, double b,
   return expect_alive_with(NULL, 0, r, alpha, a, b, t);
 }
 
+/* P(alive) given log c(x) = log a - log(b+x+s-1). */
+static double p_alive_with(double logc, double r, double alpha, double x,
+                           double t_x, double T) {
+  /* 1 / (1 + c(x) ((α+T)/(α+t_x))^(r+x)), in logs to avoid overflow. */
+  if (x == 0.0) t_x = 0.0;
+  double lg = logc + (r + x) * log((alpha + T) / (alpha + t_x));
+  return lg > 0.0 ? exp(-lg) / (1.0 + exp(-lg)) : 1.0 / (1.0 + exp(lg));
+}
+
 double pd_bgnbd_family_p_alive(pd_bgnbd_variant v, const double *p, double x,
                                double t_x, double T) {
   double r = p[0], alpha = p[1], a = p[2], b = p[3], s = (double)v;
   if (x == 0.0 && v == PD_BGNBD_PLAIN) return 1.0;
-  /* 1 / (1 + c(x) ((α+T)/(α+t_x))^(r+x)), in logs to avoid overflow. */
-  if (x == 0.0) t_x = 0.0;
-  double lg = log(a) - log(b + x + s - 1.0) + (r + x) * log((alpha + T) / (alpha + t_x));
-  return lg > 0.0 ? exp(-lg) / (1.0 + exp(-lg)) : 1.0 / (1.0 + exp(lg));
+  return p_alive_with(log(a) - log(b + x + s - 1.0), r, alpha, x, t_x, T);
+}
+
+/* log c(x) for x < EXPECT_TAB_X, computed once per prediction call. */
+#define EXPECT_TAB_X 32
+static void logc_table(pd_bgnbd_variant v, const double *p,
+                       double lc[EXPECT_TAB_X]) {
+  double la = log(p[2]);
+  for (int x = 0; x < EXPECT_TAB_X; x++)
+    lc[x] = la - log(p[3] + x + (double)v - 1.0);
+}
+
+/* P(alive) of one row, with c(x) from the table when x is small. */
+static double p_alive_row(pd_bgnbd_variant v, const double *p,
+                          const double lc[EXPECT_TAB_X], double x,
+                          double t_x, double T) {
+  if (x == 0.0 && v == PD_BGNBD_PLAIN) return 1.0;
+  if (x < EXPECT_TAB_X)
+    return p_alive_with(lc[(int)x], p[0], p[1], x, t_x, T);
+  return pd_bgnbd_family_p_alive(v, p, x, t_x, T);
 }
 
 double pd_bgnbd_pmf(double r, double alpha, double a, double b, uint32_t n,
@@ -326,8 +525,7 @@ double pd_bgnbd_pmf(double r, double alpha, double a, double b, uint32_t n,
   return first + exp(pd_lbeta(a + 1.0, b + nd - 1.0) - lbab) * tail;
 }
 
-/* Rows with x below this share tabulated series coefficients per x. */
-#define EXPECT_TAB_X 32
+/* Rows with x below EXPECT_TAB_X share tabulated series coefficients. */
 #define EXPECT_TAB_TERMS 128
 
 pd_status pd_bgnbd_family_expected(pd_bgnbd_variant v, const double *p,
@@ -336,8 +534,9 @@ pd_status pd_bgnbd_family_expected(pd_bgnbd_variant v, const double *p,
   double r = p[0], alpha = p[1], a = p[2], b = p[3], s = (double)v;
   /* Coefficients depend on x only: computed lazily per x seen, so each
    * row's series is a multiply-add per term instead of a division. */
-  double K[EXPECT_TAB_X][EXPECT_TAB_TERMS];
+  double K[EXPECT_TAB_X][EXPECT_TAB_TERMS], lc[EXPECT_TAB_X];
   int ready[EXPECT_TAB_X] = {0};
+  logc_table(v, p, lc);
   for (size_t i = 0; i < d->n; i++) {
     double x = d->x[i], T = d->T[i];
     /* Given alive at T: rate ~ Gamma(r+x, α+T), dropout ~ Beta(a, b+x+s). */
@@ -352,7 +551,7 @@ pd_status pd_bgnbd_family_expected(pd_bgnbd_variant v, const double *p,
     } else {
       e = pd_bgnbd_expect_alive(r + x, alpha + T, a, bx, horizon);
     }
-    double pa = pd_bgnbd_family_p_alive(v, p, x, d->t_x[i], T);
+    double pa = p_alive_row(v, p, lc, x, d->t_x[i], T);
     double y = e * pa;
     if (y < 0.0 && y > -1e-12) y = 0.0; /* rounding at tiny horizons */
     if (!isfinite(y) || y < 0.0)
@@ -366,8 +565,10 @@ pd_status pd_bgnbd_family_expected(pd_bgnbd_variant v, const double *p,
 pd_status pd_bgnbd_family_p_alive_all(pd_bgnbd_variant v, const double *p,
                                       const pd_customer_data *d, double *out,
                                       pd_errbuf *err) {
-  (void)err;
+  (void)err; /* every validated row evaluates: a ratio of positive terms */
+  double lc[EXPECT_TAB_X];
+  logc_table(v, p, lc);
   for (size_t i = 0; i < d->n; i++)
-    out[i] = pd_bgnbd_family_p_alive(v, p, d->x[i], d->t_x[i], d->T[i]);
+    out[i] = p_alive_row(v, p, lc, d->x[i], d->t_x[i], d->T[i]);
   return PD_OK;
 }

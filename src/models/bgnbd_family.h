@@ -20,6 +20,12 @@ void pd_bgnbd_family_start(const pd_model_input *in, double *logp);
 /* Weighted sum of -log L over rows and its gradient over log-parameters. */
 double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
                              const double *logp, double *grad);
+/* The same, also writing the Hessian over log-parameters (4x4,
+ * row-major) analytically, for standard errors. */
+double pd_bgnbd_family_negll_hessian(pd_bgnbd_variant v,
+                                     const pd_model_input *in,
+                                     const double *logp, double *grad,
+                                     double *hess);
 /* log L of one customer (natural-scale parameters), straight from the
  * definition; used by tests and by the kernel for very large x. */
 double pd_bgnbd_family_loglik1(pd_bgnbd_variant v, const double *p, double x,

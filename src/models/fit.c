@@ -205,7 +205,18 @@ pd_status pd_fit_run(pd_fit *fit, const pd_model_def *def, pd_model_input *in) {
   int has_se = 0;
   double se[PD_FIT_MAX_PARAMS] = {0};
   if (converged) {
-    pd_status hs = pd_optim_hessian(&fit->alloc, np, logp, mean_negll, &ctx, hess);
+    pd_status hs;
+    if (def->negll_hessian) {
+      double g[PD_FIT_MAX_PARAMS];
+      double v = def->negll_hessian(in, logp, g, hess);
+      hs = isfinite(v) ? PD_OK : PD_E_NUMERIC;
+      for (uint32_t i = 0; i < np * np; i++) {
+        hess[i] *= ctx.inv_weight; /* to the mean, as the optimiser's */
+        if (!isfinite(hess[i])) hs = PD_E_NUMERIC;
+      }
+    } else {
+      hs = pd_optim_hessian(&fit->alloc, np, logp, mean_negll, &ctx, hess);
+    }
     if (hs == PD_OK) hs = pd_optim_spd_inverse(&fit->alloc, np, hess);
     if (hs == PD_E_NOMEM) {
       st = pd_err(&fit->err, PD_E_NOMEM,

@@ -62,6 +62,11 @@ typedef struct pd_model_def {
   /* A starting point (log-parameters) from which the optimiser converges. */
   void (*start)(const pd_model_input *in, double *logp);
   double (*negll)(const pd_model_input *in, const double *logp, double *grad);
+  /* Optional: negll with its analytic Hessian over logp (n_params^2,
+   * row-major) for the standard errors; NULL: finite differences of the
+   * gradient (2 n_params more evaluations). */
+  double (*negll_hessian)(const pd_model_input *in, const double *logp,
+                          double *grad, double *hess);
 
   /* Predictions; NULL when the model has none of that kind. */
   pd_status (*expected_purchases)(const double *params,

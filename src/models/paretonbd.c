@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "models/distinct_times.h"
 #include "models/model.h"
 #include "models/paretonbd.h"
 #include "models/specfun.h"
@@ -26,8 +27,13 @@
 
 static const char *const names[] = {"r", "alpha", "s", "beta"};
 
+/* The workspace: this header; lgamma and digamma differences per x; the
+ * series tables; then, when times repeat, log(α+t) and log(β+t) per
+ * distinct t (filled per evaluation) and the distinct-time index. */
 typedef struct table_header {
   size_t m;
+  pd_distinct_times times;
+  double *log_at, *log_bt;
 } table_header;
 
 /* The series' coefficients depend on x and the parameters but not on z, so
@@ -56,13 +62,22 @@ static size_t series_rows(size_t m) { return m < SERIES_ROWS ? m : SERIES_ROWS; 
 
 static size_t workspace(const pd_model_input *in) {
   size_t m = table_rows(in->customers);
+  size_t dt = pd_distinct_times_bytes(in->customers);
+  if (dt) dt += 2 * PD_DISTINCT_TIMES_MAX * sizeof(double);
   return sizeof(table_header) +
-         (2 * m + 3 * series_rows(m) * SERIES_TERMS) * sizeof(double);
+         (2 * m + 3 * series_rows(m) * SERIES_TERMS) * sizeof(double) + dt;
 }
 
 static void prepare(pd_model_input *in) {
   table_header *h = in->work;
   h->m = table_rows(in->customers);
+  double *tab = (double *)(void *)((char *)in->work + sizeof *h);
+  h->log_at = tab + 2 * h->m + 3 * series_rows(h->m) * SERIES_TERMS;
+  h->log_bt = h->log_at + PD_DISTINCT_TIMES_MAX;
+  h->times.count = 0;
+  if (pd_distinct_times_bytes(in->customers))
+    pd_distinct_times_build(in->customers, h->log_bt + PD_DISTINCT_TIMES_MAX,
+                            &h->times);
 }
 
 static void start(const pd_model_input *in, double *logp) {
@@ -188,8 +203,11 @@ static double log_f(double r, double alpha, double s, double beta, double x,
  * the first term). */
 static double log_bracket(double r, double alpha, double s, double beta,
                           double x, double t_x, double T, const double *f_tx,
-                          const series_tab *tab, double g[4], double *p_alive) {
-  double lT_a = log(alpha + T), lT_b = log(beta + T);
+                          const series_tab *tab, const double *logs,
+                          double g[4], double *p_alive) {
+  /* logs, when given: log(α+T), log(β+T), log(α+t_x), log(β+t_x). */
+  double lT_a = logs ? logs[0] : log(alpha + T);
+  double lT_b = logs ? logs[1] : log(beta + T);
   double l0 = -(r + x) * lT_a - s * lT_b;
   double g0[4] = {-lT_a, -(r + x) / (alpha + T), -lT_b, -s / (beta + T)};
   if (t_x >= T) {
@@ -198,16 +216,17 @@ static double log_bracket(double r, double alpha, double s, double beta,
     *p_alive = 1.0;
     return l0;
   }
-  double ga[4], gb[4], la;
+  double ga[4], gb[4], la, lb;
   if (f_tx) {
     /* log F(t_x) given by the caller (shared by many rows). */
     la = f_tx[0];
     memcpy(ga, f_tx + 1, sizeof ga);
+    lb = log_f(r, alpha, s, beta, x, T, lT_a, lT_b, tab, gb);
   } else {
-    la = log_f(r, alpha, s, beta, x, t_x, log(alpha + t_x), log(beta + t_x),
-               tab, ga);
+    la = log_f(r, alpha, s, beta, x, t_x, logs ? logs[2] : log(alpha + t_x),
+               logs ? logs[3] : log(beta + t_x), tab, ga);
+    lb = log_f(r, alpha, s, beta, x, T, lT_a, lT_b, tab, gb);
   }
-  double lb = log_f(r, alpha, s, beta, x, T, lT_a, lT_b, tab, gb);
   if (!isfinite(la) || !isfinite(lb)) return NAN;
   double S = l0 > la ? l0 : la;
   double e0 = exp(l0 - S), ea = exp(la - S), eb = exp(lb - S);
@@ -267,6 +286,12 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
       HC[n] = HC[n - 1] + ic;
     }
   }
+  /* Repeating times: their logs once per distinct time. */
+  const pd_distinct_times *dt = &h->times;
+  for (size_t k = 0; k < dt->count; k++) {
+    h->log_at[k] = log(alpha + dt->value[k]);
+    h->log_bt[k] = log(beta + dt->value[k]);
+  }
   double ll = 0.0, G[4] = {0, 0, 0, 0}, wsum = 0.0;
   for (size_t i = 0; i < d->n; i++) {
     double w = d->weight ? d->weight[i] : 1.0;
@@ -282,8 +307,14 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
     }
     double g[4], pa;
     double tx = x > 0.0 ? d->t_x[i] : 0.0;
+    double logs[4], *lp = NULL;
+    if (dt->count) {
+      logs[0] = h->log_at[dt->i_T[i]], logs[1] = h->log_bt[dt->i_T[i]];
+      logs[2] = h->log_at[dt->i_tx[i]], logs[3] = h->log_bt[dt->i_tx[i]];
+      lp = logs;
+    }
     double lb = log_bracket(r, alpha, s, beta, x, tx, d->T[i],
-                            x > 0.0 ? NULL : f0, &tab, g, &pa);
+                            x > 0.0 ? NULL : f0, &tab, lp, g, &pa);
     if (!isfinite(lb)) return INFINITY;
     wsum += w;
     ll += w * (lgx + lb);
@@ -310,7 +341,8 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
 double pd_paretonbd_loglik1(const double *p, double x, double t_x, double T) {
   double g[4], pa;
   double r = p[0], alpha = p[1], s = p[2], beta = p[3];
-  double lb = log_bracket(r, alpha, s, beta, x, x > 0.0 ? t_x : 0.0, T, NULL, NULL, g, &pa);
+  double lb = log_bracket(r, alpha, s, beta, x, x > 0.0 ? t_x : 0.0, T, NULL, NULL, NULL, g,
+                          &pa);
   return pd_lgamma(r + x) - pd_lgamma(r) + r * log(alpha) + s * log(beta) + lb;
 }
 
@@ -327,7 +359,7 @@ static pd_status p_alive(const double *p, const pd_customer_data *d,
     double g[4], pa;
     double x = d->x[i];
     double lb = log_bracket(p[0], p[1], p[2], p[3], x, x > 0.0 ? d->t_x[i] : 0.0,
-                            d->T[i], NULL, NULL, g, &pa);
+                            d->T[i], NULL, NULL, NULL, g, &pa);
     if (!isfinite(lb) || !isfinite(pa))
       return pd_err(err, PD_E_NUMERIC, "paretonbd: P(alive) of customer %zu did not evaluate", i);
     out[i] = pa;
@@ -342,7 +374,7 @@ static pd_status expected(const double *p, const pd_customer_data *d,
     double g[4], pa;
     double x = d->x[i], T = d->T[i];
     double lb = log_bracket(r, alpha, s, beta, x, x > 0.0 ? d->t_x[i] : 0.0, T,
-                            NULL, NULL, g, &pa);
+                            NULL, NULL, NULL, g, &pa);
     /* Alive: rate ~ Gamma(r+x, α+T), dropout rate ~ Gamma(s, β+T). */
     double e = (r + x) * (beta + T) / (alpha + T) *
                one_minus_pow_over(s - 1.0, horizon / (beta + T)) * pa;

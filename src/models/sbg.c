@@ -133,6 +133,10 @@ pd_status pd_fit_estimate_sbg(pd_fit *fit, const double *survivors,
 /* The handle checks every retention function starts with. */
 static pd_status sbg_params(pd_fit *fit, const void *out, double *a,
                             double *b) {
+  /* Set first: the compiler cannot see that pd_err never returns PD_OK, so
+   * callers would otherwise read possibly uninitialised values (-O3). */
+  *a = 0.0;
+  *b = 0.0;
   const pd_model_def *def = NULL;
   pd_status st = pd_fit_current_model(fit, &def);
   if (st != PD_OK) return st;
