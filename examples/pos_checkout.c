@@ -3,7 +3,9 @@
  *
  * A walk-through of one checkout at a shop till, written to be copied:
  *
- *   1. open a store (once, when the POS starts);
+ *   1. open the store kept in a snapshot and a journal (once, when the
+ *      POS starts): every change is written to the journal before it is
+ *      applied, so a power cut or a crash loses nothing acknowledged;
  *   2. look the member up by the phone number or member card they give;
  *   3. the member pays with WeChat Pay: attach the payer's WeChat unionid,
  *      which merges the member with the WeChat user the brand already knew
@@ -13,7 +15,12 @@
  *   5. see what happens when a receipt number is reused by mistake;
  *   6. a partial refund a few days later;
  *   7. bind the member to the guide who served them (专属导购);
- *   8. print what the store now knows about the member.
+ *   8. print what the store now knows about the member;
+ *   9. a week later the member comes back and gives only a phone number;
+ *  10. the till restarts (a crash, an update): reopening replays the
+ *      journal and nothing is lost;
+ *  11. end of day: a few figures for the shop manager, then a checkpoint
+ *      (a fresh snapshot, an empty journal).
  *
  * Every call returns a pd_status: PD_OK (done), PD_REPLAYED (already done
  * before: nothing changed, treat it as success) or a negative error, with
@@ -21,9 +28,12 @@
  * not turn out as described, so it also runs as a test.
  *
  * Build: cc pos_checkout.c $(pkg-config --cflags --libs privdomain)
+ * Run:   ./a.out [DIR]   (DIR holds pos_checkout.pds and .pdj; default ".";
+ *                          both files are removed at the start and the end)
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <privdomain/privdomain.h>
@@ -56,6 +66,8 @@
 #define T_MINI_PROGRAM INT64_C(1748736000) /* 2025-06-01 00:00:00 UTC */
 #define T_CHECKOUT INT64_C(1749893400)     /* 2025-06-14 09:30:00 UTC */
 #define T_REFUND INT64_C(1750411800)       /* 2025-06-20 09:30:00 UTC */
+#define T_SECOND_VISIT INT64_C(1750500000) /* 2025-06-21 10:00:00 UTC */
+#define T_CLOSING INT64_C(1750528800)      /* 2025-06-21 18:00:00 UTC */
 
 /* Event ids: a stable 64-bit id from the POS's own text id. Use a prefix
  * per kind of event so a receipt and its refund never share an id. */
@@ -75,18 +87,43 @@ static void print_money(const char *label, int64_t fen) {
   printf("  %-14s ¥%" PRId64 ".%02" PRId64 "\n", label, fen / 100, fen % 100);
 }
 
-int main(void) {
-  /* 1. One store per process (or per brand); it is thread-safe. The
-   * currency exponent says amounts are in fen (1/100 yuan). */
-  pd_store *store = NULL;
-  pd_store_options opts = PD_STORE_OPTIONS_INIT;
-  opts.currency_exponent = 2;
-  pd_status st = pd_store_new(&opts, &store);
-  if (st != PD_OK) {
-    fprintf(stderr, "pos_checkout: cannot open a store: %s\n",
-            pd_status_str(st));
+/* Open (or create) the store kept in SNAPSHOT + JOURNAL. When it fails
+ * there is no store to ask for a message, so opts.errmsg receives it. */
+static pd_status open_store(const char *snapshot, const char *journal,
+                            pd_open_report *report, pd_store **out) {
+  char why[256] = "";
+  pd_persist_options popts = PD_PERSIST_OPTIONS_INIT;
+  popts.currency_exponent = 2;      /* amounts in fen (1/100 yuan) */
+  popts.sync = PD_SYNC_EVERY_EVENT; /* a till records a few events a minute:
+                                       sync each one, lose nothing */
+  popts.errmsg = why;
+  popts.errmsg_cap = sizeof why;
+  pd_status st = pd_store_open(snapshot, journal, &popts, report, out);
+  if (st < 0)
+    fprintf(stderr, "pos_checkout: cannot open %s: %s (%s)\n", snapshot,
+            why, pd_status_str(st));
+  return st;
+}
+
+int main(int argc, char **argv) {
+  /* 1. One store per process (or per brand); it is thread-safe. It lives
+   * in two files: a snapshot and a journal of the changes since. */
+  const char *dir = argc > 1 ? argv[1] : ".";
+  char snapshot[1024], journal[1024];
+  if (snprintf(snapshot, sizeof snapshot, "%s/pos_checkout.pds", dir) >=
+          (int)sizeof snapshot ||
+      snprintf(journal, sizeof journal, "%s/pos_checkout.pdj", dir) >=
+          (int)sizeof journal) {
+    fprintf(stderr, "pos_checkout: directory name too long\n");
     return 1;
   }
+  remove(snapshot); /* this walk-through starts from an empty store */
+  remove(journal);
+  pd_store *store = NULL;
+  pd_open_report opened = PD_OPEN_REPORT_INIT;
+  if (open_store(snapshot, journal, &opened, &store) != PD_OK) return 1;
+  printf("opened %s: %s\n", snapshot,
+         opened.created ? "new store" : "existing store");
 
   /* The shop and its guide. *_ensure is idempotent: call it at start-up
    * every time, it returns PD_REPLAYED when the thing already exists. */
@@ -218,6 +255,75 @@ int main(void) {
   REQUIRE(strcmp(gi.code, "SH01-023") == 0);
   REQUIRE(mini.linked == 1);
 
+  /* 9. A week later the member is back and gives only a phone number.
+   * pd_user_find() does not create anyone: PD_E_NOT_FOUND means "not a
+   * member yet" (offer to join), not a failure. */
+  pd_user_id found = 0;
+  EXPECT(pd_user_find(store, "phone", PD_NTS, "+8613800000042", PD_NTS,
+                      &found),
+         PD_OK);
+  REQUIRE(found == member);
+  pd_user_id stranger = 0;
+  EXPECT(pd_user_find(store, "phone", PD_NTS, "+8613999999999", PD_NTS,
+                      &stranger),
+         PD_E_NOT_FOUND);
+  pd_order again = PD_ORDER_INIT;
+  again.event_id = event_id("pos:sale:SH01-20250621-0003");
+  again.order_id = UINT64_C(202506210003);
+  again.user = found;
+  again.time = T_SECOND_VISIT;
+  again.amount = 15800; /* ¥158.00 */
+  again.channel = PD_CHANNEL_STORE;
+  again.guide = guide;
+  again.shop = shop;
+  EXPECT(pd_record_order(store, &again), PD_OK);
+  printf("second visit: found member %" PRIu64 " by phone, order recorded\n",
+         found);
+
+  /* 10. The till restarts. pd_store_free() syncs and closes the journal;
+   * reopening loads the snapshot and replays the journal on top of it. */
   pd_store_free(store);
+  store = NULL;
+  if (open_store(snapshot, journal, &opened, &store) != PD_OK) return 1;
+  printf("reopened after a restart: %" PRIu64 " journal records replayed\n",
+         opened.replayed);
+  REQUIRE(!opened.created && opened.replayed > 0);
+  EXPECT(pd_store_get_stats(store, &stats), PD_OK);
+  REQUIRE(stats.orders == 2 && stats.refunds == 1 && stats.users == 1);
+
+  /* 11. End of day at the shop: repurchase figures of the shop's members
+   * (home shop = the shop of their guide, metrics.h), as of closing. */
+  pd_metrics_filter shop_members = PD_METRICS_FILTER_INIT;
+  shop_members.shop = shop;
+  shop_members.as_of = T_CLOSING;
+  pd_rows *rows = NULL;
+  EXPECT(pd_repurchase_compute(store, &shop_members, NULL, &rows), PD_OK);
+  pd_repurchase_row day = PD_REPURCHASE_ROW_INIT;
+  pd_status got = pd_rows_count(rows) == 1 ? pd_repurchase_row_get(rows, 0, &day)
+                                           : PD_E_NOT_FOUND;
+  pd_rows_free(rows); /* the caller owns result rows */
+  EXPECT(got, PD_OK);
+  printf("end of day, shop-shanghai-01:\n");
+  printf("  buyers         %" PRIu64 " (%" PRIu64 " bought again)\n",
+         day.buyers, day.repeat_buyers);
+  printf("  repurchase     %.0f%%\n", 100.0 * day.repurchase_rate);
+  print_money("net revenue", day.revenue);
+  print_money("per order", (int64_t)(day.average_order_value + 0.5));
+  REQUIRE(day.buyers == 1 && day.repeat_buyers == 1);
+  REQUIRE(day.revenue == 29900 - 5900 + 15800);
+  REQUIRE(day.purchases == 2);
+
+  /* Nightly checkpoint: a new snapshot with everything, an empty journal,
+   * so the next start-up has nothing to replay. */
+  EXPECT(pd_store_checkpoint(store), PD_OK);
+  pd_store_free(store);
+  store = NULL;
+  if (open_store(snapshot, journal, &opened, &store) != PD_OK) return 1;
+  REQUIRE(opened.replayed == 0);
+  pd_store_free(store);
+
+  remove(snapshot);
+  remove(journal);
+  printf("pos_checkout: ok\n");
   return 0;
 }

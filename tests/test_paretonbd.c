@@ -115,6 +115,118 @@ static void gradient_matches_central_differences(void **state) {
   }
 }
 
+/* The fitting loop's likelihood (divided by the alive term, per distinct
+ * time and (x, t) pair when they repeat, falling back to the log form for
+ * rows whose terms would overflow) is the weighted sum of the reference
+ * single-customer likelihood, on both sides of α = β, with and without
+ * repeated times. */
+static void fitting_likelihood_is_the_sum_of_single_customer_likelihoods(void **state) {
+  (void)state;
+  /* x = 0, t_x = T, x beyond the series tables (1500) and a row whose
+   * F(t_x)/F(T) overflows (3000 purchases, the last in week 1). */
+  const double x[] = {0, 0, 1, 2, 2, 7, 3, 1500, 3000, 29, 2, 1};
+  const double tx[] = {0, 0, 10, 30.43, 30.43, 52, 52, 50, 1, 10, 10, 30.43};
+  const double T[] = {52, 38.86, 52, 38.86, 52, 52, 52, 52, 52, 38.86, 38.86, 52};
+  const double w[] = {3, 1, 2, 1, 5, 1, 1, 2, 1, 4, 0, 2};
+  enum { N = 12 };
+  const double pts[][4] = {{0.553, 10.578, 0.606, 11.669}, {0.553, 11.669, 0.606, 10.578},
+                           {1.5, 3.0, 2.0, 40.0}, {0.3, 30.0, 0.8, 2.0},
+                           {0.5, 7.0, 0.7, 7.0}};
+  for (int jitter = 0; jitter < 2; jitter++) {
+    /* jitter = 1: every time distinct, so nothing is tabulated. */
+    double txj[N], Tj[N];
+    for (int i = 0; i < N; i++) {
+      Tj[i] = T[i] + (jitter ? 1e-3 * (i + 1) : 0.0);
+      txj[i] = tx[i] == T[i] ? Tj[i] : tx[i] + (jitter ? 1e-3 * (i + 1) : 0.0);
+    }
+    pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+    d.n = N, d.x = x, d.t_x = txj, d.T = Tj, d.weight = w;
+    for (int k = 0; k < 5; k++) {
+      double lp[4], g[4], want = 0.0;
+      for (int i = 0; i < 4; i++) lp[i] = log(pts[k][i]);
+      for (int i = 0; i < N; i++)
+        want -= w[i] * pd_paretonbd_loglik1(pts[k], x[i], txj[i], Tj[i]);
+      double got = eval(&d, lp, g);
+      if (!(fabs(got - want) <= 1e-12 * fabs(want)))
+        fail_msg("jitter %d point %d: %.15g vs %.15g", jitter, k, got, want);
+      for (int i = 0; i < 4; i++) {
+        double h = 1e-6, s = lp[i], gg[4];
+        lp[i] = s + h;
+        double fp = eval(&d, lp, gg);
+        lp[i] = s - h;
+        double fm = eval(&d, lp, gg);
+        lp[i] = s;
+        double fd = (fp - fm) / (2 * h);
+        if (!(fabs(fd - g[i]) <= 1e-5 * fmax(1.0, fabs(g[i]))))
+          fail_msg("jitter %d point %d param %d: analytic %.10g vs difference %.10g",
+                   jitter, k, i, g[i], fd);
+      }
+    }
+  }
+}
+
+/* negll_hessian on d at lp (the model's exact Hessian over the
+ * log-parameters, row-major 4x4); returns the value. */
+static double eval_hessian(const pd_customer_data *d, const double *lp, double *g,
+                           double *hess) {
+  pd_model_input in;
+  memset(&in, 0, sizeof in);
+  in.customers = d;
+  pd_errbuf e;
+  assert_int_equal(pd_model_paretonbd.validate(&in, &e), PD_OK);
+  in.work = malloc(pd_model_paretonbd.workspace(&in));
+  pd_model_paretonbd.prepare(&in);
+  assert_non_null(pd_model_paretonbd.negll_hessian);
+  double v = pd_model_paretonbd.negll_hessian(&in, lp, g, hess);
+  free(in.work);
+  return v;
+}
+
+/* The exact Hessian (standard errors) against central differences of the
+ * analytic gradient, with and without repeated times, on both sides of
+ * α = β; its value and gradient are negll's. */
+static void exact_hessian_matches_central_differences_of_the_gradient(void **state) {
+  (void)state;
+  const double x[] = {0, 0, 1, 2, 2, 7, 3, 1500, 3000, 29, 2, 1};
+  const double tx[] = {0, 0, 10, 30.43, 30.43, 52, 52, 50, 1, 10, 10, 30.43};
+  const double T[] = {52, 38.86, 52, 38.86, 52, 52, 52, 52, 52, 38.86, 38.86, 52};
+  const double w[] = {3, 1, 2, 1, 5, 1, 1, 2, 1, 4, 0, 2};
+  enum { N = 12 };
+  const double pts[][4] = {{0.553, 10.578, 0.606, 11.669}, {0.553, 11.669, 0.606, 10.578},
+                           {1.5, 3.0, 2.0, 40.0}, {0.3, 30.0, 0.8, 2.0},
+                           {0.5, 7.0, 0.7, 7.0}};
+  for (int jitter = 0; jitter < 2; jitter++) {
+    double txj[N], Tj[N];
+    for (int i = 0; i < N; i++) {
+      Tj[i] = T[i] + (jitter ? 1e-3 * (i + 1) : 0.0);
+      txj[i] = tx[i] == T[i] ? Tj[i] : tx[i] + (jitter ? 1e-3 * (i + 1) : 0.0);
+    }
+    pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+    d.n = N, d.x = x, d.t_x = txj, d.T = Tj, d.weight = w;
+    for (int k = 0; k < 5; k++) {
+      double lp[4], g[4], g1[4], H[16];
+      for (int i = 0; i < 4; i++) lp[i] = log(pts[k][i]);
+      double v = eval_hessian(&d, lp, g, H);
+      assert_true(v == eval(&d, lp, g1));
+      assert_memory_equal(g, g1, sizeof g);
+      for (int j = 0; j < 4; j++) {
+        double h = 1e-5, s = lp[j], gp[4], gm[4];
+        lp[j] = s + h;
+        eval(&d, lp, gp);
+        lp[j] = s - h;
+        eval(&d, lp, gm);
+        lp[j] = s;
+        for (int i = 0; i < 4; i++) {
+          double fd = (gp[i] - gm[i]) / (2 * h);
+          if (!(fabs(fd - H[4 * i + j]) <= 1e-6 * fmax(1.0, fabs(H[4 * i + j]))))
+            fail_msg("jitter %d point %d H[%d][%d]: exact %.10g vs difference %.10g",
+                     jitter, k, i, j, H[4 * i + j], fd);
+        }
+      }
+    }
+  }
+}
+
 static void cdnow_fit_reproduces_the_published_estimates(void **state) {
   (void)state;
   static cdnow c;
@@ -212,6 +324,8 @@ int main(void) {
       cmocka_unit_test(likelihood_matches_numerical_integration_of_its_definition),
       cmocka_unit_test(likelihood_is_continuous_across_alpha_equal_beta),
       cmocka_unit_test(gradient_matches_central_differences),
+      cmocka_unit_test(fitting_likelihood_is_the_sum_of_single_customer_likelihoods),
+      cmocka_unit_test(exact_hessian_matches_central_differences_of_the_gradient),
       cmocka_unit_test(cdnow_fit_reproduces_the_published_estimates),
       cmocka_unit_test(predictions_are_consistent_with_each_other),
       cmocka_unit_test(simulated_customers_give_back_their_parameters),

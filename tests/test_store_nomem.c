@@ -42,6 +42,9 @@ static void creation_fails_cleanly_at_every_allocation(void **state) {
     assert_int_equal(atomic_load(&t.live), 0);
   }
   assert_true(k > 3); /* creation does allocate several times */
+  /* The count docs/RELIABILITY.md reports. */
+  printf("OOM injection: store creation failed cleanly at %ld allocation "
+         "points\n", k - 1);
 }
 
 /* One operation of a scripted sequence; i varies ids and times. */
@@ -221,6 +224,9 @@ static void every_failed_allocation_leaves_the_store_unchanged(void **state) {
     }
   }
   assert_true(injected > 50);
+  printf("OOM injection: %ld failed allocations in the recording script, "
+         "each returned PD_E_NOMEM and left the store unchanged\n",
+         injected);
   pd_store_stats st = PD_STORE_STATS_INIT;
   assert_int_equal(pd_store_get_stats(s, &st), PD_OK);
   assert_int_equal(st.links, 200);

@@ -574,10 +574,20 @@ int cmd_demo(int argc, char **argv) {
     demo_free(&d);
     return pd_fail(1, "demo: creating the store: %s", pd_status_str(st));
   }
-  report *rep = calloc(1, sizeof *rep);
-  rc = rep ? 0 : pd_fail(1, "demo: out of memory");
+  rc = record_all(&d, store);
   if (!rc)
-    rc = record_all(&d, store);
+    rc = demo_report(store, &d, (uint64_t)seed, (uint32_t)users, json);
+  pd_store_free(store);
+  demo_free(&d);
+  return rc;
+}
+
+/* The summary of a store holding the demo @d (also for pd load). */
+int demo_report(pd_store *store, const demo_data *d, uint64_t seed,
+                uint32_t users, int json) {
+  pd_status st;
+  report *rep = calloc(1, sizeof *rep);
+  int rc = rep ? 0 : pd_fail(1, "demo: out of memory");
   if (!rc) {
     rep->seed = (uint64_t)seed;
     rep->users_requested = (uint32_t)users;
@@ -591,9 +601,9 @@ int cmd_demo(int argc, char **argv) {
   if (!rc)
     rc = channel_figures(store, rep);
   if (!rc)
-    rc = user_figures(store, &d, rep);
+    rc = user_figures(store, d, rep);
   if (!rc) {
-    reach_figures(store, &d, rep);
+    reach_figures(store, d, rep);
     qsort(rep->sources, rep->n_sources, sizeof rep->sources[0], cmp_sources);
     rc = guide_figures(store, rep);
   }
@@ -606,7 +616,5 @@ int cmd_demo(int argc, char **argv) {
       rc = pd_fail(1, "demo: cannot write the output");
   }
   free(rep);
-  pd_store_free(store);
-  demo_free(&d);
   return rc;
 }

@@ -1696,3 +1696,24 @@ pd_status demo_play(demo_player *p, const demo_record *r) {
     return PD_E_INVALID;
   }
 }
+
+int demo_record_all(const demo_data *d, pd_store *store, char *err,
+                    size_t cap) {
+  demo_player p;
+  if (demo_player_init(&p, d, store, 0)) {
+    snprintf(err, cap, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < d->n_records; i++) {
+    pd_status st = demo_play(&p, &d->records[i]);
+    if (st != PD_OK) {
+      snprintf(err, cap, "recording %s #%zu: %s: %s",
+               demo_kind_name(d->records[i].kind), i, pd_status_str(st),
+               demo_player_errmsg(&p));
+      demo_player_free(&p);
+      return -1;
+    }
+  }
+  demo_player_free(&p);
+  return 0;
+}

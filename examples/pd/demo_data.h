@@ -212,4 +212,13 @@ const char *demo_player_errmsg(const demo_player *p);
  *  DEMO_CHANNEL_TMALL), 0 if not created yet. */
 int32_t demo_channel_id(const demo_player *p, int32_t channel);
 
+/**
+ * demo_record_all - record every record of @d in time order into @store
+ * (normally a new, empty one). Anything but PD_OK for a record is an error:
+ * returns -1 with a one-line reason in @err (@cap bytes, NUL-terminated);
+ * 0 on success.
+ */
+int demo_record_all(const demo_data *d, pd_store *store, char *err,
+                    size_t cap);
+
 #endif /* PD_DEMO_DATA_H */

@@ -21,6 +21,11 @@ static const command commands[] = {
      "predict purchases, P(alive), spend and CLV per customer"},
     {"demo", cmd_demo,
      "build a synthetic private domain (8 shops, 1 year) and report on it"},
+    {"report", cmd_report,
+     "overview of a private domain (demo or order log), text/JSON/SVG"},
+    {"save", cmd_save, "save the demo store as a snapshot file"},
+    {"load", cmd_load, "load a snapshot and print the demo summary of it"},
+    {"check", cmd_check, "verify a snapshot or journal file (exit 1 if damaged)"},
 };
 
 static void usage(FILE *f) {

@@ -393,6 +393,58 @@ PD_API pd_status pd_user_links(pd_store *store, pd_user_id user,
                                int64_t as_of, pd_link_state_fn fn,
                                void *user_data);
 
+/* ---- recording many events at once ------------------------------------- */
+
+/** What kind of record an entry of pd_record_events() points to. Values
+ *  are never renumbered; new kinds are appended. */
+enum {
+  PD_EVENT_LINK = 1,              /**< pd_link_event, as pd_record_link */
+  PD_EVENT_UNLINK = 2,            /**< pd_unlink_event */
+  PD_EVENT_TOUCHPOINT = 3,        /**< pd_touchpoint */
+  PD_EVENT_ORDER = 4,             /**< pd_order */
+  PD_EVENT_REFUND = 5,            /**< pd_refund */
+  PD_EVENT_REFERRAL = 6,          /**< pd_referral */
+  PD_EVENT_GUIDE_BIND = 7,        /**< pd_guide_bind (guides.h) */
+  PD_EVENT_GUIDE_HANDOVER = 8,    /**< pd_guide_handover (guides.h) */
+  PD_EVENT_GUIDE_DEACTIVATE = 9,  /**< pd_guide_deactivate (guides.h) */
+  PD_EVENT_REACH = 10,            /**< pd_reach */
+  PD_EVENT_COST = 11              /**< pd_acquisition_cost */
+};
+
+/**
+ * pd_record_events - record @n events of any kinds under one acquisition
+ * of the store's lock: event i is the record @records[i] of kind
+ * @kinds[i] (a PD_EVENT_*). This is the fastest way to record: while one
+ * event is recorded, the memory the next few will touch is already being
+ * fetched.
+ *
+ * Each event is recorded exactly as its pd_record_* function would record
+ * it, in array order, and independently of the others: it is validated,
+ * deduplicated by event id (idempotent: a replayed id with the same
+ * content gives PD_REPLAYED, with other content PD_E_DUPLICATE) and either
+ * recorded whole or not at all; a failed event neither stops the later
+ * ones nor undoes the earlier ones (a refund may follow its order in the
+ * same batch). @statuses[i] receives what that pd_record_* call would have
+ * returned; an unknown kind gives PD_E_INVALID for that event. Records are
+ * copied; nothing is kept of @kinds, @records or the records.
+ *
+ * Returns PD_OK when every event gave PD_OK or PD_REPLAYED; otherwise the
+ * status of the first event that failed, with pd_store_errmsg() naming it
+ * ("events[i]: ...") — @statuses says which others failed. In both cases
+ * all n statuses are written. Errors before any event is attempted
+ * (@statuses untouched, store unchanged): PD_E_MISUSE (bad handle, or
+ * called from a callback), PD_E_INVALID (@kinds, @records or @statuses
+ * NULL while @n > 0). @n = 0 returns PD_OK.
+ * Thread safety: serialised on the store's lock, which is held for the
+ * whole batch: other threads see either none or all of its events, and
+ * wait for it (batches of about a thousand events keep the wait short;
+ * larger ones gain nothing).
+ */
+PD_API pd_status pd_record_events(pd_store *store, size_t n,
+                                  const int32_t *kinds,
+                                  const void *const *records,
+                                  pd_status *statuses);
+
 PD_END_DECLS
 
 #endif /* PRIVDOMAIN_EVENTS_H */

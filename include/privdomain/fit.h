@@ -127,7 +127,8 @@ typedef struct pd_fit_options {
  * - t_x: recency, time of the last purchase measured from the first
  *   (0 <= t_x <= T; ignored when x = 0). For BG/BB: the opportunity of the
  *   last transaction (whole number, 0 when x = 0).
- * - T: age, end of observation minus first purchase (> 0). For BG/BB: the
+ * - T: age, end of observation minus first purchase (>= 0; 0 only when
+ *   x = 0: a customer acquired at the end, whose likelihood is 1). For BG/BB: the
  *   number of opportunities (whole number >= 1).
  * - monetary: mean value of the repeat purchases (Gamma-Gamma only; NULL
  *   for the other models, and ignored by them).
@@ -225,7 +226,7 @@ PD_API const char *pd_fit_errmsg(const pd_fit *fit);
  * parameters with BFGS and analytic gradients, then computes standard
  * errors from the Hessian. Data rules (checked first; the message names the
  * first bad row): n >= 1; x, t_x and T non-NULL; every value finite; x a
- * whole number >= 0; 0 <= t_x <= T; T > 0; weight >= 0 with a positive
+ * whole number >= 0; 0 <= t_x <= T; T >= 0, and T > 0 when x > 0; weight >= 0 with a positive
  * total. Gamma-Gamma additionally needs monetary (> 0 for rows with x > 0)
  * and BG/BB whole-number t_x and T. Models supported here: BG/NBD,
  * MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB; sBG takes survivor counts

@@ -57,9 +57,25 @@ typedef struct pd_store_options {
   const pd_allocator *allocator;
   /** Decimal exponent of the currency's minor unit, 0–4 (2 for CNY fen). */
   int32_t currency_exponent;
+  /** Pseudonymise identity keys (PIPL): when set, the store never keeps
+   *  an identity key as given. It keeps instead the 64 lowercase hex
+   *  digits of HMAC-SHA-256(identity_key, namespace || 0x00 || key) and
+   *  hashes every lookup the same way, so pd_user_find(), pd_user_ensure()
+   *  and pd_user_attach() work as without a key, while
+   *  pd_user_identities() reports the hashed form. The namespace is kept
+   *  as given. identity_key_len must then be 16–1024 bytes (32 random
+   *  bytes recommended); the key is copied into the store and wiped when
+   *  the store is freed. The same key must be given whenever a store
+   *  holding hashed identities is rebuilt (it is never saved with the
+   *  store's data): with another key, existing identities are not found.
+   *  NULL (with identity_key_len 0) keeps keys as given. Added in 0.1
+   *  after currency_exponent: callers compiled without these fields pass a
+   *  smaller size and get keys as given. */
+  const uint8_t *identity_key;
+  size_t identity_key_len;
 } pd_store_options;
 
-#define PD_STORE_OPTIONS_INIT {sizeof(pd_store_options), NULL, 2}
+#define PD_STORE_OPTIONS_INIT {sizeof(pd_store_options), NULL, 2, NULL, 0}
 
 /**
  * pd_store_new - create an empty store.
@@ -69,10 +85,13 @@ typedef struct pd_store_options {
  *       pd_store_free().
  *
  * A larger opts->size (a newer caller) is accepted when the bytes this
- * version does not know are all zero.
+ * version does not know are all zero. A smaller size that ends after
+ * currency_exponent (a caller compiled before identity_key existed) is
+ * accepted and the missing fields take their PD_STORE_OPTIONS_INIT values.
  * Errors: PD_E_INVALID (out is NULL, opts->size too small or unknown
  * trailing bytes non-zero, an incomplete allocator, currency_exponent
- * outside 0–4), PD_E_NOMEM. There is no
+ * outside 0–4, identity_key NULL with a non-zero length or set with a
+ * length outside 16–1024), PD_E_NOMEM. There is no
  * handle to hold a message on failure; pd_status_str() describes the code.
  * Thread safety: safe from any thread.
  */

@@ -120,7 +120,10 @@ typedef int (*pd_identity_fn)(void *user_data, const char *ns, size_t ns_len,
 
 /**
  * pd_user_identities - call @fn for each identity of @user (of every user
- * merged into it), ordered by namespace then key bytes. @fn runs under the
+ * merged into it), ordered by namespace then key bytes. In a store created
+ * with pd_store_options.identity_key, the key passed to @fn is the stored
+ * pseudonym (64 lowercase hex digits of the HMAC, see store.h), never the
+ * key that was given. @fn runs under the
  * store's lock: it may call queries, but recording returns PD_E_MISUSE.
  * Errors: PD_E_NOT_FOUND, PD_E_ERASED, PD_E_INVALID (fn NULL), PD_E_NOMEM,
  * PD_E_MISUSE.

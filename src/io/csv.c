@@ -23,7 +23,10 @@ const char *pd_csv_field_text(const pd_csv_reader *r, size_t i,
                               size_t *len) {
   const pd_csv_field *f = &r->fields[i];
   *len = f->len;
-  return (f->in_scratch ? r->scratch : r->data) + f->off;
+  /* An empty field may have no buffer behind it (no scratch allocated
+   * yet): NULL + 0 is undefined behaviour, so hand out "" instead. */
+  const char *base = f->in_scratch ? r->scratch : r->data;
+  return base ? base + f->off : "";
 }
 
 static int push_field(pd_csv_reader *r, size_t off, size_t len,

@@ -37,8 +37,12 @@ pd_status pd_model_check_customers(const pd_customer_data *d, int whole_x,
     if (whole_x && x != floor(x))
       return pd_err(err, PD_E_INVALID,
                     "customer %zu: frequency x = %g is not a whole number", i, x);
-    if (!(T > 0.0))
-      return pd_err(err, PD_E_RANGE, "customer %zu: age T = %g must be > 0", i, T);
+    /* T = 0 is a customer acquired at the very end of calibration: valid
+     * (its likelihood is 1) as long as it has no repeat purchase. */
+    if (T < 0.0 || (x > 0.0 && !(T > 0.0)))
+      return pd_err(err, PD_E_RANGE,
+                    "customer %zu: age T = %g must be >= 0, and > 0 when "
+                    "x > 0", i, T);
     if (tx < 0.0 || tx > T)
       return pd_err(err, PD_E_RANGE,
                     "customer %zu: recency t_x = %g must lie in [0, T = %g]", i, tx, T);

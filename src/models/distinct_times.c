@@ -1,5 +1,6 @@
-/* Indexing the distinct recencies and ages of customer summaries with a
- * small open-addressing set keyed by the value's bits. */
+/* Indexing the distinct recencies and ages of customer summaries, and the
+ * distinct (purchase count, time) pairs, with small open-addressing sets
+ * keyed by the values' bits. */
 #include "models/distinct_times.h"
 
 #include <string.h>
@@ -60,4 +61,61 @@ void pd_distinct_times_build(const pd_customer_data *d, void *mem,
     i_tx[i] = (uint16_t)b;
   }
   if (count <= d->n) out->count = count;
+}
+
+/* Slots of the pair set: a power of two at least twice the 2n pairs. */
+static size_t pair_slots(size_t n) {
+  size_t s = 4;
+  while (s < 4 * n) s <<= 1;
+  return s;
+}
+
+size_t pd_distinct_pairs_bytes(const pd_customer_data *d) {
+  if (d->n > PD_DISTINCT_PAIRS_MAX_ROWS) return 0;
+  size_t pairs = 2 * d->n;
+  return pairs * sizeof(double) + pairs * sizeof(uint32_t) +
+         2 * d->n * sizeof(uint32_t) + pair_slots(d->n) * sizeof(uint32_t);
+}
+
+/* Index of the pair (x, t) in the set, adding it if new. */
+static uint32_t intern_pair(double x, uint32_t t, pd_distinct_pairs *p,
+                            uint32_t *slot, size_t mask) {
+  uint64_t u;
+  x += 0.0;
+  memcpy(&u, &x, sizeof u);
+  u ^= (uint64_t)t * 0x9E3779B97F4A7C15ull;
+  u ^= u >> 33;
+  u *= 0xFF51AFD7ED558CCDull;
+  u ^= u >> 33;
+  size_t s = (size_t)u & mask;
+  for (;;) {
+    uint32_t j = slot[s];
+    if (j == 0) {
+      p->x[p->count] = x;
+      p->t[p->count] = t;
+      slot[s] = (uint32_t)++p->count;
+      return (uint32_t)p->count - 1;
+    }
+    if (p->x[j - 1] == x && p->t[j - 1] == t) return j - 1;
+    s = (s + 1) & mask;
+  }
+}
+
+void pd_distinct_pairs_build(const pd_customer_data *d,
+                             const pd_distinct_times *times, void *mem,
+                             pd_distinct_pairs *out) {
+  out->count = 0;
+  if (!times->count || d->n > PD_DISTINCT_PAIRS_MAX_ROWS) return;
+  size_t pairs = 2 * d->n, slots = pair_slots(d->n);
+  out->x = mem;
+  out->t = (uint32_t *)(void *)(out->x + pairs);
+  out->i_T = out->t + pairs;
+  out->i_tx = out->i_T + d->n;
+  uint32_t *slot = out->i_tx + d->n;
+  memset(slot, 0, slots * sizeof *slot);
+  for (size_t i = 0; i < d->n; i++) {
+    double x = d->x[i];
+    out->i_T[i] = intern_pair(x, times->i_T[i], out, slot, slots - 1);
+    out->i_tx[i] = intern_pair(x, times->i_tx[i], out, slot, slots - 1);
+  }
 }

@@ -6,6 +6,8 @@
 
 #include "core/utf8.h"
 #include "names.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
 #include "store_internal.h"
 
 #define NAME_MAX_BYTES 128
@@ -91,10 +93,18 @@ pd_status pd_channel_register(pd_store *s, const char *name, size_t name_len,
                                  "at most %d custom channels",
                                  PD_ST_CHANNEL_ID_MAX -
                                      PD_CHANNEL_CUSTOM_FIRST + 1));
+  char *copy = NULL;
   if (pd_grow(&s->alloc, (void **)&s->channel_kind, &s->channel_kind_cap,
               s->channel_names.n + 1, 1) != 0 ||
-      pd_st_names_add(&s->channel_names, &s->alloc, name, name_len, &i) != 0)
+      pd_st_names_reserve(&s->channel_names, &s->alloc) != 0 ||
+      (copy = pd_strndup(&s->alloc, name, name_len)) == NULL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_NOMEM, "out of memory"));
+  if ((st = pd_st_log(s, PD_MUT_CHANNEL_REGISTER,
+                      &(pd_mut_name){kind, name, name_len})) != PD_OK) {
+    pd_free(&s->alloc, copy);
+    return pd_st_leave(s, st);
+  }
+  pd_st_names_add_copy(&s->channel_names, copy, name_len, &i);
   s->channel_kind[i] = (uint8_t)kind;
   *out = channel_id_of_index(i);
   return pd_st_leave(s, PD_OK);
@@ -156,8 +166,16 @@ pd_status pd_label_ensure(pd_store *s, int32_t kind, const char *name,
   }
   if (t->n >= UINT32_MAX - 2)
     return pd_st_leave(s, pd_err(&s->err, PD_E_FULL, "too many labels"));
-  if (pd_st_names_add(t, &s->alloc, name, name_len, &i) != 0)
+  char *copy = NULL;
+  if (pd_st_names_reserve(t, &s->alloc) != 0 ||
+      (copy = pd_strndup(&s->alloc, name, name_len)) == NULL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_NOMEM, "out of memory"));
+  if ((st = pd_st_log(s, PD_MUT_LABEL_ENSURE,
+                      &(pd_mut_name){kind, name, name_len})) != PD_OK) {
+    pd_free(&s->alloc, copy);
+    return pd_st_leave(s, st);
+  }
+  pd_st_names_add_copy(t, copy, name_len, &i);
   *out = i + 1;
   return pd_st_leave(s, PD_OK);
 }

@@ -1,66 +1,147 @@
-/* The event-id index (see event_index.h and pd_st_index): linear probing
- * over uint32 tags with one-byte fingerprints, power-of-two capacity, load
- * at most 3/4. Entries are never removed (an erased event keeps its id so
- * that retries get PD_E_ERASED). */
+/* The event-id index (see event_index.h and pd_st_index): cache-line
+ * buckets of tags with one-byte fingerprints, linear probing over buckets,
+ * power-of-two bucket count, load at most 7/8. Entries are never removed
+ * (an erased event keeps its id so that retries get PD_E_ERASED), so the
+ * slots of a bucket fill in order and a bucket is full when its last
+ * fingerprint is set. */
 #include "event_index.h"
 
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/prefetch.h"
+#include "store_restore.h"
+
+#define LAST (PD_ST_BUCKET_SLOTS - 1)
 
 static inline uint64_t eid_of(const pd_store *s, uint32_t tag) {
   return s->col[pd_st_tag_kind(tag)].eid[pd_st_tag_index(tag)];
 }
 
+/* High bits for the fingerprint, low bits for the bucket: independent. */
 static inline uint8_t fingerprint(uint64_t h) {
   uint8_t f = (uint8_t)(h >> 56);
   return f ? f : 1;
 }
 
-uint32_t pd_st_index_find(const pd_store *s, uint64_t eid) {
+/* Bytes i..i+7 of a bucket's fingerprints as a word, byte i lowest. */
+static inline uint64_t fp_word(const pd_st_bucket *b, int i) {
+  uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&w, b->fp + i, sizeof w);
+#else
+  for (int k = 7; k >= 0; k--) w = w << 8 | b->fp[i + k];
+#endif
+  return w;
+}
+
+/* 0x80 in each byte of w that equals f, 0 elsewhere (exact: no false
+ * alarms, which matters because a false alarm costs a random read). */
+static inline uint64_t match_bytes(uint64_t w, uint8_t f) {
+  const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+  uint64_t x = w ^ (0x0101010101010101ULL * f);
+  return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+/* Index of the lowest byte flagged in a non-zero match_bytes() mask. */
+static inline int first_byte(uint64_t m) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(m) >> 3;
+#else
+  int j = 0;
+  while (!(m & 0x80)) m >>= 8, j++;
+  return j;
+#endif
+}
+
+/* The tag among slots flagged in m (offset by base) whose event id is
+ * eid, or 0. */
+static inline uint32_t check(const pd_store *s, const pd_st_bucket *b,
+                             uint64_t m, int base, uint64_t eid) {
+  for (; m != 0; m &= m - 1) {
+    uint32_t tag = b->tag[base + first_byte(m)];
+    if (eid_of(s, tag) == eid) return tag;
+  }
+  return 0;
+}
+
+/* The tag of eid, or 0 with *room = the first bucket with a free slot
+ * on its probe path (where it would be placed). */
+static uint32_t find(const pd_store *s, uint64_t eid, size_t *room) {
   const pd_st_index *x = &s->index;
-  if (x->cap == 0) return 0;
   uint64_t h = pd_mix64(eid);
   uint8_t f = fingerprint(h);
-  size_t mask = x->cap - 1;
+  size_t mask = x->nbuckets - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-    uint8_t c = x->fp[i];
-    if (c == 0) return 0;
-    if (c == f && eid_of(s, x->slots[i]) == eid) return x->slots[i];
+    const pd_st_bucket *b = &x->buckets[i];
+    /* fp[12..15] are 0 and f never is, so all 16 bytes can be tested. */
+    uint64_t m0 = match_bytes(fp_word(b, 0), f);
+    uint64_t m1 = match_bytes(fp_word(b, 8), f);
+    if ((m0 | m1) != 0) {
+      uint32_t tag = check(s, b, m0, 0, eid);
+      if (!tag) tag = check(s, b, m1, 8, eid);
+      if (tag) return tag;
+    }
+    if (b->fp[LAST] == 0) {
+      *room = i;
+      return 0;
+    }
   }
 }
 
-static void place(uint32_t *slots, uint8_t *fp, size_t cap, uint64_t eid,
-                  uint32_t tag) {
-  uint64_t h = pd_mix64(eid);
-  size_t mask = cap - 1, i = (size_t)h & mask;
-  while (fp[i] != 0) i = (i + 1) & mask;
-  fp[i] = fingerprint(h);
-  slots[i] = tag;
+uint32_t pd_st_index_find(const pd_store *s, uint64_t eid) {
+  size_t room;
+  return s->index.nbuckets ? find(s, eid, &room) : 0;
 }
+
+void pd_st_index_prefetch(const pd_store *s, uint64_t eid) {
+  const pd_st_index *x = &s->index;
+  if (x->nbuckets == 0) return;
+  PD_PREFETCH(&x->buckets[(size_t)pd_mix64(eid) & (x->nbuckets - 1)]);
+}
+
+/* Put tag in the first bucket with room from bucket i on (i is h's home
+ * bucket, or a bucket of its probe path before which all are full). */
+static inline void place(pd_st_bucket *bk, size_t mask, size_t i,
+                         uint64_t h, uint32_t tag) {
+  while (bk[i].fp[LAST] != 0) i = (i + 1) & mask;
+  pd_st_bucket *b = &bk[i];
+  /* The first free slot: slots fill in order, and fp[LAST] is free. */
+  uint64_t z = match_bytes(fp_word(b, 0), 0);
+  int j = z ? first_byte(z) : 8 + first_byte(match_bytes(fp_word(b, 8), 0));
+  b->fp[j] = fingerprint(h);
+  b->tag[j] = tag;
+}
+
+/* How far ahead the rebuild prefetches: enough loads in flight to cover
+ * memory latency, few enough to stay in the line-fill buffers. */
+#define AHEAD 16
 
 /* Rebuild at twice the size from the columns, read in order (sequential
- * reads of the event ids instead of one random read per entry). */
+ * reads of the event ids), prefetching each bucket a few events ahead. */
 static int grow(pd_store *s) {
   pd_st_index *x = &s->index;
-  size_t ncap = x->cap ? x->cap * 2 : 1024;
-  uint32_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
-  if (!ns) return -1;
-  uint8_t *nf = pd_calloc(&s->alloc, ncap, 1);
-  if (!nf) {
-    pd_free(&s->alloc, ns);
-    return -1;
-  }
+  size_t nb = x->nbuckets ? x->nbuckets * 2 : 64;
+  size_t bytes = nb * sizeof(pd_st_bucket);
+  void *mem = pd_calloc(&s->alloc, bytes + 63, 1);
+  if (!mem) return -1;
+  pd_st_bucket *bk =
+      (pd_st_bucket *)((char *)mem + ((64 - (uintptr_t)mem % 64) % 64));
+  size_t mask = nb - 1;
   for (int k = 1; k < PD_EV_KINDS; k++) {
     const pd_st_column *c = &s->col[k];
-    for (uint32_t i = 0; i < c->n; i++)
-      place(ns, nf, ncap, c->eid[i], pd_st_tag(k, i));
+    for (uint32_t i = 0; i < c->n; i++) {
+      if (i + AHEAD < c->n)
+        PD_PREFETCH(&bk[(size_t)pd_mix64(c->eid[i + AHEAD]) & mask]);
+      uint64_t h = pd_mix64(c->eid[i]);
+      place(bk, mask, (size_t)h & mask, h, pd_st_tag(k, i));
+    }
   }
-  pd_free(&s->alloc, x->slots);
-  pd_free(&s->alloc, x->fp);
-  x->slots = ns;
-  x->fp = nf;
-  x->cap = ncap;
+  pd_free(&s->alloc, x->mem);
+  x->mem = mem;
+  x->buckets = bk;
+  x->nbuckets = nb;
+  x->hint_eid = 0;
   return 0;
 }
 
@@ -68,8 +149,13 @@ pd_status pd_st_event_lookup(pd_store *s, uint64_t eid, int kind,
                              uint32_t *index) {
   if (eid == 0)
     return pd_err(&s->err, PD_E_INVALID, "event_id 0 is not an event id");
-  uint32_t tag = pd_st_index_find(s, eid);
+  size_t room;
+  uint32_t tag = s->index.nbuckets ? find(s, eid, &room) : 0;
   if (tag == 0) {
+    if (s->index.nbuckets) {
+      s->index.hint_eid = eid;
+      s->index.hint_bucket = room;
+    }
     *index = PD_ST_NIL;
     return PD_OK;
   }
@@ -77,7 +163,8 @@ pd_status pd_st_event_lookup(pd_store *s, uint64_t eid, int kind,
   uint32_t i = pd_st_tag_index(tag);
   if (pd_st_event_time(s, k, i) == PD_ST_ERASED)
     return pd_err(&s->err, PD_E_ERASED,
-                  "event %llu belonged to an erased user and cannot be "
+                  "event %llu was erased (with its user, or by the retention "
+                  "purge) and cannot be "
                   "recorded again",
                   (unsigned long long)eid);
   if (k != kind)
@@ -93,7 +180,7 @@ pd_status pd_st_event_reserve(pd_store *s, int kind) {
   pd_status st = pd_st_column_reserve(s, kind);
   if (st) return st;
   pd_st_index *x = &s->index;
-  if ((x->len + 1) * 4 > x->cap * 3 && grow(s) != 0)
+  if ((x->len + 1) * 8 > x->nbuckets * PD_ST_BUCKET_SLOTS * 7 && grow(s) != 0)
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   return PD_OK;
 }
@@ -103,8 +190,15 @@ uint32_t pd_st_event_append(pd_store *s, int kind, uint64_t eid) {
   uint32_t i = c->n++;
   c->live++;
   c->eid[i] = eid;
-  place(s->index.slots, s->index.fp, s->index.cap, eid, pd_st_tag(kind, i));
-  s->index.len++;
+  pd_st_index *x = &s->index;
+  uint64_t h = pd_mix64(eid);
+  size_t mask = x->nbuckets - 1;
+  /* Start where the lookup found room, unless the buckets were rebuilt
+   * since: buckets before it on the probe path were full and stay so. */
+  size_t from = x->hint_eid == eid ? x->hint_bucket : (size_t)h & mask;
+  place(x->buckets, mask, from, h, pd_st_tag(kind, i));
+  x->hint_eid = 0;
+  x->len++;
   return i;
 }
 
@@ -114,4 +208,31 @@ pd_status pd_st_replay(pd_store *s, int same, uint64_t eid,
   return pd_err(&s->err, PD_E_DUPLICATE,
                 "event id %llu was recorded as a different %s",
                 (unsigned long long)eid, what);
+}
+
+/* After a snapshot load filled the columns (store_restore.h): size the
+ * index for every event, place them all, and check that each id finds
+ * its own event (a repeated id would find the first). */
+int pd_st_index_rebuild(pd_store *s) {
+  pd_st_index *x = &s->index;
+  size_t n = 0;
+  for (int k = 1; k < PD_EV_KINDS; k++) n += s->col[k].n;
+  pd_free(&s->alloc, x->mem);
+  x->mem = NULL;
+  x->buckets = NULL;
+  x->len = 0;
+  size_t half = 32; /* grow() builds at twice the current count */
+  while ((n + 1) * 8 > half * 2 * PD_ST_BUCKET_SLOTS * 7) half *= 2;
+  x->nbuckets = half;
+  if (grow(s) != 0) {
+    x->nbuckets = 0;
+    return -1;
+  }
+  x->len = n;
+  for (int k = 1; k < PD_EV_KINDS; k++)
+    for (uint32_t i = 0; i < s->col[k].n; i++)
+      if (s->col[k].eid[i] == 0 ||
+          pd_st_index_find(s, s->col[k].eid[i]) != pd_st_tag(k, i))
+        return -2;
+  return 0;
 }

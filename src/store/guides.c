@@ -8,6 +8,9 @@
 
 #include "event_index.h"
 #include "names.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 #include "store_query.h"
 
@@ -60,8 +63,16 @@ pd_status pd_guide_ensure(pd_store *s, const char *code, size_t code_len,
     s->guide_last_assigned = a;
     s->guide_cap = ncap;
   }
-  if (pd_st_names_add(&s->guide_codes, &s->alloc, code, code_len, &i) != 0)
+  char *copy = NULL;
+  if (pd_st_names_reserve(&s->guide_codes, &s->alloc) != 0 ||
+      (copy = pd_strndup(&s->alloc, code, code_len)) == NULL)
     goto nomem;
+  if ((st = pd_st_log(s, PD_MUT_GUIDE_ENSURE,
+                      &(pd_mut_name){shop, code, code_len})) != PD_OK) {
+    pd_free(&s->alloc, copy);
+    return pd_st_leave(s, st);
+  }
+  pd_st_names_add_copy(&s->guide_codes, copy, code_len, &i);
   s->guide_shop[i] = shop;
   s->guide_deactivation[i] = PD_ST_NIL;
   s->guide_last_assigned[i] = 0;
@@ -106,11 +117,12 @@ static void note_assigned(pd_store *s, uint32_t g, uint32_t t) {
 
 /* ---- binds ---------------------------------------------------------------- */
 
-static pd_status record_bind(pd_store *s, const pd_guide_bind *in) {
+pd_status pd_st_record_bind(pd_store *s, const pd_guide_bind *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_guide_bind), "guide bind");
   if (st) return st;
   pd_guide_bind ev;
   memcpy(&ev, in, sizeof ev);
+  pd_st_event_prefetch(s, ev.event_id, ev.user);
   if ((st = pd_st_check_time(s, ev.time, "bind time")) != PD_OK) return st;
   uint32_t idx;
   if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_BIND, &idx)) != PD_OK)
@@ -128,6 +140,7 @@ static pd_status record_bind(pd_store *s, const pd_guide_bind *in) {
       (st = check_active(s, ev.guide, (uint32_t)ev.time, "bind")) != PD_OK)
     return st;
   if ((st = pd_st_event_reserve(s, PD_EV_BIND)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_GUIDE_BIND, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_BIND, ev.event_id);
   pd_st_bind *b = &pd_st_binds(s)[i];
   b->user = u;
@@ -142,7 +155,7 @@ static pd_status record_bind(pd_store *s, const pd_guide_bind *in) {
 pd_status pd_record_guide_bind(pd_store *s, const pd_guide_bind *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_bind(s, ev));
+  return pd_st_leave(s, pd_st_record_bind(s, ev));
 }
 
 /* ---- handovers ------------------------------------------------------------ */
@@ -154,7 +167,7 @@ static int key_less(const pd_store *s, uint32_t ti, uint64_t ei, uint32_t tj,
   return ti < tj || (ti == tj && ei < ej);
 }
 
-static pd_status record_handover(pd_store *s, const pd_guide_handover *in) {
+pd_status pd_st_record_handover(pd_store *s, const pd_guide_handover *in) {
   pd_status st =
       pd_st_check_size(s, in, sizeof(pd_guide_handover), "guide handover");
   if (st) return st;
@@ -185,6 +198,7 @@ static pd_status record_handover(pd_store *s, const pd_guide_handover *in) {
   if (pd_grow(&s->alloc, (void **)&s->handover_sorted, &s->handover_sorted_cap,
               (size_t)c->n + 1, sizeof(uint32_t)) != 0)
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  if ((st = pd_st_log(s, PD_MUT_GUIDE_HANDOVER, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_HANDOVER, ev.event_id);
   pd_st_handover *h = &pd_st_handovers(s)[i];
   h->from = ev.from_guide;
@@ -210,12 +224,12 @@ static pd_status record_handover(pd_store *s, const pd_guide_handover *in) {
 pd_status pd_record_guide_handover(pd_store *s, const pd_guide_handover *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_handover(s, ev));
+  return pd_st_leave(s, pd_st_record_handover(s, ev));
 }
 
 /* ---- deactivation --------------------------------------------------------- */
 
-static pd_status record_deactivate(pd_store *s, const pd_guide_deactivate *in) {
+pd_status pd_st_record_deactivate(pd_store *s, const pd_guide_deactivate *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_guide_deactivate),
                                   "guide deactivation");
   if (st) return st;
@@ -243,6 +257,7 @@ static pd_status record_deactivate(pd_store *s, const pd_guide_deactivate *in) {
                   "deactivation",
                   ev.guide, s->guide_last_assigned[ev.guide - 1] - 1);
   if ((st = pd_st_event_reserve(s, PD_EV_DEACTIVATE)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_GUIDE_DEACTIVATE, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_DEACTIVATE, ev.event_id);
   pd_st_deactivations(s)[i].guide = ev.guide;
   pd_st_deactivations(s)[i].time = (uint32_t)ev.time;
@@ -254,7 +269,7 @@ pd_status pd_record_guide_deactivate(pd_store *s,
                                      const pd_guide_deactivate *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_deactivate(s, ev));
+  return pd_st_leave(s, pd_st_record_deactivate(s, ev));
 }
 
 /* ---- the guide of a user at a time ----------------------------------------

@@ -9,6 +9,9 @@
 #include "core/hash.h"
 #include "core/utf8.h"
 #include "names.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "store_restore.h"
 #include "store_internal.h"
 #include "store_query.h"
 
@@ -56,6 +59,42 @@ pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
                   (unsigned long long)user);
   *out = (uint32_t)user;
   return PD_OK;
+}
+
+/* ---- pseudonymised keys (pd_store_options.identity_key) ----------------- */
+
+#define PSEUDONYM_LEN (2 * PD_SHA256_SIZE)
+
+int pd_st_identity_key_check(const uint8_t *key, size_t len) {
+  if (key == NULL) return len == 0 ? 0 : -1;
+  return len >= 16 && len <= 1024 ? 0 : -1;
+}
+
+void pd_st_identity_key_set(pd_store *s, const uint8_t *key, size_t len) {
+  if (key == NULL) return;
+  pd_hmac_sha256_init(&s->ident_key, key, len);
+  s->ident_hashed = 1;
+}
+
+/* In a keyed store, replace the checked key by the hex HMAC of
+ * (namespace, 0x00, key) written to buf, so the raw key is never stored;
+ * the 0x00 keeps ("ab", "c") and ("a", "bc") apart. */
+static void pseudonymise(const pd_store *s, const char *ns, size_t ns_len,
+                         const char **key, size_t *key_len,
+                         char buf[PSEUDONYM_LEN]) {
+  if (!s->ident_hashed || s->ident_prehashed > 0) return;
+  static const char sep = 0;
+  const void *parts[3] = {ns, &sep, *key};
+  size_t lens[3] = {ns_len, 1, *key_len};
+  uint8_t mac[PD_SHA256_SIZE];
+  pd_hmac_sha256_parts(&s->ident_key, parts, lens, 3, mac);
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 0; i < PD_SHA256_SIZE; i++) {
+    buf[2 * i] = digits[mac[i] >> 4];
+    buf[2 * i + 1] = digits[mac[i] & 15];
+  }
+  *key = buf;
+  *key_len = PSEUDONYM_LEN;
 }
 
 /* ---- the identity hash table -------------------------------------------- */
@@ -226,6 +265,8 @@ pd_status pd_user_find(pd_store *s, const char *ns, size_t ns_len,
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
   st = check_identity(s, ns, &ns_len, key, &key_len);
   if (st) return pd_st_leave(s, st);
+  char pk[PSEUDONYM_LEN];
+  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
   uint32_t i = ident_find(s, ns, ns_len, key, key_len);
   if (i == PD_ST_NIL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_NOT_FOUND,
@@ -242,6 +283,8 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
   st = check_identity(s, ns, &ns_len, key, &key_len);
   if (st) return pd_st_leave(s, st);
+  char pk[PSEUDONYM_LEN];
+  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
   uint32_t i = ident_find(s, ns, ns_len, key, key_len);
   if (i != PD_ST_NIL) {
     *out = pd_st_find(s, s->idents[i].user);
@@ -249,6 +292,8 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
   }
   uint32_t nsid;
   st = reserve_identity(s, 1, ns, ns_len, key_len, &nsid);
+  if (!st) st = pd_st_log(s, PD_MUT_USER_ENSURE,
+                          &(pd_mut_identity){0, ns, ns_len, key, key_len});
   if (st) return pd_st_leave(s, st);
   uint32_t u = create_user(s);
   add_identity(s, u, nsid, key, key_len);
@@ -338,6 +383,7 @@ pd_status pd_user_merge(pd_store *s, pd_user_id a, pd_user_id b,
     return pd_st_leave(s, PD_REPLAYED);
   }
   st = merge_referral_check(s, ra, rb);
+  if (!st) st = pd_st_log(s, PD_MUT_USER_MERGE, &(pd_mut_users){a, b});
   if (st) return pd_st_leave(s, st);
   *out = merge_roots(s, ra, rb);
   return pd_st_leave(s, PD_OK);
@@ -352,6 +398,8 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
   st = check_identity(s, ns, &ns_len, key, &key_len);
   if (st) return pd_st_leave(s, st);
+  char pk[PSEUDONYM_LEN];
+  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
   uint32_t u = 0;
   st = pd_st_user_check(s, user, "user", &u);
   if (st) return pd_st_leave(s, st);
@@ -364,12 +412,16 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
       return pd_st_leave(s, PD_REPLAYED);
     }
     st = merge_referral_check(s, root, other);
+    if (!st) st = pd_st_log(s, PD_MUT_USER_ATTACH,
+                            &(pd_mut_identity){user, ns, ns_len, key, key_len});
     if (st) return pd_st_leave(s, st);
     *out = merge_roots(s, root, other);
     return pd_st_leave(s, PD_OK);
   }
   uint32_t nsid;
   st = reserve_identity(s, 0, ns, ns_len, key_len, &nsid);
+  if (!st) st = pd_st_log(s, PD_MUT_USER_ATTACH,
+                          &(pd_mut_identity){user, ns, ns_len, key, key_len});
   if (st) return pd_st_leave(s, st);
   add_identity(s, u, nsid, key, key_len);
   *out = root;
@@ -378,10 +430,8 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
 
 /* ---- erase -------------------------------------------------------------- */
 
-/* Erase one event: its time becomes PD_ST_ERASED, its payload is zeroed
- * (ids and chain links stay so that the index and chains remain walkable),
- * and the store-wide counts drop. Returns 0 if it was erased already. */
-static int erase_event(pd_store *s, int kind, uint32_t i) {
+/* Erase one event (see store_internal.h). */
+int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
   switch (kind) {
     case PD_EV_LINK: {
       pd_st_link *e = &pd_st_links(s)[i];
@@ -446,6 +496,13 @@ static int erase_event(pd_store *s, int kind, uint32_t i) {
       e->guide = 0;
       break;
     }
+    case PD_EV_CONSENT: {
+      pd_st_consent *e = &pd_st_consents(s)[i];
+      if (e->time == PD_ST_ERASED) return 0;
+      e->time = PD_ST_ERASED;
+      e->purpose = e->granted = 0;
+      break;
+    }
     default: return 0;
   }
   s->col[kind].live--;
@@ -461,6 +518,8 @@ pd_status pd_user_erase(pd_store *s, pd_user_id user) {
                                  (unsigned long long)user));
   if (s->users[user].flags & PD_ST_USER_ERASED)
     return pd_st_leave(s, PD_REPLAYED);
+  st = pd_st_log(s, PD_MUT_USER_ERASE, &(pd_mut_users){user, 0});
+  if (st) return pd_st_leave(s, st);
   uint32_t root = pd_st_find(s, (uint32_t)user);
   uint64_t members = 0;
   PD_ST_FOREACH_MEMBER(s, root, m) {
@@ -474,9 +533,11 @@ pd_status pd_user_erase(pd_store *s, pd_user_id user) {
       s->live_idents--;
     }
     for (int k = PD_EV_LINK; k <= PD_EV_BIND; k++)
-      PD_ST_FOREACH_EVENT(s, m, k, i) erase_event(s, k, i);
+      PD_ST_FOREACH_EVENT(s, m, k, i) pd_st_erase_event(s, k, i);
+    PD_ST_FOREACH_EVENT(s, m, PD_EV_CONSENT, i)
+    pd_st_erase_event(s, PD_EV_CONSENT, i);
     if (p->referral_in != PD_ST_NIL)
-      erase_event(s, PD_EV_REFERRAL, p->referral_in);
+      pd_st_erase_event(s, PD_EV_REFERRAL, p->referral_in);
     members++;
   }
   PD_ST_FOREACH_MEMBER(s, root, m) s->users[m].flags |= PD_ST_USER_ERASED;
@@ -541,4 +602,28 @@ pd_status pd_user_identities(pd_store *s, pd_user_id user, pd_identity_fn fn,
   s->depth--;
   pd_free(&s->alloc, v);
   return pd_st_leave(s, PD_OK);
+}
+
+/* After a snapshot load (store_restore.h): index every identity that is
+ * not erased; a repeated (namespace, key) is corrupt data. */
+int pd_st_ident_index_rebuild(pd_store *s) {
+  size_t live = 0;
+  for (uint32_t i = 0; i < s->n_idents; i++) live += s->idents[i].user != 0;
+  size_t cap = 64;
+  while ((live + 1) * 4 > cap * 3) cap *= 2;
+  uint32_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
+  if (!slots) return -1;
+  pd_free(&s->alloc, s->ident_slots);
+  s->ident_slots = slots;
+  s->ident_slots_cap = cap;
+  s->ident_slots_len = 0;
+  for (uint32_t i = 0; i < s->n_idents; i++) {
+    const pd_st_identity *d = &s->idents[i];
+    if (d->user == 0) continue;
+    size_t k = ident_slot(s, d->ns, s->ident_bytes + d->off, d->len);
+    if (s->ident_slots[k] != 0) return -2;
+    s->ident_slots[k] = i + 1;
+    s->ident_slots_len++;
+  }
+  return 0;
 }

@@ -7,6 +7,9 @@
 #include <privdomain/events.h>
 
 #include "event_index.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 #include "store_query.h"
 
@@ -15,11 +18,12 @@ static int same_user(pd_store *s, uint32_t stored, pd_user_id given) {
   return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
 }
 
-static pd_status record_link(pd_store *s, const pd_link_event *in) {
+pd_status pd_st_record_link(pd_store *s, const pd_link_event *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_link_event), "link");
   if (st) return st;
   pd_link_event ev;
   memcpy(&ev, in, sizeof ev);
+  pd_st_event_prefetch(s, ev.event_id, ev.user);
   if ((st = pd_st_check_time(s, ev.time, "link time")) != PD_OK) return st;
   uint32_t idx;
   if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_LINK, &idx)) != PD_OK)
@@ -41,6 +45,7 @@ static pd_status record_link(pd_store *s, const pd_link_event *in) {
       (st = pd_st_guide_check(s, ev.guide, 1, "link")) != PD_OK)
     return st;
   if ((st = pd_st_event_reserve(s, PD_EV_LINK)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_LINK, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_LINK, ev.event_id);
   pd_st_link *l = &pd_st_links(s)[i];
   l->user = u;
@@ -58,14 +63,15 @@ static pd_status record_link(pd_store *s, const pd_link_event *in) {
 pd_status pd_record_link(pd_store *s, const pd_link_event *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_link(s, ev));
+  return pd_st_leave(s, pd_st_record_link(s, ev));
 }
 
-static pd_status record_unlink(pd_store *s, const pd_unlink_event *in) {
+pd_status pd_st_record_unlink(pd_store *s, const pd_unlink_event *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_unlink_event), "unlink");
   if (st) return st;
   pd_unlink_event ev;
   memcpy(&ev, in, sizeof ev);
+  pd_st_event_prefetch(s, ev.event_id, ev.user);
   if (ev.initiator < PD_UNLINK_USER_DELETED ||
       ev.initiator > PD_UNLINK_STAFF_REMOVED)
     return pd_err(&s->err, PD_E_INVALID,
@@ -88,6 +94,7 @@ static pd_status record_unlink(pd_store *s, const pd_unlink_event *in) {
       (st = pd_st_guide_check(s, ev.guide, 1, "unlink")) != PD_OK)
     return st;
   if ((st = pd_st_event_reserve(s, PD_EV_UNLINK)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_UNLINK, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_UNLINK, ev.event_id);
   pd_st_unlink *l = &pd_st_unlinks(s)[i];
   l->user = u;
@@ -104,7 +111,7 @@ static pd_status record_unlink(pd_store *s, const pd_unlink_event *in) {
 pd_status pd_record_unlink(pd_store *s, const pd_unlink_event *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_unlink(s, ev));
+  return pd_st_leave(s, pd_st_record_unlink(s, ev));
 }
 
 /* ---- link state ------------------------------------------------------------

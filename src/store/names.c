@@ -65,11 +65,17 @@ int pd_st_names_add(pd_st_names *t, const pd_allocator *a, const char *s,
   if (pd_st_names_reserve(t, a) != 0) return -1;
   char *copy = pd_strndup(a, s, len);
   if (!copy) return -1;
+  pd_st_names_add_copy(t, copy, len, id);
+  return 0;
+}
+
+void pd_st_names_add_copy(pd_st_names *t, char *copy, size_t len,
+                          uint32_t *id) {
+  const char *s = copy;
   uint32_t nid = (uint32_t)t->n;
   t->str[nid] = copy;
   t->len[nid] = (uint32_t)len;
   t->n++;
   place(t->slots, t->slots_cap, hash_of(s, len), nid + 1);
   *id = nid;
-  return 0;
 }

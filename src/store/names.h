@@ -22,5 +22,10 @@ int pd_st_names_reserve(pd_st_names *t, const pd_allocator *a);
  * table unchanged). */
 int pd_st_names_add(pd_st_names *t, const pd_allocator *a, const char *s,
                     size_t len, uint32_t *id);
+/* Add a name from a NUL-terminated copy the table takes over (pd_strndup
+ * on the table's allocator), after pd_st_names_reserve: cannot fail, so a
+ * change logged to the journal is always made. */
+void pd_st_names_add_copy(pd_st_names *t, char *copy, size_t len,
+                          uint32_t *id);
 
 #endif

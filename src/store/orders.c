@@ -7,37 +7,60 @@
 
 #include "core/checked.h"
 #include "core/hash.h"
+#include "core/prefetch.h"
 #include "event_index.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
+#include "store_restore.h"
 #include "store_internal.h"
 
 /* ---- order id -> order index -------------------------------------------- */
 
+/* A slot holds the low 32 bits of the order id's hash above the order
+ * index + 1 (0 = empty); the position comes from the high bits. Comparing
+ * the stored hash bits first means a probe reads an order record only
+ * when it almost surely is the one sought. */
+static inline uint64_t order_hash(uint64_t order_id) {
+  return pd_mix64(order_id ^ 0x6f72646572ULL);
+}
+
 static uint32_t order_find(const pd_store *s, uint64_t order_id) {
   if (s->order_slots_cap == 0) return PD_ST_NIL;
   size_t mask = s->order_slots_cap - 1;
-  for (size_t i = (size_t)pd_mix64(order_id ^ 0x6f72646572ULL) & mask;;
-       i = (i + 1) & mask) {
-    uint32_t v = s->order_slots[i];
+  uint64_t h = order_hash(order_id), check = h << 32;
+  for (size_t i = (size_t)(h >> 32) & mask;; i = (i + 1) & mask) {
+    uint64_t v = s->order_slots[i];
     if (v == 0) return PD_ST_NIL;
-    if (pd_st_orders(s)[v - 1].order_id == order_id) return v - 1;
+    uint32_t oi = (uint32_t)v - 1;
+    if ((v & ~(uint64_t)UINT32_MAX) == check &&
+        pd_st_orders(s)[oi].order_id == order_id)
+      return oi;
   }
 }
 
-static void order_place(uint32_t *slots, size_t cap, uint64_t order_id,
+void pd_st_order_prefetch(const pd_store *s, uint64_t order_id) {
+  if (s->order_slots_cap == 0) return;
+  size_t mask = s->order_slots_cap - 1;
+  PD_PREFETCH(&s->order_slots[(size_t)(order_hash(order_id) >> 32) & mask]);
+}
+
+static void order_place(uint64_t *slots, size_t cap, uint64_t order_id,
                         uint32_t v) {
   size_t mask = cap - 1;
-  size_t i = (size_t)pd_mix64(order_id ^ 0x6f72646572ULL) & mask;
+  uint64_t h = order_hash(order_id);
+  size_t i = (size_t)(h >> 32) & mask;
   while (slots[i]) i = (i + 1) & mask;
-  slots[i] = v;
+  slots[i] = h << 32 | v;
 }
 
 static pd_status order_slots_reserve(pd_store *s) {
   if ((s->order_slots_len + 1) * 4 <= s->order_slots_cap * 3) return PD_OK;
   size_t ncap = s->order_slots_cap ? s->order_slots_cap * 2 : 256;
-  uint32_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+  uint64_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
   if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   for (size_t i = 0; i < s->order_slots_cap; i++) {
-    uint32_t v = s->order_slots[i];
+    uint32_t v = (uint32_t)s->order_slots[i];
     if (v) order_place(ns, ncap, pd_st_orders(s)[v - 1].order_id, v);
   }
   pd_free(&s->alloc, s->order_slots);
@@ -53,11 +76,13 @@ static int same_user(pd_store *s, uint32_t stored, pd_user_id given) {
   return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
 }
 
-static pd_status record_order(pd_store *s, const pd_order *in) {
+pd_status pd_st_record_order(pd_store *s, const pd_order *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_order), "order");
   if (st) return st;
   pd_order ev;
   memcpy(&ev, in, sizeof ev);
+  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_order_prefetch(s, ev.order_id);
   if (ev.order_id == 0)
     return pd_err(&s->err, PD_E_INVALID, "order_id 0 is not an order id");
   if ((st = pd_st_check_time(s, ev.time, "order time")) != PD_OK) return st;
@@ -93,7 +118,8 @@ static pd_status record_order(pd_store *s, const pd_order *in) {
                   "(sums must fit in int64 minor units)",
                   (long long)ev.amount);
   if ((st = pd_st_event_reserve(s, PD_EV_ORDER)) != PD_OK ||
-      (st = order_slots_reserve(s)) != PD_OK)
+      (st = order_slots_reserve(s)) != PD_OK ||
+      (st = pd_st_log(s, PD_MUT_ORDER, &ev)) != PD_OK)
     return st;
   uint32_t i = pd_st_event_append(s, PD_EV_ORDER, ev.event_id);
   pd_st_order *o = &pd_st_orders(s)[i];
@@ -117,12 +143,12 @@ static pd_status record_order(pd_store *s, const pd_order *in) {
 pd_status pd_record_order(pd_store *s, const pd_order *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_order(s, ev));
+  return pd_st_leave(s, pd_st_record_order(s, ev));
 }
 
 /* ---- refunds -------------------------------------------------------------- */
 
-static pd_status record_refund(pd_store *s, const pd_refund *in) {
+pd_status pd_st_record_refund(pd_store *s, const pd_refund *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_refund), "refund");
   if (st) return st;
   pd_refund ev;
@@ -161,6 +187,7 @@ static pd_status record_refund(pd_store *s, const pd_refund *in) {
                   (long long)ev.amount, (long long)(o->amount - o->refunded),
                   (unsigned long long)ev.order_id);
   if ((st = pd_st_event_reserve(s, PD_EV_REFUND)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_REFUND, &ev)) != PD_OK) return st;
   o = &pd_st_orders(s)[oi];
   uint32_t i = pd_st_event_append(s, PD_EV_REFUND, ev.event_id);
   pd_st_refund *r = &pd_st_refunds(s)[i];
@@ -177,5 +204,25 @@ static pd_status record_refund(pd_store *s, const pd_refund *in) {
 pd_status pd_record_refund(pd_store *s, const pd_refund *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_refund(s, ev));
+  return pd_st_leave(s, pd_st_record_refund(s, ev));
+}
+
+/* After a snapshot load (store_restore.h): index every order id (erased
+ * orders keep theirs); 0 or a repeated id is corrupt data. */
+int pd_st_order_index_rebuild(pd_store *s) {
+  size_t n = s->col[PD_EV_ORDER].n, cap = 256;
+  while ((n + 1) * 4 > cap * 3) cap *= 2;
+  uint64_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
+  if (!slots) return -1;
+  pd_free(&s->alloc, s->order_slots);
+  s->order_slots = slots;
+  s->order_slots_cap = cap;
+  s->order_slots_len = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t id = pd_st_orders(s)[i].order_id;
+    if (id == 0 || order_find(s, id) != PD_ST_NIL) return -2;
+    order_place(s->order_slots, cap, id, i + 1);
+    s->order_slots_len++;
+  }
+  return 0;
 }

@@ -7,6 +7,9 @@
 
 #include "core/checked.h"
 #include "event_index.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 
 static pd_status check_period(pd_store *s, int64_t start, int64_t end) {
@@ -21,7 +24,7 @@ static pd_status check_period(pd_store *s, int64_t start, int64_t end) {
   return PD_OK;
 }
 
-static pd_status record_reach(pd_store *s, const pd_reach *in) {
+pd_status pd_st_record_reach(pd_store *s, const pd_reach *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_reach), "reach");
   if (st) return st;
   pd_reach ev;
@@ -45,6 +48,7 @@ static pd_status record_reach(pd_store *s, const pd_reach *in) {
                               "reach source")) != PD_OK)
     return st;
   if ((st = pd_st_event_reserve(s, PD_EV_REACH)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_REACH, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_REACH, ev.event_id);
   pd_st_reach *r = &pd_st_reaches(s)[i];
   r->reached = ev.reached;
@@ -59,10 +63,10 @@ static pd_status record_reach(pd_store *s, const pd_reach *in) {
 pd_status pd_record_reach(pd_store *s, const pd_reach *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_reach(s, ev));
+  return pd_st_leave(s, pd_st_record_reach(s, ev));
 }
 
-static pd_status record_cost(pd_store *s, const pd_acquisition_cost *in) {
+pd_status pd_st_record_cost(pd_store *s, const pd_acquisition_cost *in) {
   pd_status st =
       pd_st_check_size(s, in, sizeof(pd_acquisition_cost), "cost");
   if (st) return st;
@@ -93,6 +97,7 @@ static pd_status record_cost(pd_store *s, const pd_acquisition_cost *in) {
                   "cost amount %lld would overflow the store's total cost",
                   (long long)ev.amount);
   if ((st = pd_st_event_reserve(s, PD_EV_COST)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_COST, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_COST, ev.event_id);
   pd_st_cost *c = &pd_st_costs(s)[i];
   c->amount = ev.amount;
@@ -108,5 +113,5 @@ static pd_status record_cost(pd_store *s, const pd_acquisition_cost *in) {
 pd_status pd_record_cost(pd_store *s, const pd_acquisition_cost *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_cost(s, ev));
+  return pd_st_leave(s, pd_st_record_cost(s, ev));
 }

@@ -6,10 +6,13 @@
 #include <privdomain/events.h>
 
 #include "event_index.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 #include "store_query.h"
 
-static pd_status record_referral(pd_store *s, const pd_referral *in) {
+pd_status pd_st_record_referral(pd_store *s, const pd_referral *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_referral), "referral");
   if (st) return st;
   pd_referral ev;
@@ -56,6 +59,7 @@ static pd_status record_referral(pd_store *s, const pd_referral *in) {
     r = pd_st_referrer_of(s, r, &e);
   }
   if ((st = pd_st_event_reserve(s, PD_EV_REFERRAL)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_REFERRAL, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_REFERRAL, ev.event_id);
   pd_st_referral *r = &pd_st_referrals(s)[i];
   r->referrer = a;
@@ -71,5 +75,5 @@ static pd_status record_referral(pd_store *s, const pd_referral *in) {
 pd_status pd_record_referral(pd_store *s, const pd_referral *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_referral(s, ev));
+  return pd_st_leave(s, pd_st_record_referral(s, ev));
 }

@@ -1,5 +1,6 @@
 /* The store handle: creation and release, the lock, error messages,
  * counted allocation, column growth and store-wide statistics. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "core/hash.h"
 #include "event_index.h"
 #include "names.h"
+#include "mutation_hook.h"
 #include "store_internal.h"
 
 /* ---- counted allocation ------------------------------------------------
@@ -84,6 +86,7 @@ static const size_t rec_sizes[PD_EV_KINDS] = {
     sizeof(pd_st_deactivate),
     sizeof(pd_st_reach),
     sizeof(pd_st_cost),
+    sizeof(pd_st_consent),
 };
 
 static void release_all(pd_store *s) {
@@ -101,12 +104,12 @@ static void release_all(pd_store *s) {
   pd_free(a, s->guide_shop);
   pd_free(a, s->guide_deactivation);
   pd_free(a, s->guide_last_assigned);
+  pd_free(a, s->guide_commission);
   for (int k = 0; k < PD_EV_KINDS; k++) {
     pd_free(a, s->col[k].eid);
     pd_free(a, s->col[k].rec);
   }
-  pd_free(a, s->index.slots);
-  pd_free(a, s->index.fp);
+  pd_free(a, s->index.mem);
   pd_free(a, s->order_slots);
   pd_free(a, s->handover_sorted);
   pd_free(a, s->scratch);
@@ -134,13 +137,28 @@ pd_status pd_store_new(const pd_store_options *opts, pd_store **out) {
   pd_store_options o = PD_STORE_OPTIONS_INIT;
   if (out == NULL) return PD_E_INVALID;
   if (opts != NULL) {
-    if (opts->size < sizeof o) return PD_E_INVALID;
-    const unsigned char *extra = (const unsigned char *)opts + sizeof o;
-    for (size_t i = 0; i < opts->size - sizeof o; i++)
-      if (extra[i] != 0) return PD_E_INVALID;
-    memcpy(&o, opts, sizeof o);
+    /* Callers built before identity_key was appended pass the older size. */
+    size_t oldest = offsetof(pd_store_options, currency_exponent) +
+                    sizeof o.currency_exponent;
+    /* A size that cuts through identity_key* is no layout that existed. */
+    if (opts->size < oldest ||
+        (opts->size > offsetof(pd_store_options, identity_key) &&
+         opts->size < sizeof o))
+      return PD_E_INVALID;
+    if (opts->size > sizeof o) {
+      const unsigned char *extra = (const unsigned char *)opts + sizeof o;
+      for (size_t i = 0; i < opts->size - sizeof o; i++)
+        if (extra[i] != 0) return PD_E_INVALID;
+    }
+    memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
+    if (opts->size < sizeof o) {
+      o.identity_key = NULL;
+      o.identity_key_len = 0;
+    }
   }
   if (o.currency_exponent < 0 || o.currency_exponent > 4) return PD_E_INVALID;
+  if (pd_st_identity_key_check(o.identity_key, o.identity_key_len) != 0)
+    return PD_E_INVALID;
   pd_allocator ca;
   if (pd_alloc_init(&ca, o.allocator) != 0) return PD_E_INVALID;
   pd_store *s = ca.malloc_fn(ca.user, sizeof *s);
@@ -163,6 +181,8 @@ pd_status pd_store_new(const pd_store_options *opts, pd_store **out) {
     ca.free_fn(ca.user, s);
     return PD_E_NOMEM;
   }
+  /* Keyed last, so no failure path leaves key material in freed memory. */
+  pd_st_identity_key_set(s, o.identity_key, o.identity_key_len);
   s->magic = PD_ST_MAGIC;
   *out = s;
   return PD_OK;
@@ -170,8 +190,10 @@ pd_status pd_store_new(const pd_store_options *opts, pd_store **out) {
 
 void pd_store_free(pd_store *s) {
   if (!pd_st_valid(s)) return;
+  if (s->hook && s->hook->release) s->hook->release(s->hook->user); /* journal */
   s->magic = PD_ST_MAGIC_DEAD;
   release_all(s);
+  pd_hmac_sha256_wipe(&s->ident_key);
   mtx_destroy(&s->lock);
   pd_allocator ca = s->caller_alloc;
   ca.free_fn(ca.user, s);
@@ -304,6 +326,7 @@ uint32_t pd_st_event_time(const pd_store *s, int kind, uint32_t i) {
     case PD_EV_DEACTIVATE: return pd_st_deactivations(s)[i].time;
     case PD_EV_REACH: return pd_st_reaches(s)[i].period_start;
     case PD_EV_COST: return pd_st_costs(s)[i].period_start;
+    case PD_EV_CONSENT: return pd_st_consents(s)[i].time;
     default: return PD_ST_ERASED;
   }
 }

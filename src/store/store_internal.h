@@ -30,6 +30,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sha256.h"
 
 #define PD_ST_MAGIC 0x50445354u       /* "PDST": a live store */
 #define PD_ST_MAGIC_DEAD 0x44454144u  /* "DEAD": freed */
@@ -53,13 +54,15 @@ enum {
   PD_EV_DEACTIVATE = 9,
   PD_EV_REACH = 10,
   PD_EV_COST = 11,
-  PD_EV_KINDS = 12 /* one past the last kind */
+  PD_EV_CONSENT = 12, /* consent granted or withdrawn (consent.c) */
+  PD_EV_KINDS = 13 /* one past the last kind */
 };
 
-/* Kinds that are chained per user: users[u].head[kind] for 1..7; slot 0 of
- * head[] chains the user's identities. */
+/* Kinds that are chained per user: users[u].head[kind] for 1..7 and for
+ * PD_EV_CONSENT (slots 8..11, kinds that are not per user, stay NIL);
+ * slot 0 of head[] chains the user's identities. */
 #define PD_ST_CHAIN_IDENTITY 0
-#define PD_ST_USER_CHAINS 8
+#define PD_ST_USER_CHAINS (PD_EV_CONSENT + 1)
 
 /* Capacity limits: the index tag keeps 28 bits of event index per kind. */
 #define PD_ST_INDEX_BITS 28
@@ -147,6 +150,12 @@ typedef struct pd_st_reach {
   uint16_t channel, pad;
 } pd_st_reach;
 
+typedef struct pd_st_consent {
+  uint32_t user, next, time;
+  uint8_t purpose, granted;
+  uint16_t pad;
+} pd_st_consent;
+
 typedef struct pd_st_cost {
   int64_t amount;
   uint32_t period_start, period_end, source;
@@ -163,17 +172,30 @@ typedef struct pd_st_column {
   size_t rec_size;
 } pd_st_column;
 
-/* Open addressing over uint32 slots holding (kind << 28 | index); the key
- * (the event id) is read from the event's column, so the index costs 4
- * bytes per slot. fp[i] is a one-byte fingerprint of the id in slot i
- * (0 = empty), so a probe reads an event id only when the fingerprint
- * matches (about 1 in 255 of the others): recording stays at about two
- * cache misses per event. Linear probing, load <= 3/4. */
+/* The event-id index: buckets of one cache line, each holding up to
+ * PD_ST_BUCKET_SLOTS tags (kind << 28 | index) and, beside them, a
+ * one-byte fingerprint of each tag's event id (0 = empty). The key (the
+ * event id) is read from the event's column only when a fingerprint
+ * matches, so an index probe costs one cache miss. Slots of a bucket fill
+ * in order; a full bucket overflows into the next (linear probing over
+ * buckets), load <= 7/8. Tags cost 4 bytes, 64/12 per slot with the
+ * fingerprints (about 6-12 bytes per event). */
+#define PD_ST_BUCKET_SLOTS 12
+typedef struct pd_st_bucket {
+  uint8_t fp[16]; /* fp[0..11]; 12..15 stay 0 */
+  uint32_t tag[PD_ST_BUCKET_SLOTS];
+} pd_st_bucket;
+
 typedef struct pd_st_index {
-  uint32_t *slots;
-  uint8_t *fp;
-  size_t cap; /* 0 or a power of two */
+  void *mem;             /* the allocation; buckets is mem aligned to 64 */
+  pd_st_bucket *buckets;
+  size_t nbuckets;       /* 0 or a power of two */
   size_t len;
+  /* The last id looked up and not found, and the first bucket with room
+   * on its probe path, so that appending it does not probe again (0 =
+   * none; cleared when the buckets are rebuilt). */
+  uint64_t hint_eid;
+  size_t hint_bucket;
 } pd_st_index;
 
 /* A table of names with stable NUL-terminated copies (pointers handed to
@@ -220,6 +242,14 @@ struct pd_store {
   size_t ident_slots_cap;
   size_t ident_slots_len;
   pd_st_names namespaces;
+  /* With identity_key (pd_store_options): keys are kept as the hex HMAC
+   * of (namespace, key) under this key; see pd_st_identity_key_set. */
+  int ident_hashed;
+  pd_hmac_sha256_key ident_key;
+  /* > 0 while keys given to find/ensure/attach are pseudonyms already:
+   * journal replay applies logged mutations, which carry the stored
+   * (hashed) form, and must not hash them twice. */
+  int ident_prehashed;
 
   /* channels, labels, guides */
   pd_st_names channel_names; /* built-ins first (index = id - 1) */
@@ -231,12 +261,17 @@ struct pd_store {
   uint32_t *guide_deactivation; /* deactivation event index, or NIL */
   uint32_t *guide_last_assigned; /* latest bind/handover-to time, or 0 */
   size_t guide_cap;
+  /* commission rate per guide index in basis points, -1 = unset
+   * (guide_settings.c); NULL until a rate is first set */
+  int32_t *guide_commission;
+  size_t guide_commission_cap;
 
   /* events */
   pd_st_column col[PD_EV_KINDS];
   pd_st_index index;
-  /* order id -> order index + 1 (0 = empty), probing on the order column */
-  uint32_t *order_slots;
+  /* order id -> order index + 1 (0 = empty) in the low 32 bits, 32 bits
+   * of the order id's hash above them (orders.c) */
+  uint64_t *order_slots;
   size_t order_slots_cap;
   size_t order_slots_len;
   /* handover indices sorted by (time, event id): user guide lookups merge
@@ -249,6 +284,9 @@ struct pd_store {
   /* reusable scratch for queries that do not call back */
   void *scratch;
   size_t scratch_cap;
+
+  /* the journal's view of every change (mutation_hook.h), or NULL */
+  struct pd_st_hook *hook;
 };
 
 /* ---- handle, lock and errors (store.c) ------------------------------- */
@@ -292,6 +330,7 @@ static inline void *pd_st_rec(const pd_store *s, int kind, uint32_t i) {
   PD_ST_COL(s, PD_EV_DEACTIVATE, pd_st_deactivate)
 #define pd_st_reaches(s) PD_ST_COL(s, PD_EV_REACH, pd_st_reach)
 #define pd_st_costs(s) PD_ST_COL(s, PD_EV_COST, pd_st_cost)
+#define pd_st_consents(s) PD_ST_COL(s, PD_EV_CONSENT, pd_st_consent)
 
 /* The time of event i of a kind (PD_ST_ERASED if erased); for reach and
  * cost records, the period start. */
@@ -309,11 +348,28 @@ static inline uint32_t pd_st_find(pd_store *s, uint32_t u) {
   return u;
 }
 
+/* Identity-key pseudonymisation: 0 if (key, len) is acceptable as
+ * pd_store_options.identity_key (none, or 16-1024 bytes), else -1; and
+ * keying a new store with it (no-op for none). */
+int pd_st_identity_key_check(const uint8_t *key, size_t len);
+void pd_st_identity_key_set(pd_store *s, const uint8_t *key, size_t len);
+
+/* Erase event i of a per-user kind (PD_EV_LINK .. PD_EV_BIND,
+ * PD_EV_CONSENT): its time becomes PD_ST_ERASED, its payload is zeroed
+ * (ids and chain links stay so that the index and chains remain walkable),
+ * and the store-wide counts drop. Used by erasure (identity.c) and the
+ * retention purge (purge.c). Returns 0 if it was erased already. */
+int pd_st_erase_event(pd_store *s, int kind, uint32_t i);
+
 /* Resolve a caller's user id to an existing id that is not erased:
  * PD_OK with *out = the id itself (not canonical), or PD_E_NOT_FOUND /
  * PD_E_ERASED with a message naming `what`. */
 pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
                            uint32_t *out);
+
+/* Start loading the order-index slot of `order_id` (orders.c): a hint
+ * for batches, called under the lock. */
+void pd_st_order_prefetch(const pd_store *s, uint64_t order_id);
 
 /* ---- references named by events (channels.c, guides.c) ----------------- */
 

@@ -35,6 +35,7 @@ static inline uint32_t pd_st_chain_next(const pd_store *s, int kind,
     case PD_EV_REFUND: return pd_st_refunds(s)[i].next;
     case PD_EV_REFERRAL: return pd_st_referrals(s)[i].next;
     case PD_EV_BIND: return pd_st_binds(s)[i].next;
+    case PD_EV_CONSENT: return pd_st_consents(s)[i].next;
     default: return PD_ST_NIL;
   }
 }

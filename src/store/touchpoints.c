@@ -6,6 +6,9 @@
 #include <privdomain/events.h>
 
 #include "event_index.h"
+#include "mutation_codec.h"
+#include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 
 static pd_status check_touch_fields(pd_store *s, const pd_touchpoint *ev) {
@@ -57,11 +60,12 @@ static int same_touch(pd_store *s, const pd_st_touch *t,
          t->rating[3] == ev->rating_self_orientation;
 }
 
-static pd_status record_touch(pd_store *s, const pd_touchpoint *in) {
+pd_status pd_st_record_touch(pd_store *s, const pd_touchpoint *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_touchpoint), "touchpoint");
   if (st) return st;
   pd_touchpoint ev;
   memcpy(&ev, in, sizeof ev);
+  pd_st_event_prefetch(s, ev.event_id, ev.user);
   if ((st = check_touch_fields(s, &ev)) != PD_OK ||
       (st = pd_st_check_time(s, ev.time, "touchpoint time")) != PD_OK)
     return st;
@@ -79,6 +83,7 @@ static pd_status record_touch(pd_store *s, const pd_touchpoint *in) {
                               "touchpoint campaign")) != PD_OK)
     return st;
   if ((st = pd_st_event_reserve(s, PD_EV_TOUCH)) != PD_OK) return st;
+  if ((st = pd_st_log(s, PD_MUT_TOUCHPOINT, &ev)) != PD_OK) return st;
   uint32_t i = pd_st_event_append(s, PD_EV_TOUCH, ev.event_id);
   pd_st_touch *t = &pd_st_touches(s)[i];
   t->user = u;
@@ -100,5 +105,5 @@ static pd_status record_touch(pd_store *s, const pd_touchpoint *in) {
 pd_status pd_record_touchpoint(pd_store *s, const pd_touchpoint *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_touch(s, ev));
+  return pd_st_leave(s, pd_st_record_touch(s, ev));
 }

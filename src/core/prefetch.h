@@ -1,0 +1,15 @@
+/* A hint to start loading a cache line that will be read or written soon,
+ * so that independent memory latencies overlap. Only a hint: it never
+ * faults and has no effect on results; compilers without the builtin get
+ * a no-op. */
+#ifndef PD_CORE_PREFETCH_H
+#define PD_CORE_PREFETCH_H
+
+#if defined(__GNUC__) || defined(__clang__)
+/* Prefetch for writing (rw = 1) with high temporal locality. */
+#define PD_PREFETCH(addr) __builtin_prefetch((addr), 1, 3)
+#else
+#define PD_PREFETCH(addr) ((void)(addr))
+#endif
+
+#endif

@@ -1,0 +1,753 @@
+/* Reading a snapshot: every section is read into memory that grows only
+ * as bytes actually arrive, its checksum verified, its counts bounded by
+ * its length before anything is allocated, its values range-checked; the
+ * whole store is then cross-checked (union-find, member rings, chains,
+ * referrals, refunds) before the derived indexes are rebuilt. Nothing in
+ * the file is trusted before it is checked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <privdomain/channels.h>
+#include <privdomain/users.h>
+
+#include "core/crc32c.h"
+#include "core/utf8.h"
+#include "persist_bytes.h"
+#include "persist_internal.h"
+#include "snapshot_format.h"
+#include "store/names.h"
+#include "store/store_restore.h"
+
+#define NAME_MAX_BYTES 128
+
+typedef struct loader {
+  pd_read_fn fn;
+  void *user;
+  pd_store *s;
+  pd_errbuf *err;
+  unsigned char *buf; /* current section's payload */
+  size_t cap;
+} loader;
+
+#define CORRUPT(...) pd_err(L->err, PD_E_CORRUPT, __VA_ARGS__)
+
+/* Read exactly n bytes into p: PD_OK, PD_E_CORRUPT (the data ends early)
+ * or PD_E_IO. */
+static pd_status read_exact(loader *L, void *p, size_t n, const char *what) {
+  size_t got = 0;
+  while (got < n) {
+    size_t g = 0;
+    if (L->fn(L->user, (char *)p + got, n - got, &g) != 0)
+      return pd_err(L->err, PD_E_IO, "reading the snapshot failed");
+    if (g == 0 || g > n - got)
+      return CORRUPT("the snapshot is truncated (in %s)", what);
+    got += g;
+  }
+  return PD_OK;
+}
+
+/* Read a section payload of len bytes, growing the buffer only as data
+ * arrives, so a hostile length costs no more memory than the data. */
+static pd_status read_payload(loader *L, uint64_t len, const char *what) {
+  size_t have = 0;
+  if (len > SIZE_MAX / 2) return CORRUPT("section %s is impossibly long", what);
+  while (have < len) {
+    size_t step = have < 65536 ? 65536 : have;
+    if (step > len - have) step = (size_t)(len - have);
+    if (have + step > L->cap) {
+      size_t ncap = L->cap ? L->cap : 65536;
+      while (ncap < have + step) ncap *= 2;
+      unsigned char *q = pd_realloc_array(&L->s->alloc, L->buf, ncap, 1);
+      if (!q) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+      L->buf = q;
+      L->cap = ncap;
+    }
+    pd_status st = read_exact(L, L->buf + have, step, what);
+    if (st) return st;
+    have += step;
+  }
+  return PD_OK;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static int name_ok(const unsigned char *p, uint32_t len) {
+  return len >= 1 && len <= NAME_MAX_BYTES &&
+         memchr(p, 0, len) == NULL && pd_utf8_valid((const char *)p, len);
+}
+
+static int ns_ok(const unsigned char *p, uint32_t len) {
+  if (len < 1 || len > PD_IDENTITY_NS_MAX) return 0;
+  for (uint32_t i = 0; i < len; i++) {
+    unsigned char c = p[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+/* Read one name (u32 len + bytes) and add it to t. */
+static pd_status read_name(loader *L, pd_ibuf *in, pd_st_names *t, int is_ns,
+                           const char *what) {
+  uint32_t len = pd_get32(in);
+  const unsigned char *p = pd_iget(in, len);
+  if (!p) return CORRUPT("%s: a name runs past its section", what);
+  if (!(is_ns ? ns_ok(p, len) : name_ok(p, len)))
+    return CORRUPT("%s: a name is empty, too long or not valid UTF-8", what);
+  if (pd_st_names_find(t, (const char *)p, len) != PD_ST_NAME_NONE)
+    return CORRUPT("%s: a name appears twice", what);
+  uint32_t id;
+  if (pd_st_names_add(t, &L->s->alloc, (const char *)p, len, &id) != 0)
+    return pd_err(L->err, PD_E_NOMEM, "out of memory");
+  return PD_OK;
+}
+
+/* A count of items of at least `min_bytes` each must fit in what is left. */
+static pd_status read_count(loader *L, pd_ibuf *in, size_t min_bytes,
+                            uint32_t *n, const char *what) {
+  *n = pd_get32(in);
+  if (in->bad || (uint64_t)*n * min_bytes > pd_ileft(in))
+    return CORRUPT("%s: count %u does not fit in the section", what, *n);
+  return PD_OK;
+}
+
+static pd_status sec_namespaces(loader *L, pd_ibuf *in) {
+  uint32_t n;
+  pd_status st = read_count(L, in, 5, &n, "namespaces");
+  for (uint32_t i = 0; !st && i < n; i++)
+    st = read_name(L, in, &L->s->namespaces, 1, "namespaces");
+  return st;
+}
+
+static pd_status sec_channels(loader *L, pd_ibuf *in) {
+  pd_store *s = L->s;
+  uint32_t n;
+  pd_status st = read_count(L, in, 6, &n, "channels");
+  if (st) return st;
+  size_t builtins = s->channel_names.n;
+  if (n < builtins ||
+      n > builtins + (PD_ST_CHANNEL_ID_MAX - PD_CHANNEL_CUSTOM_FIRST + 1))
+    return CORRUPT("channels: %u channels is not a possible count", n);
+  if (pd_grow(&s->alloc, (void **)&s->channel_kind, &s->channel_kind_cap, n,
+              1) != 0)
+    return pd_err(L->err, PD_E_NOMEM, "out of memory");
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t kind = pd_get8(in);
+    if (kind != PD_CHANNEL_PUBLIC && kind != PD_CHANNEL_PRIVATE)
+      return CORRUPT("channels: channel %u has kind %u", i, kind);
+    if (i < builtins) {
+      uint32_t len = pd_get32(in);
+      const unsigned char *p = pd_iget(in, len);
+      if (!p || len != s->channel_names.len[i] ||
+          memcmp(p, s->channel_names.str[i], len) != 0 ||
+          kind != s->channel_kind[i])
+        return CORRUPT("channels: built-in channel %u differs from this "
+                       "library's",
+                       i + 1);
+      continue;
+    }
+    if ((st = read_name(L, in, &s->channel_names, 0, "channels")) != PD_OK)
+      return st;
+    s->channel_kind[i] = kind;
+  }
+  return PD_OK;
+}
+
+static pd_status sec_labels(loader *L, pd_ibuf *in) {
+  if (pd_get32(in) != 3) return CORRUPT("labels: expected 3 kinds of label");
+  for (int k = 1; k <= 3; k++) {
+    uint32_t n;
+    pd_status st = read_count(L, in, 5, &n, "labels");
+    for (uint32_t i = 0; !st && i < n; i++)
+      st = read_name(L, in, &L->s->labels[k], 0, "labels");
+    if (st) return st;
+  }
+  return PD_OK;
+}
+
+static pd_status sec_guides(loader *L, pd_ibuf *in) {
+  pd_store *s = L->s;
+  uint32_t n;
+  pd_status st = read_count(L, in, 17, &n, "guides");
+  if (st) return st;
+  if (n > 0) {
+    s->guide_shop = pd_malloc(&s->alloc, (size_t)n * 4);
+    s->guide_deactivation = pd_malloc(&s->alloc, (size_t)n * 4);
+    s->guide_last_assigned = pd_malloc(&s->alloc, (size_t)n * 4);
+    if (!s->guide_shop || !s->guide_deactivation || !s->guide_last_assigned)
+      return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    s->guide_cap = n;
+    s->guide_commission = pd_malloc(&s->alloc, (size_t)n * 4);
+    if (!s->guide_commission)
+      return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    s->guide_commission_cap = n;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    if ((st = read_name(L, in, &s->guide_codes, 0, "guides")) != PD_OK)
+      return st;
+    uint32_t shop = pd_get32(in), last = pd_get32(in);
+    int32_t commission = (int32_t)pd_get32(in);
+    if (commission < -1 || commission > 10000)
+      return CORRUPT("guides: guide %u has commission %d", i + 1,
+                     (int)commission);
+    s->guide_commission[i] = commission;
+    if (shop > s->labels[PD_LABEL_SHOP].n)
+      return CORRUPT("guides: guide %u has shop %u, which does not exist",
+                     i + 1, shop);
+    if (last > (uint32_t)PD_TIME_MAX + 1)
+      return CORRUPT("guides: guide %u has an impossible assignment time",
+                     i + 1);
+    s->guide_shop[i] = shop;
+    s->guide_deactivation[i] = PD_ST_NIL;
+    s->guide_last_assigned[i] = last;
+  }
+  return PD_OK;
+}
+
+static pd_status sec_users(loader *L, pd_ibuf *in) {
+  pd_store *s = L->s;
+  uint32_t n = pd_get32(in), chains = pd_get32(in);
+  if (in->bad || n < 1 || n > PD_ST_MAX_USERS + 1)
+    return CORRUPT("users: %u is not a possible count", n);
+  if (chains < 1 || chains > PD_ST_USER_CHAINS)
+    return chains > PD_ST_USER_CHAINS
+               ? pd_err(L->err, PD_E_VERSION,
+                        "users: %u event chains per user; this library "
+                        "knows %d (written by a newer version?)",
+                        chains, PD_ST_USER_CHAINS)
+               : CORRUPT("users: %u event chains per user", chains);
+  uint64_t row = 4 * (4 + (uint64_t)chains);
+  if ((uint64_t)(n - 1) * row != pd_ileft(in))
+    return CORRUPT("users: %u users do not fill the section", n);
+  pd_st_user *us = pd_malloc(&s->alloc, (size_t)n * sizeof *us);
+  if (!us) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+  pd_free(&s->alloc, s->users);
+  s->users = us;
+  s->users_cap = n;
+  s->n_users = n;
+  memset(&us[0], 0, sizeof us[0]);
+  for (uint32_t u = 1; u < n; u++) {
+    pd_st_user *p = &us[u];
+    p->parent = pd_get32(in);
+    p->next_member = pd_get32(in);
+    p->referral_in = pd_get32(in);
+    p->flags = pd_get32(in);
+    for (uint32_t c = 0; c < PD_ST_USER_CHAINS; c++)
+      p->head[c] = c < chains ? pd_get32(in) : PD_ST_NIL;
+    if (p->parent == 0 || p->parent > u)
+      return CORRUPT("users: user %u has parent %u (must be 1..%u)", u,
+                     p->parent, u);
+    if (p->next_member == 0 || p->next_member >= n)
+      return CORRUPT("users: user %u has member link %u", u, p->next_member);
+    if (p->flags & ~(uint32_t)PD_ST_USER_ERASED)
+      return CORRUPT("users: user %u has unknown flags %#x", u, p->flags);
+  }
+  return PD_OK;
+}
+
+static pd_status sec_identities(loader *L, pd_ibuf *in) {
+  pd_store *s = L->s;
+  uint64_t blen = pd_get64(in);
+  if (in->bad || blen > pd_ileft(in))
+    return CORRUPT("identities: %llu key bytes do not fit in the section",
+                   (unsigned long long)blen);
+  const unsigned char *bytes = pd_iget(in, (size_t)blen);
+  uint32_t n;
+  pd_status st = read_count(L, in, 24, &n, "identities");
+  if (st) return st;
+  if (pd_ileft(in) != (uint64_t)n * 24)
+    return CORRUPT("identities: %u identities do not fill the section", n);
+  if (blen > 0) {
+    s->ident_bytes = pd_malloc(&s->alloc, (size_t)blen);
+    if (!s->ident_bytes) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    memcpy(s->ident_bytes, bytes, (size_t)blen);
+    s->ident_bytes_cap = (size_t)blen;
+  }
+  s->ident_bytes_len = blen;
+  if (n > 0) {
+    s->idents = pd_malloc(&s->alloc, (size_t)n * sizeof *s->idents);
+    if (!s->idents) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    s->idents_cap = n;
+  }
+  s->n_idents = n;
+  size_t key_max = s->ident_hashed ? 64 : PD_IDENTITY_KEY_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    pd_st_identity *d = &s->idents[i];
+    d->off = pd_get64(in);
+    d->len = pd_get32(in);
+    d->user = pd_get32(in);
+    d->next = pd_get32(in);
+    d->ns = pd_get32(in);
+    if (d->off > blen || d->len > blen - d->off)
+      return CORRUPT("identities: identity %u lies outside the key bytes", i);
+    if (d->ns >= s->namespaces.n)
+      return CORRUPT("identities: identity %u has namespace %u", i, d->ns);
+    if (d->user >= s->n_users)
+      return CORRUPT("identities: identity %u has user %u", i, d->user);
+    if (d->next != PD_ST_NIL && d->next >= n)
+      return CORRUPT("identities: identity %u links to %u", i, d->next);
+    const char *key = s->ident_bytes + d->off;
+    if (d->user != 0 &&
+        (d->len == 0 || d->len > key_max || memchr(key, 0, d->len) != NULL ||
+         !pd_utf8_valid(key, d->len)))
+      return CORRUPT("identities: identity %u has an invalid key", i);
+  }
+  return PD_OK;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static uint64_t get_field(const unsigned char *rec, const pd_snap_field *f) {
+  switch (f->width) {
+    case 1: return rec[f->off];
+    case 2: {
+      uint16_t v;
+      memcpy(&v, rec + f->off, 2);
+      return v;
+    }
+    case 4: {
+      uint32_t v;
+      memcpy(&v, rec + f->off, 4);
+      return v;
+    }
+    default: {
+      uint64_t v;
+      memcpy(&v, rec + f->off, 8);
+      return v;
+    }
+  }
+}
+
+static void set_field(unsigned char *rec, const pd_snap_field *f,
+                      uint64_t v) {
+  switch (f->width) {
+    case 1: rec[f->off] = (unsigned char)v; break;
+    case 2: {
+      uint16_t x = (uint16_t)v;
+      memcpy(rec + f->off, &x, 2);
+      break;
+    }
+    case 4: {
+      uint32_t x = (uint32_t)v;
+      memcpy(rec + f->off, &x, 4);
+      break;
+    }
+    default: memcpy(rec + f->off, &v, 8);
+  }
+}
+
+static int channel_exists(const pd_store *s, uint64_t id) {
+  if (id == 0) return 1;
+  size_t builtins = PD_CHANNEL_BUILTIN_LAST;
+  if (id <= builtins) return id <= s->channel_names.n;
+  if (id < PD_CHANNEL_CUSTOM_FIRST || id > PD_ST_CHANNEL_ID_MAX) return 0;
+  return id - PD_CHANNEL_CUSTOM_FIRST + builtins < s->channel_names.n;
+}
+
+/* Check one field's value against its role; 0 if it holds. */
+static int field_ok(const pd_store *s, int kind, uint32_t n,
+                    const pd_snap_field *f, uint64_t v) {
+  switch (f->role) {
+    case PD_SF_OWNER:
+    case PD_SF_USER: return v >= 1 && v < s->n_users;
+    case PD_SF_NEXT: return v == PD_ST_NIL || v < n;
+    case PD_SF_TIME: return v <= (uint64_t)PD_TIME_MAX || v == PD_ST_ERASED;
+    case PD_SF_TIME2: return v <= (uint64_t)PD_TIME_MAX;
+    case PD_SF_CHANNEL: return channel_exists(s, v);
+    case PD_SF_GUIDE: return v <= s->guide_codes.n;
+    case PD_SF_LABEL: return v <= s->labels[f->arg].n;
+    case PD_SF_ORDER: return kind > PD_EV_ORDER && v < s->col[PD_EV_ORDER].n;
+    case PD_SF_AMOUNT: return (int64_t)v >= 0;
+    case PD_SF_MAX: return v <= f->arg;
+    case PD_SF_ZERO: return v == 0;
+    default: return 1;
+  }
+}
+
+static pd_status sec_events(loader *L, pd_ibuf *in, int kind) {
+  pd_store *s = L->s;
+  const pd_snap_kind *sk = &pd_snap_kinds[kind];
+  uint32_t k = pd_get32(in), n = pd_get32(in), bytes = pd_get32(in);
+  if (in->bad || k != (uint32_t)kind)
+    return CORRUPT("%s events: section names kind %u", sk->name, k);
+  if (bytes != pd_snap_kind_bytes(kind))
+    return pd_err(L->err, PD_E_VERSION,
+                  "%s events: records of %u bytes, this library writes %zu",
+                  sk->name, bytes, pd_snap_kind_bytes(kind));
+  if (n > PD_ST_MAX_EVENTS_PER_KIND ||
+      (uint64_t)n * (8 + (uint64_t)bytes) != pd_ileft(in))
+    return CORRUPT("%s events: %u events do not fill the section", sk->name,
+                   n);
+  pd_st_column *c = &s->col[kind];
+  if (n > 0) {
+    c->eid = pd_malloc(&s->alloc, (size_t)n * 8);
+    c->rec = pd_calloc(&s->alloc, n, c->rec_size);
+    if (!c->eid || !c->rec) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    c->cap = n;
+  }
+  c->n = n;
+  for (uint32_t i = 0; i < n; i++) c->eid[i] = pd_get64(in);
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char *rec = pd_st_rec(s, kind, i);
+    for (int j = 0; j < PD_SNAP_MAX_FIELDS && sk->f[j].width; j++) {
+      const pd_snap_field *f = &sk->f[j];
+      uint64_t v = 0;
+      switch (f->width) {
+        case 1: v = pd_get8(in); break;
+        case 2: v = pd_get16(in); break;
+        case 4: v = pd_get32(in); break;
+        default: v = pd_get64(in);
+      }
+      if (!field_ok(s, kind, n, f, v))
+        return CORRUPT("%s event %u: field %d holds %llu, out of range",
+                       sk->name, i, j, (unsigned long long)v);
+      set_field(rec, f, v);
+    }
+  }
+  return PD_OK;
+}
+
+/* ---- whole-store checks ---------------------------------------------------- */
+
+static int owner_field(int kind, const pd_snap_field **own,
+                       const pd_snap_field **next) {
+  *own = *next = NULL;
+  for (int j = 0; j < PD_SNAP_MAX_FIELDS && pd_snap_kinds[kind].f[j].width;
+       j++) {
+    const pd_snap_field *f = &pd_snap_kinds[kind].f[j];
+    if (f->role == PD_SF_OWNER) *own = f;
+    if (f->role == PD_SF_NEXT) *next = f;
+  }
+  return *own && *next;
+}
+
+/* Union-find parents, member rings and erasure flags agree. */
+static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
+  pd_store *s = L->s;
+  uint32_t n = s->n_users;
+  /* tmp[u] = root (parents point down, so roots are known in order). */
+  for (uint32_t u = 1; u < n; u++) {
+    uint32_t p = s->users[u].parent;
+    tmp[u] = p == u ? u : tmp[p];
+    if ((s->users[u].flags ^ s->users[tmp[u]].flags) & PD_ST_USER_ERASED)
+      return CORRUPT("users: user %u and its survivor %u disagree on "
+                     "erasure",
+                     u, tmp[u]);
+  }
+  memset(seen, 0, n);
+  for (uint32_t u = 1; u < n; u++) {
+    uint32_t m = s->users[u].next_member;
+    if (seen[m]) return CORRUPT("users: two users link to member %u", m);
+    seen[m] = 1;
+    if (tmp[m] != tmp[u])
+      return CORRUPT("users: member ring of %u leaves its merge set", u);
+  }
+  /* The links form rings inside the sets; each set must be one ring, the
+   * one its survivor starts (walked with a bound: a ring is at most n). */
+  memset(seen, 0, n);
+  for (uint32_t u = 1; u < n; u++) {
+    if (s->users[u].parent != u) continue;
+    uint32_t m = u, len = 0;
+    do {
+      seen[m] = 1;
+      m = s->users[m].next_member;
+    } while (m != u && ++len < n);
+  }
+  for (uint32_t u = 1; u < n; u++)
+    if (!seen[u])
+      return CORRUPT("users: user %u is not on its survivor's member ring",
+                     u);
+  return PD_OK;
+}
+
+/* Each chained kind: every event in exactly one chain, its owner's. */
+static pd_status check_chains(loader *L, uint8_t *seen) {
+  pd_store *s = L->s;
+  for (int kind = 1; kind < PD_EV_KINDS; kind++) {
+    const pd_snap_field *own, *next;
+    int chained = owner_field(kind, &own, &next);
+    const pd_st_column *c = &s->col[kind];
+    if (chained && kind >= PD_ST_USER_CHAINS)
+      return pd_err(L->err, PD_E_VERSION, "kind %d has no chain slot", kind);
+    if (!chained) {
+      for (uint32_t u = 1; kind < PD_ST_USER_CHAINS && u < s->n_users; u++)
+        if (s->users[u].head[kind] != PD_ST_NIL)
+          return CORRUPT("users: user %u has a chain of %s events", u,
+                         pd_snap_kinds[kind].name);
+      continue;
+    }
+    memset(seen, 0, c->n);
+    uint64_t visited = 0;
+    for (uint32_t u = 1; u < s->n_users; u++)
+      for (uint32_t i = s->users[u].head[kind]; i != PD_ST_NIL;) {
+        if (i >= c->n || seen[i])
+          return CORRUPT("%s chain of user %u is broken or cyclic",
+                         pd_snap_kinds[kind].name, u);
+        const unsigned char *rec = pd_st_rec(s, kind, i);
+        if (get_field(rec, own) != u)
+          return CORRUPT("%s event %u is chained on user %u, not its own",
+                         pd_snap_kinds[kind].name, i, u);
+        seen[i] = 1;
+        visited++;
+        i = (uint32_t)get_field(rec, next);
+      }
+    if (visited != c->n)
+      return CORRUPT("%llu %s events are on no user's chain",
+                     (unsigned long long)(c->n - visited),
+                     pd_snap_kinds[kind].name);
+  }
+  /* identities: chain slot 0; an erased identity (user 0) stays on the
+   * chain of its erased user. */
+  memset(seen, 0, s->n_idents);
+  uint64_t visited = 0;
+  for (uint32_t u = 1; u < s->n_users; u++)
+    for (uint32_t i = s->users[u].head[PD_ST_CHAIN_IDENTITY]; i != PD_ST_NIL;
+         i = s->idents[i].next) {
+      if (i >= s->n_idents || seen[i])
+        return CORRUPT("identity chain of user %u is broken or cyclic", u);
+      uint32_t owner = s->idents[i].user;
+      if (owner != u &&
+          !(owner == 0 && (s->users[u].flags & PD_ST_USER_ERASED)))
+        return CORRUPT("identity %u is chained on user %u, not its own", i,
+                       u);
+      seen[i] = 1;
+      visited++;
+    }
+  if (visited != s->n_idents)
+    return CORRUPT("%llu identities are on no user's chain",
+                   (unsigned long long)(s->n_idents - visited));
+  return PD_OK;
+}
+
+/* Referrals and refunds: the links between kinds that the store keeps. */
+static pd_status check_relations(loader *L) {
+  pd_store *s = L->s;
+  const pd_st_column *rc = &s->col[PD_EV_REFERRAL];
+  for (uint32_t u = 1; u < s->n_users; u++) {
+    uint32_t r = s->users[u].referral_in;
+    if (r == PD_ST_NIL) continue;
+    if (r >= rc->n || pd_st_referrals(s)[r].referee != u ||
+        pd_st_referrals(s)[r].time == PD_ST_ERASED)
+      return CORRUPT("users: user %u names referral %u, which is not its own",
+                     u, r);
+  }
+  for (uint32_t r = 0; r < rc->n; r++) {
+    const pd_st_referral *e = &pd_st_referrals(s)[r];
+    if (e->time != PD_ST_ERASED && s->users[e->referee].referral_in != r)
+      return CORRUPT("referral %u is not linked from its referee", r);
+  }
+  const pd_st_column *fc = &s->col[PD_EV_REFUND];
+  int64_t *sum = NULL;
+  uint32_t no = s->col[PD_EV_ORDER].n;
+  if (no > 0) {
+    sum = pd_calloc(&s->alloc, no, sizeof *sum);
+    if (!sum) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+  }
+  pd_status st = PD_OK;
+  for (uint32_t i = 0; i < fc->n && !st; i++) {
+    const pd_st_refund *f = &pd_st_refunds(s)[i];
+    const pd_st_order *o = &pd_st_orders(s)[f->order];
+    if (f->user != o->user)
+      st = CORRUPT("refund %u and its order %u have different users", i,
+                   f->order);
+    else if (f->time != PD_ST_ERASED && o->time != PD_ST_ERASED &&
+             __builtin_add_overflow(sum[f->order], f->amount, &sum[f->order]))
+      st = CORRUPT("refunds of order %u overflow", f->order);
+  }
+  for (uint32_t i = 0; i < no && !st; i++) {
+    const pd_st_order *o = &pd_st_orders(s)[i];
+    if (o->time != PD_ST_ERASED &&
+        (o->refunded != sum[i] || o->refunded > o->amount))
+      st = CORRUPT("order %u: refunded %lld does not match its refunds", i,
+                   (long long)o->refunded);
+  }
+  pd_free(&s->alloc, sum);
+  return st;
+}
+
+static pd_status check_store(loader *L) {
+  pd_store *s = L->s;
+  size_t n = s->n_users;
+  for (int k = 1; k < PD_EV_KINDS; k++)
+    if (s->col[k].n > n) n = s->col[k].n;
+  if (s->n_idents > n) n = s->n_idents;
+  uint32_t *tmp = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *tmp);
+  uint8_t *seen = pd_malloc(&s->alloc, n + 1);
+  pd_status st = PD_OK;
+  if (!tmp || !seen)
+    st = pd_err(L->err, PD_E_NOMEM, "out of memory");
+  if (!st) st = check_users(L, tmp, seen);
+  if (!st) st = check_chains(L, seen);
+  if (!st) st = check_relations(L);
+  pd_free(&s->alloc, tmp);
+  pd_free(&s->alloc, seen);
+  return st;
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+static pd_status read_header(loader *L, const pd_persist_options *o,
+                             uint32_t *flags, int32_t *exponent,
+                             pd_snap_info *info) {
+  unsigned char h[PD_SNAP_HEADER_BYTES];
+  pd_status st = read_exact(L, h, sizeof h, "the header");
+  if (st) return st;
+  if (memcmp(h, PD_SNAP_MAGIC, 8) != 0)
+    return CORRUPT(memcmp(h, "\x89PDJRNL\n", 8) == 0
+                       ? "this is a journal, not a snapshot"
+                       : "not a privdomain snapshot (bad magic)");
+  if (pd_rd32(h + 36) != pd_crc32c(0, h, 36))
+    return CORRUPT("the snapshot header fails its checksum");
+  uint32_t version = pd_rd32(h + 8);
+  if (version != PD_SNAP_VERSION)
+    return pd_err(L->err, PD_E_VERSION,
+                  "snapshot format version %u; this library reads version %u",
+                  version, PD_SNAP_VERSION);
+  *flags = pd_rd32(h + 12);
+  if (*flags & ~PD_SNAP_FLAG_HASHED_IDENTITIES)
+    return pd_err(L->err, PD_E_VERSION, "unknown snapshot flags %#x", *flags);
+  *exponent = (int32_t)pd_rd32(h + 16);
+  if (*exponent < 0 || *exponent > 4)
+    return CORRUPT("currency exponent %d", (int)*exponent);
+  int hashed = (*flags & PD_SNAP_FLAG_HASHED_IDENTITIES) != 0;
+  if (hashed != (o->identity_key != NULL))
+    return pd_err(L->err, PD_E_INVALID,
+                  hashed ? "this store pseudonymises identities: give its "
+                           "identity_key to load it"
+                         : "this store keeps identities as given: load it "
+                           "without an identity_key");
+  info->generation = pd_rd64(h + 20);
+  info->position = pd_rd64(h + 28);
+  return PD_OK;
+}
+
+static pd_status read_sections(loader *L, pd_snap_info *info) {
+  uint32_t sections = 0;
+  int next_kind = 1;
+  static const char *const names[] = {"", "namespaces", "channels", "labels",
+                                      "guides", "users", "identities"};
+  for (;;) {
+    unsigned char h[PD_SNAP_SECTION_HEADER_BYTES], c[4];
+    pd_status st = read_exact(L, h, sizeof h, "a section header");
+    if (st) return st;
+    uint32_t id = pd_rd32(h);
+    uint64_t len = pd_rd64(h + 8);
+    const char *what = id >= 1 && id <= 6 ? names[id] : "events";
+    if (pd_rd32(h + 4) != 0) return CORRUPT("section %u: reserved bits", id);
+    if (sections < 6 ? id != sections + 1
+                     : !(id == PD_SEC_END ||
+                         (id > PD_SEC_EVENTS + (uint32_t)next_kind - 1 &&
+                          id < PD_SEC_EVENTS + 0x1000u)))
+      return CORRUPT("section %#x is out of place (after %u sections)", id,
+                     sections);
+    if (id >= PD_SEC_EVENTS + (uint32_t)PD_EV_KINDS && id != PD_SEC_END)
+      return pd_err(L->err, PD_E_VERSION,
+                    "the snapshot has events of kind %u, unknown to this "
+                    "library (written by a newer version?)",
+                    id - PD_SEC_EVENTS);
+    if ((st = read_payload(L, len, what)) != PD_OK ||
+        (st = read_exact(L, c, 4, what)) != PD_OK)
+      return st;
+    uint32_t crc = pd_crc32c(pd_crc32c(0, h, sizeof h), L->buf, (size_t)len);
+    if (crc != pd_rd32(c))
+      return CORRUPT("section %s fails its checksum", what);
+    pd_ibuf in = {L->buf, (size_t)len, 0, 0};
+    switch (id) {
+      case PD_SEC_NAMESPACES: st = sec_namespaces(L, &in); break;
+      case PD_SEC_CHANNELS: st = sec_channels(L, &in); break;
+      case PD_SEC_LABELS: st = sec_labels(L, &in); break;
+      case PD_SEC_GUIDES: st = sec_guides(L, &in); break;
+      case PD_SEC_USERS: st = sec_users(L, &in); break;
+      case PD_SEC_IDENTITIES: st = sec_identities(L, &in); break;
+      case PD_SEC_END:
+        if (pd_get32(&in) != sections)
+          return CORRUPT("the end marker counts another number of sections");
+        break;
+      default:
+        next_kind = (int)(id - PD_SEC_EVENTS);
+        st = sec_events(L, &in, next_kind);
+        info->events += L->s->col[next_kind].n;
+        next_kind++;
+    }
+    if (st) return st;
+    if (in.bad || pd_ileft(&in) != 0)
+      return CORRUPT("section %s has %s", what,
+                     in.bad ? "too few bytes" : "bytes left over");
+    if (id == PD_SEC_END) return PD_OK;
+    sections++;
+  }
+}
+
+pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
+                       pd_store **out, pd_snap_info *info, pd_errbuf *err) {
+  loader L = {fn, user, NULL, err, NULL, 0};
+  pd_snap_info inf = {0, 0, 0};
+  uint32_t flags = 0;
+  int32_t exponent = 0;
+  pd_status st = read_header(&L, o, &flags, &exponent, &inf);
+  if (st) return st;
+  pd_store_options so = PD_STORE_OPTIONS_INIT;
+  so.allocator = o->allocator;
+  so.currency_exponent = exponent;
+  so.identity_key = o->identity_key;
+  so.identity_key_len = o->identity_key_len;
+  pd_store *s;
+  if ((st = pd_store_new(&so, &s)) != PD_OK)
+    return pd_err(err, st, st == PD_E_NOMEM ? "out of memory"
+                                            : "invalid allocator or identity "
+                                              "key");
+  L.s = s;
+  st = read_sections(&L, &inf);
+  pd_free(&s->alloc, L.buf);
+  if (!st) st = check_store(&L);
+  if (!st) {
+    st = pd_st_restore_derived(s);
+    if (st) pd_err(err, st, "%s", s->err.msg);
+  }
+  if (st) {
+    pd_store_free(s);
+    return st;
+  }
+  pd_err_clear(&s->err);
+  *out = s;
+  if (info) *info = inf;
+  return PD_OK;
+}
+
+pd_status pd_snap_load_path(const char *path, const pd_persist_options *o,
+                            pd_store **out, pd_snap_info *info,
+                            pd_errbuf *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return pd_err(err, PD_E_IO, "cannot open %s: %s", path, strerror(errno));
+  pd_status st = pd_snap_read(pd_pf_fd_reader, &fd, o, out, info, err);
+  close(fd);
+  return st;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+pd_status pd_snapshot_load(const char *path, const pd_persist_options *opts,
+                           pd_store **out) {
+  pd_errbuf err;
+  pd_persist_options o;
+  pd_status st = pd_persist_opts(opts, &o, &err);
+  if (!st && (path == NULL || out == NULL))
+    st = pd_err(&err, PD_E_INVALID, "path or out is NULL");
+  if (!st) st = pd_snap_load_path(path, &o, out, NULL, &err);
+  return pd_persist_fail(&o, &err, st);
+}
+
+pd_status pd_snapshot_read(pd_read_fn fn, void *user,
+                           const pd_persist_options *opts, pd_store **out) {
+  pd_errbuf err;
+  pd_persist_options o;
+  pd_status st = pd_persist_opts(opts, &o, &err);
+  if (!st && (fn == NULL || out == NULL))
+    st = pd_err(&err, PD_E_INVALID, "read or out is NULL");
+  if (!st) st = pd_snap_read(fn, user, &o, out, NULL, &err);
+  return pd_persist_fail(&o, &err, st);
+}

@@ -1,0 +1,181 @@
+/* Campaign health: what a campaign sold against the contacts it cost
+ * (业绩 vs 服务), with a verdict. Definitions in campaign.h. */
+#include <math.h>
+#include <string.h>
+
+#include <privdomain/campaign.h>
+#include <privdomain/channels.h>
+
+#include "population.h"
+
+static const pd_campaign_options default_opts = PD_CAMPAIGN_OPTIONS_INIT;
+
+static pd_status load_opts(pd_store *s, const pd_campaign_options *in,
+                           pd_campaign_options *o) {
+  pd_status st = pd_mx_check_size(s, in, sizeof *in, "pd_campaign_options");
+  if (st) return st;
+  *o = in ? *in : default_opts;
+  if (o->attribution_window < 0 || o->observe_after < 0 ||
+      o->attribution_window > PD_TIME_MAX || o->observe_after > PD_TIME_MAX)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "attribution_window and observe_after must be between 0 "
+                  "and PD_TIME_MAX seconds");
+  if (o->count_staff != 0 && o->count_staff != 1)
+    return pd_err(&s->err, PD_E_INVALID, "count_staff must be 0 or 1");
+  if (!isfinite(o->unhealthy_ratio) || o->unhealthy_ratio < 0)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "unhealthy_ratio must be finite and >= 0");
+  if (!isfinite(o->unhealthy_min_rate) || o->unhealthy_min_rate < 0 ||
+      o->unhealthy_min_rate > 1)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "unhealthy_min_rate must be in [0, 1]");
+  return PD_OK;
+}
+
+/* Mark first/last campaign contact of each pool user from one column. */
+static void contacts(pd_mb_ctx *c, int kind, uint32_t campaign, uint32_t from,
+                     uint32_t to, uint32_t *first, uint32_t *last) {
+  pd_store *s = c->s;
+  uint32_t n = s->col[kind].n;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t t, u, camp;
+    if (kind == PD_EV_TOUCH) {
+      const pd_st_touch *e = &pd_st_touches(s)[i];
+      t = e->time, u = e->user, camp = e->campaign;
+    } else {
+      const pd_st_link *e = &pd_st_links(s)[i];
+      t = e->time, u = e->user, camp = e->campaign;
+    }
+    if (camp != campaign || t < from || t >= to || t > c->f.as_of) continue;
+    uint32_t r = c->root_of[u];
+    if (r == 0 || !c->pass[r]) continue;
+    if (first[r] == PD_ST_NIL || t < first[r]) first[r] = t;
+    if (last[r] == PD_ST_NIL || t > last[r]) last[r] = t;
+  }
+}
+
+/* Whether the spells show a link at a or during [a, b), and an unlink of a
+ * counted initiator in [a, b). */
+static void window_flags(const pd_mb_spells *sp, uint64_t a, uint64_t b,
+                         int count_staff, int *linked, int *unlinked) {
+  *linked = *unlinked = 0;
+  if (b <= a) return;
+  for (size_t i = 0; i < sp->n; i++) {
+    const pd_mb_spell *p = &sp->v[i];
+    uint64_t end = p->end == PD_ST_NIL ? UINT64_MAX : p->end;
+    if ((p->start <= a && end > a) || (p->start >= a && p->start < b))
+      *linked = 1;
+    if (end >= a && end < b &&
+        (count_staff || pd_mb_user_initiated(p->initiator)))
+      *unlinked = 1;
+  }
+}
+
+pd_status pd_campaign_health_compute(pd_store *s,
+                                     const pd_metrics_filter *filter,
+                                     uint32_t campaign, int64_t from,
+                                     int64_t to,
+                                     const pd_campaign_options *opts,
+                                     pd_campaign_health *out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL || out->size < sizeof *out)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
+                                 "out is NULL or its size is too small (use "
+                                 "PD_CAMPAIGN_HEALTH_INIT)"));
+  if (campaign == 0)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "campaign is 0"));
+  pd_campaign_options o;
+  if ((st = pd_st_label_check(s, PD_LABEL_CAMPAIGN, campaign, "campaign")) ||
+      (st = load_opts(s, opts, &o)) ||
+      (st = pd_st_check_time(s, from, "from")) ||
+      (st = pd_st_check_time(s, to, "to")))
+    return pd_st_leave(s, st);
+  if (to <= from)
+    return pd_st_leave(
+        s, pd_err(&s->err, PD_E_RANGE, "the window ends before it starts"));
+  pd_mb_ctx c;
+  if ((st = pd_mb_ctx_init(&c, s, filter)) != PD_OK) return pd_st_leave(s, st);
+  const pd_allocator *a = &s->alloc;
+  uint32_t *first = pd_malloc(a, (size_t)c.n * sizeof *first);
+  uint32_t *last = pd_malloc(a, (size_t)c.n * sizeof *last);
+  int64_t *ref = NULL;
+  pd_mb_csr links = {0}, unlinks = {0};
+  pd_mb_spells sp = {0};
+  pd_campaign_health r = PD_CAMPAIGN_HEALTH_INIT;
+  if (!first || !last) st = pd_mb_nomem(&c);
+  if (!st) {
+    memset(first, 0xff, (size_t)c.n * sizeof *first);
+    memset(last, 0xff, (size_t)c.n * sizeof *last);
+    contacts(&c, PD_EV_TOUCH, campaign, (uint32_t)from, (uint32_t)to, first,
+             last);
+    contacts(&c, PD_EV_LINK, campaign, (uint32_t)from, (uint32_t)to, first,
+             last);
+    st = pd_mb_refunds_at(&c, c.f.as_of, &ref);
+  }
+  /* Orders brought: one pass over the order column. */
+  uint8_t *bought = NULL;
+  if (!st && !(bought = pd_calloc(a, c.n, 1))) st = pd_mb_nomem(&c);
+  if (!st) {
+    const pd_st_order *ord = pd_st_orders(s);
+    uint32_t no = s->col[PD_EV_ORDER].n;
+    for (uint32_t i = 0; i < no; i++) {
+      uint32_t t = ord[i].time;
+      if (t > c.f.as_of) continue;
+      uint32_t u = c.root_of[ord[i].user];
+      if (u == 0 || first[u] == PD_ST_NIL) continue;
+      if (t < first[u] || (uint64_t)t > (uint64_t)last[u] +
+                                             (uint64_t)o.attribution_window)
+        continue;
+      r.orders++;
+      r.revenue += pd_mb_net(s, ref, i);
+      if (!bought[u]) {
+        bought[u] = 1;
+        r.buyers++;
+      }
+    }
+  }
+  uint64_t ulen = (uint64_t)(to - from) + (uint64_t)o.observe_after;
+  uint64_t u_end = (uint64_t)from + ulen;
+  uint64_t cut = (uint64_t)c.f.as_of + 1;
+  uint64_t b_start = (uint64_t)from > ulen ? (uint64_t)from - ulen : 0;
+  if (!st && !(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, NULL, &links)) &&
+      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, NULL, &unlinks))) {
+    for (uint32_t u = 1; u < c.n; u++) {
+      if (c.root_of[u] != u || first[u] == PD_ST_NIL) continue;
+      r.pool++;
+      if ((st = pd_mb_spells_of(&c, &links, &unlinks, u, 0, &sp))) break;
+      int linked, unlinked;
+      window_flags(&sp, (uint64_t)from, u_end < cut ? u_end : cut,
+                   o.count_staff, &linked, &unlinked);
+      r.linked += (uint64_t)linked;
+      r.unlinked += (uint64_t)unlinked;
+      window_flags(&sp, b_start, (uint64_t)from < cut ? (uint64_t)from : cut,
+                   o.count_staff, &linked, &unlinked);
+      r.baseline_linked += (uint64_t)linked;
+      r.baseline_unlinked += (uint64_t)unlinked;
+    }
+  }
+  pd_mb_spells_free(&c, &sp);
+  pd_mb_csr_free(&c, &links);
+  pd_mb_csr_free(&c, &unlinks);
+  pd_free(a, bought);
+  pd_free(a, ref);
+  pd_free(a, first);
+  pd_free(a, last);
+  pd_mb_ctx_free(&c);
+  if (st) return pd_st_leave(s, st);
+  r.size = out->size;
+  r.rate = pd_mb_ratio((double)r.unlinked, (double)r.linked);
+  r.baseline_rate =
+      pd_mb_ratio((double)r.baseline_unlinked, (double)r.baseline_linked);
+  r.ratio = r.baseline_rate > 0 ? r.rate / r.baseline_rate : -1.0;
+  r.verdict = (r.unlinked > 0 && r.rate >= o.unhealthy_min_rate &&
+               r.rate >= o.unhealthy_ratio * r.baseline_rate)
+                  ? PD_CAMPAIGN_UNHEALTHY
+                  : PD_CAMPAIGN_HEALTHY;
+  r.unlink_window_end = (int64_t)u_end;
+  r.baseline_start = (int64_t)b_start;
+  memcpy(out, &r, sizeof r);
+  return pd_st_leave(s, PD_OK);
+}

@@ -1,0 +1,363 @@
+/* Shopping guides' (导购) figures: users bound, attributed revenue and
+ * commission, service (replies to inbound messages), unlinks of their
+ * users, and the handover (离职继承) history. Definitions in
+ * guide_metrics.h. */
+#include <string.h>
+
+#include <privdomain/guide_metrics.h>
+
+#include "population.h"
+#include "rows.h"
+
+static const pd_guide_figures_options default_opts =
+    PD_GUIDE_FIGURES_OPTIONS_INIT;
+
+/* A change of a user's guide: from `time` on, the guide is `guide`. */
+typedef struct change {
+  uint32_t time, guide;
+} change;
+
+typedef struct guide_acc {
+  uint64_t bound, orders, inbound, replied, unlinks, user_unlinks;
+  int64_t revenue;
+  uint32_t h_in, h_out;
+} guide_acc;
+
+typedef struct pass_state {
+  pd_mb_ctx c;
+  pd_guide_figures_options o;
+  pd_mb_csr binds, orders, touches, links, unlinks;
+  pd_mb_spells sp;
+  change *tl;
+  size_t tl_n, tl_cap;
+  uint64_t *moved; /* users moved per handover index */
+  uint32_t *order_guide; /* attributed guide per order index, NIL = none */
+  guide_acc *acc;  /* per guide id (index 0 = no guide) */
+  pd_mb_tagged reply;
+  int64_t *ref;
+} pass_state;
+
+/* The user's guide timeline up to as_of, replayed as pd_st_guide_at()
+ * does: binds and handovers in (time, event id) order; a bind sets the
+ * guide, a handover moves the user when it names their current guide. */
+static pd_status timeline(pass_state *x, uint32_t r) {
+  pd_store *s = x->c.s;
+  x->tl_n = 0;
+  size_t nb = x->binds.off[r + 1] - x->binds.off[r];
+  if (nb == 0) return PD_OK;
+  const uint64_t *bk = x->binds.key + x->binds.off[r];
+  const pd_st_bind *b = pd_st_binds(s);
+  const uint64_t *beid = s->col[PD_EV_BIND].eid;
+  const pd_st_handover *h = pd_st_handovers(s);
+  const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
+  size_t nh = s->col[PD_EV_HANDOVER].n, j = 0;
+  uint32_t g = 0;
+  /* Handovers before the first bind cannot move this user. */
+  while (j < nh) {
+    const pd_st_handover *e = &h[s->handover_sorted[j]];
+    uint64_t ee = heid[s->handover_sorted[j]];
+    if (e->time > b[pd_mb_key_index(bk[0])].time || (e->time == b[pd_mb_key_index(bk[0])].time && ee > beid[pd_mb_key_index(bk[0])]))
+      break;
+    j++;
+  }
+  for (size_t k = 0;;) {
+    /* Next event: bind k or handover j, whichever comes first. */
+    int take_bind;
+    uint32_t hi = j < nh ? s->handover_sorted[j] : PD_ST_NIL;
+    if (hi != PD_ST_NIL && h[hi].time > x->c.f.as_of) hi = PD_ST_NIL;
+    if (k < nb && hi != PD_ST_NIL)
+      take_bind = b[pd_mb_key_index(bk[k])].time < h[hi].time ||
+                  (b[pd_mb_key_index(bk[k])].time == h[hi].time && beid[pd_mb_key_index(bk[k])] < heid[hi]);
+    else if (k < nb)
+      take_bind = 1;
+    else if (hi != PD_ST_NIL)
+      take_bind = 0;
+    else
+      break;
+    uint32_t t;
+    if (take_bind) {
+      g = b[pd_mb_key_index(bk[k])].guide;
+      t = b[pd_mb_key_index(bk[k])].time;
+      k++;
+    } else {
+      j++;
+      if (g == 0 || h[hi].from != g) continue;
+      g = h[hi].to;
+      t = h[hi].time;
+      x->moved[hi]++;
+    }
+    if (pd_grow(&s->alloc, (void **)&x->tl, &x->tl_cap, x->tl_n + 1,
+                sizeof *x->tl) != 0)
+      return pd_mb_nomem(&x->c);
+    x->tl[x->tl_n++] = (change){t, g};
+  }
+  return PD_OK;
+}
+
+/* The guide at time t from the timeline. */
+static uint32_t guide_at(const pass_state *x, uint32_t t) {
+  uint32_t g = 0;
+  for (size_t i = 0; i < x->tl_n && x->tl[i].time <= t; i++) g = x->tl[i].guide;
+  return g;
+}
+
+/* Only inbound messages (tag 1) and 1:1 replies (tag 2) matter for
+ * service; tagging them in the grouping keeps the other touches out. */
+enum { TAG_INBOUND = 1, TAG_REPLY = 2 };
+
+static int service_tag(const pd_store *s, uint32_t i, const void *ctx) {
+  (void)ctx;
+  int32_t k = pd_st_touches(s)[i].kind;
+  return k == PD_TOUCH_INBOUND_MESSAGE ? TAG_INBOUND
+         : k == PD_TOUCH_OUTBOUND_1TO1 ? TAG_REPLY
+                                       : -1;
+}
+
+/* Replies to the user's inbound messages. */
+static pd_status service(pass_state *x, uint32_t r) {
+  pd_store *s = x->c.s;
+  const uint64_t *v = x->touches.key + x->touches.off[r];
+  size_t n = x->touches.off[r + 1] - x->touches.off[r];
+  for (size_t k = 0; k < n; k++) {
+    if (pd_mb_key_tag(v[k]) != TAG_INBOUND) continue;
+    uint32_t t = pd_mb_key_time(v[k]);
+    uint32_t g = guide_at(x, t);
+    if (g == 0) continue;
+    x->acc[g].inbound++;
+    for (size_t q = k + 1; q < n; q++) {
+      uint32_t rt = pd_mb_key_time(v[q]);
+      if ((int64_t)(rt - t) > x->o.reply_window) break;
+      if (pd_mb_key_tag(v[q]) != TAG_REPLY) continue;
+      if (x->o.reply_same_guide &&
+          pd_st_touches(s)[pd_mb_key_index(v[q])].guide != g)
+        continue;
+      x->acc[g].replied++;
+      pd_status st = pd_mb_tagged_push(&x->c, &x->reply, g, (double)(rt - t));
+      if (st) return st;
+      break;
+    }
+  }
+  return PD_OK;
+}
+
+static pd_status one_user(pass_state *x, uint32_t r) {
+  pd_status st = timeline(x, r);
+  if (st) return st;
+  x->acc[guide_at(x, x->c.f.as_of)].bound++;
+  /* Orders are only noted with their guide here; their amounts are summed
+   * in one sequential pass afterwards (orders_by_guide()). */
+  if (x->o.attribution == PD_GUIDE_ATTR_BOUND)
+    for (uint32_t k = x->orders.off[r]; k < x->orders.off[r + 1]; k++)
+      x->order_guide[pd_mb_key_index(x->orders.key[k])] =
+          guide_at(x, pd_mb_key_time(x->orders.key[k]));
+  if ((st = service(x, r))) return st;
+  if (x->unlinks.off[r] == x->unlinks.off[r + 1]) return PD_OK;
+  if ((st = pd_mb_spells_of(&x->c, &x->links, &x->unlinks, r, 0, &x->sp)))
+    return st;
+  for (size_t i = 0; i < x->sp.n; i++) {
+    const pd_mb_spell *p = &x->sp.v[i];
+    if (p->end == PD_ST_NIL) continue;
+    uint32_t g = guide_at(x, p->end);
+    x->acc[g].unlinks++;
+    x->acc[g].user_unlinks += pd_mb_user_initiated(p->initiator);
+  }
+  return PD_OK;
+}
+
+/* Add each order of a user passing the filter (at or before as_of) to its
+ * guide: the guide on the order, or the one noted by one_user(). */
+static void orders_by_guide(pass_state *x) {
+  pd_store *s = x->c.s;
+  const pd_st_order *o = pd_st_orders(s);
+  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+    if (o[i].time > x->c.f.as_of || !x->c.in_root[o[i].user]) continue;
+    uint32_t g = x->o.attribution == PD_GUIDE_ATTR_ORDER ? o[i].guide
+                                                         : x->order_guide[i];
+    if (g == PD_ST_NIL) continue;
+    x->acc[g].orders++;
+    x->acc[g].revenue += pd_mb_net(s, x->ref, i);
+  }
+}
+
+static void pass_free(pass_state *x) {
+  const pd_allocator *a = &x->c.s->alloc;
+  pd_mb_csr_free(&x->c, &x->binds);
+  pd_mb_csr_free(&x->c, &x->orders);
+  pd_mb_csr_free(&x->c, &x->touches);
+  pd_mb_csr_free(&x->c, &x->links);
+  pd_mb_csr_free(&x->c, &x->unlinks);
+  pd_mb_spells_free(&x->c, &x->sp);
+  pd_mb_tagged_free(&x->c, &x->reply);
+  pd_free(a, x->tl);
+  pd_free(a, x->moved);
+  pd_free(a, x->order_guide);
+  pd_free(a, x->acc);
+  pd_free(a, x->ref);
+  pd_mb_ctx_free(&x->c);
+}
+
+/* One pass over the users; `full` = the figures too, not just the
+ * handovers' users moved. On error everything is released. */
+static pd_status run(pass_state *x, pd_store *s,
+                     const pd_metrics_filter *filter, int full) {
+  pd_status st = pd_mb_ctx_init(&x->c, s, filter);
+  if (st) return st;
+  pd_mb_ctx *c = &x->c;
+  uint32_t as_of = c->f.as_of;
+  size_t ng = s->guide_codes.n;
+  x->moved = pd_calloc(&s->alloc, (size_t)s->col[PD_EV_HANDOVER].n + 1,
+                       sizeof *x->moved);
+  x->acc = pd_calloc(&s->alloc, ng + 1, sizeof *x->acc);
+  if (!x->moved || !x->acc) st = pd_mb_nomem(c);
+  if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, NULL, &x->binds);
+  if (full && !st) {
+    if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, NULL, &x->orders)) &&
+        !(st = pd_mb_csr_build(c, PD_EV_TOUCH, as_of, service_tag, NULL,
+                                   &x->touches)) &&
+        !(st = pd_mb_csr_build(c, PD_EV_LINK, as_of, NULL, NULL, &x->links)) &&
+        !(st = pd_mb_csr_build(c, PD_EV_UNLINK, as_of, NULL, NULL, &x->unlinks)))
+      st = pd_mb_refunds_at(c, as_of, &x->ref);
+    if (!st && x->o.attribution == PD_GUIDE_ATTR_BOUND) {
+      size_t no = (size_t)s->col[PD_EV_ORDER].n + 1;
+      if (!(x->order_guide = pd_malloc(&s->alloc, no * sizeof *x->order_guide)))
+        st = pd_mb_nomem(c);
+      else
+        memset(x->order_guide, 0xff, no * sizeof *x->order_guide);
+    }
+  }
+  for (uint32_t r = 1; r < c->n && !st; r++) {
+    if (c->root_of[r] != r || !c->pass[r]) continue;
+    st = full ? one_user(x, r) : timeline(x, r);
+  }
+  if (full && !st) orders_by_guide(x);
+  if (st) pass_free(x);
+  return st;
+}
+
+pd_status pd_guide_figures_compute(pd_store *s,
+                                   const pd_metrics_filter *filter,
+                                   const pd_guide_figures_options *opts,
+                                   pd_rows **out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  if ((st = pd_mx_check_size(s, opts, sizeof *opts,
+                             "pd_guide_figures_options")))
+    return pd_st_leave(s, st);
+  pass_state x;
+  memset(&x, 0, sizeof x);
+  x.o = opts ? *opts : default_opts;
+  if (x.o.service_radius == 0 ||
+      (x.o.attribution != PD_GUIDE_ATTR_BOUND &&
+       x.o.attribution != PD_GUIDE_ATTR_ORDER) ||
+      x.o.default_commission_bp < 0 || x.o.default_commission_bp > 10000 ||
+      (x.o.reply_same_guide != 0 && x.o.reply_same_guide != 1) ||
+      x.o.reply_window <= 0 || x.o.reply_window > PD_TIME_MAX)
+    return pd_st_leave(
+        s, pd_err(&s->err, PD_E_INVALID,
+                  "bad guide figures options: service_radius must be > 0, "
+                  "attribution a PD_GUIDE_ATTR_*, default_commission_bp "
+                  "0-10000, reply_same_guide 0 or 1, reply_window > 0"));
+  if ((st = run(&x, s, filter, 1))) return pd_st_leave(s, st);
+  size_t ng = s->guide_codes.n;
+  uint32_t only = x.c.f.guide;
+  double *med = pd_calloc(&s->alloc, ng + 1, sizeof *med);
+  double *mean = pd_calloc(&s->alloc, ng + 1, sizeof *mean);
+  pd_rows *rows = NULL;
+  if (!med || !mean)
+    st = pd_mb_nomem(&x.c);
+  else
+    st = pd_mb_tagged_stats(&x.c, &x.reply, ng + 1, med, mean);
+  if (!st) {
+    const pd_st_handover *h = pd_st_handovers(s);
+    for (uint32_t i = 0; i < s->col[PD_EV_HANDOVER].n; i++) {
+      if (h[i].time > x.c.f.as_of) continue;
+      x.acc[h[i].from].h_out++;
+      x.acc[h[i].to].h_in++;
+    }
+    rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_GUIDE,
+                          sizeof(pd_guide_figures_row), only ? 1 : ng);
+    if (!rows) st = pd_mb_nomem(&x.c);
+  }
+  for (size_t q = 0; !st && q < (only ? 1u : ng); q++) {
+    uint32_t g = only ? only : (uint32_t)q + 1;
+    const guide_acc *a = &x.acc[g];
+    pd_guide_figures_row *row = pd_mb_row(rows, q);
+    uint32_t deact = s->guide_deactivation[g - 1];
+    row->guide = g;
+    row->shop = s->guide_shop[g - 1];
+    row->active = !(deact != PD_ST_NIL &&
+                    pd_st_deactivations(s)[deact].time <= x.c.f.as_of);
+    row->users_bound = a->bound;
+    row->over_radius = a->bound > x.o.service_radius;
+    row->orders = a->orders;
+    row->revenue = a->revenue;
+    int32_t bp = g - 1 < s->guide_commission_cap ? s->guide_commission[g - 1]
+                                                  : -1;
+    row->commission_bp = bp >= 0 ? bp : x.o.default_commission_bp;
+    /* revenue * bp / 10000 without overflow: split the revenue. */
+    row->commission = (a->revenue / 10000) * row->commission_bp +
+                      (a->revenue % 10000) * row->commission_bp / 10000;
+    row->inbound = a->inbound;
+    row->replied = a->replied;
+    row->reply_rate = pd_mb_ratio((double)a->replied, (double)a->inbound);
+    row->reply_median_seconds = med[g];
+    row->unlinks = a->unlinks;
+    row->user_unlinks = a->user_unlinks;
+    row->handovers_in = a->h_in;
+    row->handovers_out = a->h_out;
+  }
+  pd_free(&s->alloc, med);
+  pd_free(&s->alloc, mean);
+  pass_free(&x);
+  if (!st) *out = rows;
+  return pd_st_leave(s, st);
+}
+
+pd_status pd_guide_figures_row_get(const pd_rows *rows, size_t i,
+                                   pd_guide_figures_row *out) {
+  return pd_mb_rows_get(rows, PD_MB_ROWS_GUIDE, i, out);
+}
+
+pd_status pd_guide_handover_history(pd_store *s,
+                                    const pd_metrics_filter *filter,
+                                    pd_rows **out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  pass_state x;
+  memset(&x, 0, sizeof x);
+  x.o = default_opts;
+  if ((st = run(&x, s, filter, 0))) return pd_st_leave(s, st);
+  const pd_st_handover *h = pd_st_handovers(s);
+  uint32_t nh = s->col[PD_EV_HANDOVER].n, only = x.c.f.guide;
+  size_t m = 0;
+  for (uint32_t j = 0; j < nh; j++) {
+    const pd_st_handover *e = &h[s->handover_sorted[j]];
+    m += e->time <= x.c.f.as_of && (!only || e->from == only || e->to == only);
+  }
+  pd_rows *rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_HANDOVER,
+                                 sizeof(pd_handover_row), m);
+  if (!rows) st = pd_mb_nomem(&x.c);
+  for (uint32_t j = 0, q = 0; rows && j < nh; j++) {
+    uint32_t hi = s->handover_sorted[j];
+    const pd_st_handover *e = &h[hi];
+    if (e->time > x.c.f.as_of || (only && e->from != only && e->to != only))
+      continue;
+    pd_handover_row *row = pd_mb_row(rows, q++);
+    row->time = e->time;
+    row->from_guide = e->from;
+    row->to_guide = e->to;
+    row->users_moved = x.moved[hi];
+  }
+  pass_free(&x);
+  if (!st) *out = rows;
+  return pd_st_leave(s, st);
+}
+
+pd_status pd_handover_row_get(const pd_rows *rows, size_t i,
+                              pd_handover_row *out) {
+  return pd_mb_rows_get(rows, PD_MB_ROWS_HANDOVER, i, out);
+}

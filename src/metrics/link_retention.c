@@ -1,0 +1,361 @@
+/* Link retention (留存) by channel and cohort, Kaplan–Meier link survival,
+ * and the cohort survivor curve the sBG model is fitted on. */
+#include <string.h>
+
+#include <privdomain/retention.h>
+#include <privdomain/retention_metrics.h>
+#include <privdomain/survival.h>
+
+#include "population.h"
+#include "rows.h"
+
+static const pd_link_retention_options default_opts =
+    PD_LINK_RETENTION_OPTIONS_INIT;
+
+static uint32_t period_seconds(int32_t unit) {
+  return unit == PD_COHORT_DAY ? 86400u
+         : unit == PD_COHORT_WEEK ? 7u * 86400u
+                                  : 30u * 86400u;
+}
+
+/* Check the options (NULL = defaults) into *o. Store lock held. */
+static pd_status load_opts(pd_store *s, const pd_link_retention_options *in,
+                           pd_link_retention_options *o) {
+  pd_status st = pd_mx_check_size(s, in, sizeof *in,
+                                  "pd_link_retention_options");
+  if (st) return st;
+  *o = in ? *in : default_opts;
+  if (o->cohort_unit < PD_COHORT_DAY || o->cohort_unit > PD_COHORT_MONTH)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "cohort_unit %d is not a PD_COHORT_*", (int)o->cohort_unit);
+  if (o->periods < 1 || o->periods > 1000)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "periods %u is outside 1-1000", (unsigned)o->periods);
+  if (o->channel != 0)
+    return pd_st_channel_check(s, o->channel, 0, "link retention");
+  return PD_OK;
+}
+
+/* Everything the three cohort figures need: the filter and each user's
+ * links and unlinks. */
+typedef struct spell_src {
+  pd_mb_ctx c;
+  pd_mb_csr links, unlinks;
+  pd_mb_spells sp;
+} spell_src;
+
+static pd_status src_open(spell_src *x, pd_store *s,
+                          const pd_metrics_filter *filter) {
+  memset(x, 0, sizeof *x);
+  pd_status st = pd_mb_ctx_init(&x->c, s, filter);
+  if (st) return st;
+  if ((st = pd_mb_csr_build(&x->c, PD_EV_LINK, x->c.f.as_of, NULL, NULL, &x->links)) ||
+      (st = pd_mb_csr_build(&x->c, PD_EV_UNLINK, x->c.f.as_of, NULL, NULL, &x->unlinks))) {
+    pd_mb_csr_free(&x->c, &x->links);
+    pd_mb_ctx_free(&x->c);
+  }
+  return st;
+}
+
+static void src_close(spell_src *x) {
+  pd_mb_spells_free(&x->c, &x->sp);
+  pd_mb_csr_free(&x->c, &x->links);
+  pd_mb_csr_free(&x->c, &x->unlinks);
+  pd_mb_ctx_free(&x->c);
+}
+
+/* 1 if one of spells [a, b) covers moment t. */
+static int linked_at(const pd_mb_spell *v, size_t a, size_t b, uint64_t t) {
+  for (size_t i = a; i < b && v[i].start <= t; i++)
+    if (v[i].end == PD_ST_NIL || v[i].end > t) return 1;
+  return 0;
+}
+
+/* ---- cohort table ------------------------------------------------------ */
+
+static pd_status retention_table(spell_src *x,
+                                 const pd_link_retention_options *o,
+                                 pd_rows **out) {
+  pd_mb_ctx *c = &x->c;
+  pd_store *s = c->s;
+  const pd_allocator *a = &s->alloc;
+  uint64_t L = period_seconds(o->cohort_unit);
+  size_t stride = 1 + 2 * ((size_t)o->periods + 1);
+  pd_mb_groups g;
+  pd_mb_groups_init(&g);
+  uint64_t *cnt = NULL; /* per group: size, observed[P+1], retained[P+1] */
+  size_t cnt_cap = 0;
+  uint32_t *order = NULL;
+  pd_status st = PD_OK;
+  for (uint32_t r = 1; r < c->n && !st; r++) {
+    if (!c->pass[r] || c->root_of[r] != r) continue;
+    if ((st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, o->channel,
+                              &x->sp)) != PD_OK)
+      break;
+    const pd_mb_spell *v = x->sp.v;
+    for (size_t i = 0; i < x->sp.n;) {
+      size_t j = i;
+      while (j < x->sp.n && v[j].channel == v[i].channel) j++;
+      uint32_t first = v[i].start;
+      int64_t cohort = pd_mb_cohort_start(o->cohort_unit, first);
+      int64_t key = ((int64_t)v[i].channel << 34) | cohort;
+      uint32_t gi;
+      if ((st = pd_mb_group(c, &g, key, &gi)) != PD_OK) break;
+      if ((size_t)(gi + 1) * stride > cnt_cap) {
+        size_t old = cnt_cap;
+        if (pd_grow(a, (void **)&cnt, &cnt_cap, (size_t)(gi + 1) * stride,
+                    sizeof *cnt) != 0) {
+          st = pd_mb_nomem(c);
+          break;
+        }
+        memset(cnt + old, 0, (cnt_cap - old) * sizeof *cnt);
+      }
+      uint64_t *gc = cnt + (size_t)gi * stride;
+      gc[0]++;
+      for (uint32_t k = 0; k <= o->periods; k++) {
+        uint64_t t = first + k * L;
+        if (t > c->f.as_of) break; /* censored from here on */
+        gc[1 + k]++;
+        gc[2 + o->periods + k] += (uint64_t)linked_at(v, i, j, t);
+      }
+      i = j;
+    }
+  }
+  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
+  pd_rows *rows = NULL;
+  if (!st) {
+    size_t per = (size_t)o->periods + 1;
+    rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_LINK_RETENTION,
+                          sizeof(pd_link_retention_row), g.n * per);
+    if (!rows) st = pd_mb_nomem(c);
+    for (size_t q = 0; rows && q < g.n; q++) {
+      int64_t key = g.keys[order[q]];
+      const uint64_t *gc = cnt + (size_t)order[q] * stride;
+      for (uint32_t k = 0; k <= o->periods; k++) {
+        pd_link_retention_row *row = pd_mb_row(rows, q * per + k);
+        row->channel = (int32_t)(key >> 34);
+        row->cohort_start = key & (((int64_t)1 << 34) - 1);
+        row->period = k;
+        row->cohort_size = gc[0];
+        row->observed = gc[1 + k];
+        row->retained = gc[2 + o->periods + k];
+        row->rate = pd_mb_ratio((double)row->retained, (double)row->observed);
+      }
+    }
+  }
+  pd_free(a, order);
+  pd_free(a, cnt);
+  pd_mb_groups_free(c, &g);
+  if (!st) *out = rows;
+  return st;
+}
+
+pd_status pd_link_retention_compute(pd_store *s,
+                                    const pd_metrics_filter *filter,
+                                    const pd_link_retention_options *opts,
+                                    pd_rows **out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (out == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
+  pd_link_retention_options o;
+  spell_src x;
+  if ((st = load_opts(s, opts, &o)) != PD_OK ||
+      (st = src_open(&x, s, filter)) != PD_OK)
+    return pd_st_leave(s, st);
+  st = retention_table(&x, &o, out);
+  src_close(&x);
+  return pd_st_leave(s, st);
+}
+
+pd_status pd_link_retention_row_get(const pd_rows *rows, size_t i,
+                                    pd_link_retention_row *out) {
+  return pd_mb_rows_get(rows, PD_MB_ROWS_LINK_RETENTION, i, out);
+}
+
+/* ---- Kaplan–Meier ------------------------------------------------------ */
+
+/* The first spell of root on `channel` (0 = its acquisition channel), or
+ * NULL. */
+static const pd_mb_spell *first_spell(spell_src *x, uint32_t r,
+                                      int32_t channel, pd_status *st) {
+  pd_mb_ctx *c = &x->c;
+  *st = PD_OK;
+  if (x->links.off[r] == x->links.off[r + 1]) return NULL;
+  if (channel == 0)
+    channel = pd_st_links(c->s)[pd_mb_key_index(x->links.key[x->links.off[r]])]
+                  .channel;
+  if ((*st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, channel,
+                             &x->sp)) != PD_OK)
+    return NULL;
+  return x->sp.n ? &x->sp.v[0] : NULL;
+}
+
+pd_status pd_link_survival_km(pd_store *s, const pd_metrics_filter *filter,
+                              int32_t channel, pd_km *km) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (km == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "km is NULL"));
+  if (channel != 0 &&
+      (st = pd_st_channel_check(s, channel, 0, "link survival")) != PD_OK)
+    return pd_st_leave(s, st);
+  spell_src x;
+  if ((st = src_open(&x, s, filter)) != PD_OK) return pd_st_leave(s, st);
+  const pd_allocator *a = &s->alloc;
+  double *dur = NULL;
+  int32_t *ev = NULL;
+  size_t n = 0, dcap = 0, ecap = 0;
+  for (uint32_t r = 1; r < x.c.n && !st; r++) {
+    if (!x.c.pass[r] || x.c.root_of[r] != r) continue;
+    const pd_mb_spell *p = first_spell(&x, r, channel, &st);
+    if (!p) continue;
+    if (pd_grow(a, (void **)&dur, &dcap, n + 1, sizeof *dur) != 0 ||
+        pd_grow(a, (void **)&ev, &ecap, n + 1, sizeof *ev) != 0) {
+      st = pd_mb_nomem(&x.c);
+      break;
+    }
+    uint32_t end = p->end == PD_ST_NIL ? x.c.f.as_of : p->end;
+    dur[n] = (double)(end - p->start) / PD_MB_DAY;
+    ev[n++] = p->end != PD_ST_NIL && pd_mb_user_initiated(p->initiator);
+  }
+  if (!st && n == 0)
+    st = pd_err(&s->err, PD_E_INVALID,
+                "no link passes the filter: nothing to estimate from");
+  if (!st) {
+    st = pd_km_estimate(km, dur, ev, NULL, n);
+    if (st)
+      pd_err(&s->err, st, "Kaplan-Meier estimate failed: %s",
+             pd_km_errmsg(km));
+  }
+  pd_free(a, dur);
+  pd_free(a, ev);
+  src_close(&x);
+  return pd_st_leave(s, st);
+}
+
+/* ---- sBG survivors ------------------------------------------------------- */
+
+/* survivors of the cohort into a new array *curve of *n values. */
+static pd_status cohort_curve(spell_src *x,
+                              const pd_link_retention_options *o,
+                              int64_t from, int64_t to, uint64_t **curve,
+                              size_t *n) {
+  pd_mb_ctx *c = &x->c;
+  pd_store *s = c->s;
+  uint64_t L = period_seconds(o->cohort_unit);
+  uint64_t *cnt = pd_calloc(&s->alloc, (size_t)o->periods + 1, sizeof *cnt);
+  if (!cnt) return pd_mb_nomem(c);
+  uint32_t kmax = o->periods;
+  uint64_t members = 0;
+  pd_status st = PD_OK;
+  for (uint32_t r = 1; r < c->n; r++) {
+    if (!c->pass[r] || c->root_of[r] != r) continue;
+    if ((st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, o->channel,
+                              &x->sp)) != PD_OK)
+      break;
+    const pd_mb_spell *v = x->sp.v;
+    for (size_t i = 0; i < x->sp.n;) {
+      size_t j = i;
+      while (j < x->sp.n && v[j].channel == v[i].channel) j++;
+      const pd_mb_spell *p = &v[i];
+      i = j;
+      if (p->start < from || p->start >= to) continue;
+      members++;
+      uint64_t seen = (c->f.as_of - p->start) / L;
+      if (seen < kmax) kmax = (uint32_t)seen;
+      for (uint32_t k = 0; k <= o->periods; k++) {
+        if (p->end != PD_ST_NIL && p->end <= p->start + k * L) break;
+        cnt[k]++;
+      }
+    }
+  }
+  if (!st && members == 0)
+    st = pd_err(&s->err, PD_E_INVALID,
+                "no link passing the filter starts in the cohort");
+  if (st) {
+    pd_free(&s->alloc, cnt);
+    return st;
+  }
+  *curve = cnt;
+  *n = (size_t)kmax + 1;
+  return PD_OK;
+}
+
+static pd_status cohort_args(pd_store *s, int64_t from, int64_t to) {
+  pd_status st;
+  if ((st = pd_st_check_time(s, from, "cohort_from")) ||
+      (st = pd_st_check_time(s, to, "cohort_to")))
+    return st;
+  if (to <= from)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "cohort_to must be after cohort_from");
+  return PD_OK;
+}
+
+pd_status pd_link_cohort_survivors(pd_store *s,
+                                   const pd_metrics_filter *filter,
+                                   const pd_link_retention_options *opts,
+                                   int64_t from, int64_t to,
+                                   double *survivors, size_t cap,
+                                   size_t *n) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (survivors == NULL || n == NULL || cap == 0)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
+                                 "survivors or n is NULL, or cap is 0"));
+  pd_link_retention_options o;
+  spell_src x;
+  if ((st = load_opts(s, opts, &o)) || (st = cohort_args(s, from, to)) ||
+      (st = src_open(&x, s, filter)))
+    return pd_st_leave(s, st);
+  uint64_t *curve = NULL;
+  size_t len = 0;
+  st = cohort_curve(&x, &o, from, to, &curve, &len);
+  if (!st && len > cap)
+    st = pd_err(&s->err, PD_E_RANGE,
+                "the survivor curve has %zu points; cap is %zu", len, cap);
+  if (!st) {
+    for (size_t k = 0; k < len; k++) survivors[k] = (double)curve[k];
+    *n = len;
+  }
+  pd_free(&s->alloc, curve);
+  src_close(&x);
+  return pd_st_leave(s, st);
+}
+
+pd_status pd_link_retention_fit_sbg(pd_store *s,
+                                    const pd_metrics_filter *filter,
+                                    const pd_link_retention_options *opts,
+                                    int64_t from, int64_t to, pd_fit *fit) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (fit == NULL)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "fit is NULL"));
+  pd_link_retention_options o;
+  spell_src x;
+  if ((st = load_opts(s, opts, &o)) || (st = cohort_args(s, from, to)) ||
+      (st = src_open(&x, s, filter)))
+    return pd_st_leave(s, st);
+  uint64_t *curve = NULL;
+  size_t len = 0;
+  double *sv = NULL;
+  st = cohort_curve(&x, &o, from, to, &curve, &len);
+  if (!st && len < 3)
+    st = pd_err(&s->err, PD_E_INVALID,
+                "the cohort is observed for %zu period(s); the sBG fit "
+                "needs at least 2",
+                len - 1);
+  if (!st && !(sv = pd_malloc(&s->alloc, len * sizeof *sv)))
+    st = pd_mb_nomem(&x.c);
+  if (!st) {
+    for (size_t k = 0; k < len; k++) sv[k] = (double)curve[k];
+    st = pd_fit_estimate_sbg(fit, sv, len);
+    if (st)
+      pd_err(&s->err, st, "sBG fit failed: %s", pd_fit_errmsg(fit));
+  }
+  pd_free(&s->alloc, sv);
+  pd_free(&s->alloc, curve);
+  src_close(&x);
+  return pd_st_leave(s, st);
+}

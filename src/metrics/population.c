@@ -1,0 +1,524 @@
+/* Shared machinery of the population figures (see population.h). */
+#include "population.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <privdomain/events.h>
+
+#include "store/store_query.h"
+
+pd_status pd_mb_nomem(pd_mb_ctx *c) {
+  return pd_err(&c->s->err, PD_E_NOMEM, "out of memory");
+}
+
+pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
+                         const pd_metrics_filter *filter) {
+  memset(c, 0, sizeof *c);
+  c->s = s;
+  pd_status st = pd_mx_filter_load(s, filter, &c->f);
+  if (st) return st;
+  c->n = s->n_users;
+  c->root_of = pd_malloc(&s->alloc, (size_t)c->n * sizeof *c->root_of);
+  c->pass = pd_calloc(&s->alloc, c->n, 1);
+  c->in_root = pd_malloc(&s->alloc, (size_t)c->n * sizeof *c->in_root);
+  if (!c->root_of || !c->pass || !c->in_root) {
+    pd_mb_ctx_free(c);
+    return pd_mb_nomem(c);
+  }
+  int restricted = c->f.channel || c->f.source || c->f.guide || c->f.shop;
+  c->root_of[0] = 0;
+  for (uint32_t u = 1; u < c->n; u++) {
+    uint32_t r = pd_st_find(s, u);
+    c->root_of[u] = (s->users[r].flags & PD_ST_USER_ERASED) ? 0 : r;
+  }
+  for (uint32_t u = 1; u < c->n; u++)
+    if (c->root_of[u] == u)
+      c->pass[u] = (uint8_t)(!restricted || pd_mx_filter_match(s, &c->f, u));
+  for (uint32_t u = 0; u < c->n; u++)
+    c->in_root[u] = c->pass[c->root_of[u]] ? c->root_of[u] : 0;
+  return PD_OK;
+}
+
+void pd_mb_ctx_free(pd_mb_ctx *c) {
+  pd_free(&c->s->alloc, c->root_of);
+  pd_free(&c->s->alloc, c->pass);
+  pd_free(&c->s->alloc, c->in_root);
+  c->root_of = NULL;
+  c->pass = NULL;
+  c->in_root = NULL;
+}
+
+uint32_t pd_mb_event_user(const pd_store *s, int kind, uint32_t i) {
+  switch (kind) {
+    case PD_EV_LINK: return pd_st_links(s)[i].user;
+    case PD_EV_UNLINK: return pd_st_unlinks(s)[i].user;
+    case PD_EV_TOUCH: return pd_st_touches(s)[i].user;
+    case PD_EV_ORDER: return pd_st_orders(s)[i].user;
+    case PD_EV_REFUND: return pd_st_refunds(s)[i].user;
+    case PD_EV_REFERRAL: return pd_st_referrals(s)[i].referrer;
+    case PD_EV_BIND: return pd_st_binds(s)[i].user;
+    default: return 0;
+  }
+}
+
+uint64_t pd_mb_event_eid(const pd_store *s, int kind, uint32_t i) {
+  return s->col[kind].eid[i];
+}
+
+/* ---- events grouped by user ------------------------------------------- */
+
+/* Where a kind's records keep their user (the referrer for referrals) and
+ * time, so the column scans read fields without a switch per event. */
+static size_t user_offset(int kind) {
+  switch (kind) {
+    case PD_EV_LINK: return offsetof(pd_st_link, user);
+    case PD_EV_UNLINK: return offsetof(pd_st_unlink, user);
+    case PD_EV_TOUCH: return offsetof(pd_st_touch, user);
+    case PD_EV_ORDER: return offsetof(pd_st_order, user);
+    case PD_EV_REFUND: return offsetof(pd_st_refund, user);
+    case PD_EV_REFERRAL: return offsetof(pd_st_referral, referrer);
+    default: return offsetof(pd_st_bind, user);
+  }
+}
+
+static size_t time_offset(int kind) {
+  switch (kind) {
+    case PD_EV_LINK: return offsetof(pd_st_link, time);
+    case PD_EV_UNLINK: return offsetof(pd_st_unlink, time);
+    case PD_EV_TOUCH: return offsetof(pd_st_touch, time);
+    case PD_EV_ORDER: return offsetof(pd_st_order, time);
+    case PD_EV_REFUND: return offsetof(pd_st_refund, time);
+    case PD_EV_REFERRAL: return offsetof(pd_st_referral, time);
+    default: return offsetof(pd_st_bind, time);
+  }
+}
+
+static inline uint32_t field(const char *rec, size_t off) {
+  uint32_t v;
+  memcpy(&v, rec + off, sizeof v);
+  return v;
+}
+
+static int key_cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sort one user's keys by (time, event id). */
+static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
+  if (n > 32) {
+    qsort(v, n, sizeof *v, key_cmp_u64);
+  } else {
+    for (size_t i = 1; i < n; i++) {
+      uint64_t x = v[i];
+      size_t j = i;
+      while (j > 0 && v[j - 1] > x) {
+        v[j] = v[j - 1];
+        j--;
+      }
+      v[j] = x;
+    }
+  }
+  /* Same-time runs: by event id (rare, so insertion sort). */
+  for (size_t a = 0; a < n;) {
+    size_t b = a + 1;
+    while (b < n && pd_mb_key_time(v[b]) == pd_mb_key_time(v[a])) b++;
+    for (size_t i = a + 1; i < b; i++) {
+      uint64_t x = v[i];
+      size_t j = i;
+      while (j > a && eid[pd_mb_key_index(v[j - 1])] > eid[pd_mb_key_index(x)]) {
+        v[j] = v[j - 1];
+        j--;
+      }
+      v[j] = x;
+    }
+    a = b;
+  }
+}
+
+pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
+                          pd_mb_tag_fn tag, const void *tag_ctx,
+                          pd_mb_csr *out) {
+  pd_store *s = c->s;
+  const pd_allocator *a = &s->alloc;
+  uint32_t ne = s->col[kind].n;
+  const char *rec = s->col[kind].rec;
+  size_t rs = s->col[kind].rec_size;
+  size_t uo = user_offset(kind), to = time_offset(kind);
+  out->key = NULL;
+  out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
+  /* The first pass notes each kept event's user (0 = dropped), so the
+   * second reads that sequentially instead of looking it up again. */
+  uint32_t *who = pd_malloc(a, ((size_t)ne + 1) * sizeof *who);
+  if (!out->off || !who) {
+    pd_free(a, out->off);
+    pd_free(a, who);
+    out->off = NULL;
+    return pd_mb_nomem(c);
+  }
+  /* Erased events have time PD_ST_ERASED > upto. */
+  size_t kept = 0;
+  for (uint32_t i = 0; i < ne; i++) {
+    const char *e = rec + (size_t)i * rs;
+    uint32_t r = field(e, to) <= upto ? c->in_root[field(e, uo)] : 0;
+    if (r && tag && tag(s, i, tag_ctx) < 0) r = 0;
+    who[i] = r;
+    if (!r) continue;
+    out->off[r + 1]++;
+    kept++;
+  }
+  out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
+  if (!out->key) {
+    pd_free(a, out->off);
+    pd_free(a, who);
+    out->off = NULL;
+    return pd_mb_nomem(c);
+  }
+  for (uint32_t r = 0; r < c->n; r++) out->off[r + 1] += out->off[r];
+  /* off[r] is the fill cursor of r, then shifted back. */
+  for (uint32_t i = 0; i < ne; i++) {
+    uint32_t r = who[i];
+    if (!r) continue;
+    const char *e = rec + (size_t)i * rs;
+    uint64_t g = tag ? (uint64_t)tag(s, i, tag_ctx) : 0;
+    out->key[out->off[r]++] =
+        (uint64_t)field(e, to) << 32 | g << PD_ST_INDEX_BITS | i;
+  }
+  pd_free(a, who);
+  for (uint32_t r = c->n; r > 0; r--) out->off[r] = out->off[r - 1];
+  out->off[0] = 0;
+  const uint64_t *eid = s->col[kind].eid;
+  for (uint32_t r = 1; r < c->n; r++) {
+    size_t n = out->off[r + 1] - out->off[r];
+    if (n > 1) sort_keys(eid, out->key + out->off[r], n);
+  }
+  return PD_OK;
+}
+
+void pd_mb_csr_free(pd_mb_ctx *c, pd_mb_csr *csr) {
+  pd_free(&c->s->alloc, csr->off);
+  pd_free(&c->s->alloc, csr->key);
+  csr->off = NULL;
+  csr->key = NULL;
+}
+
+/* ---- refunds as of a time --------------------------------------------- */
+
+pd_status pd_mb_refunds_at(pd_mb_ctx *c, uint32_t as_of, int64_t **out) {
+  pd_store *s = c->s;
+  const pd_st_refund *rf = pd_st_refunds(s);
+  uint32_t nr = s->col[PD_EV_REFUND].n;
+  int later = 0;
+  for (uint32_t i = 0; i < nr && !later; i++)
+    later = rf[i].time != PD_ST_ERASED && rf[i].time > as_of;
+  *out = NULL;
+  if (!later) return PD_OK;
+  int64_t *r = pd_calloc(&s->alloc, (size_t)s->col[PD_EV_ORDER].n + 1,
+                         sizeof *r);
+  if (!r) return pd_mb_nomem(c);
+  for (uint32_t i = 0; i < nr; i++)
+    if (rf[i].time <= as_of) r[rf[i].order] += rf[i].amount;
+  *out = r;
+  return PD_OK;
+}
+
+/* ---- link spells ------------------------------------------------------- */
+
+#define UNLINK_BIT 0x80000000u
+
+typedef struct ref_view {
+  const pd_store *s;
+} ref_view;
+
+static void ref_key(const pd_store *s, uint32_t r, uint32_t *ch, uint32_t *t,
+                    uint64_t *e) {
+  uint32_t i = r & ~UNLINK_BIT;
+  if (r & UNLINK_BIT) {
+    *ch = pd_st_unlinks(s)[i].channel;
+    *t = pd_st_unlinks(s)[i].time;
+    *e = s->col[PD_EV_UNLINK].eid[i];
+  } else {
+    *ch = pd_st_links(s)[i].channel;
+    *t = pd_st_links(s)[i].time;
+    *e = s->col[PD_EV_LINK].eid[i];
+  }
+}
+
+/* The order pd_user_link_state() replays in: channel, time, link before
+ * unlink, event id. */
+static int ref_cmp(const void *ctx, uint32_t a, uint32_t b) {
+  const pd_store *s = ((const ref_view *)ctx)->s;
+  uint32_t ca, ta, cb, tb;
+  uint64_t ea, eb;
+  ref_key(s, a, &ca, &ta, &ea);
+  ref_key(s, b, &cb, &tb, &eb);
+  if (ca != cb) return ca < cb ? -1 : 1;
+  if (ta != tb) return ta < tb ? -1 : 1;
+  uint32_t ua = a & UNLINK_BIT, ub = b & UNLINK_BIT;
+  if (ua != ub) return ua ? 1 : -1;
+  return (ea > eb) - (ea < eb);
+}
+
+pd_status pd_mb_spells_of(pd_mb_ctx *c, const pd_mb_csr *links,
+                          const pd_mb_csr *unlinks, uint32_t root,
+                          int32_t channel, pd_mb_spells *sp) {
+  pd_store *s = c->s;
+  sp->n = 0;
+  size_t nl = links->off[root + 1] - links->off[root];
+  size_t nu = unlinks->off[root + 1] - unlinks->off[root];
+  if (nl == 0) return PD_OK;
+  size_t need = 2 * (nl + nu);
+  if (need > sp->refs_cap &&
+      pd_grow(&s->alloc, (void **)&sp->refs, &sp->refs_cap, need,
+              sizeof *sp->refs) != 0)
+    return pd_mb_nomem(c);
+  size_t n = 0;
+  for (size_t k = 0; k < nl; k++) {
+    uint32_t i = pd_mb_key_index(links->key[links->off[root] + k]);
+    if (channel == 0 || pd_st_links(s)[i].channel == (uint32_t)channel)
+      sp->refs[n++] = i;
+  }
+  if (n == 0) return PD_OK;
+  for (size_t k = 0; k < nu; k++) {
+    uint32_t i = pd_mb_key_index(unlinks->key[unlinks->off[root] + k]);
+    if (channel == 0 || pd_st_unlinks(s)[i].channel == (uint32_t)channel)
+      sp->refs[n++] = i | UNLINK_BIT;
+  }
+  ref_view view = {s};
+  pd_st_sort_u32(sp->refs, n, sp->refs + n, ref_cmp, &view);
+  /* At most one spell per link event. */
+  if (n > sp->cap &&
+      pd_grow(&s->alloc, (void **)&sp->v, &sp->cap, n, sizeof *sp->v) != 0)
+    return pd_mb_nomem(c);
+  uint32_t cur_ch = UINT32_MAX;
+  int open = 0;
+  for (size_t k = 0; k < n; k++) {
+    uint32_t r = sp->refs[k], ch, t;
+    uint64_t e;
+    ref_key(s, r, &ch, &t, &e);
+    if (ch != cur_ch) {
+      cur_ch = ch;
+      open = 0;
+    }
+    if (r & UNLINK_BIT) {
+      if (!open) continue; /* an unlink without a link: no effect */
+      pd_mb_spell *p = &sp->v[sp->n - 1];
+      p->end = t;
+      p->initiator = pd_st_unlinks(s)[r & ~UNLINK_BIT].initiator;
+      open = 0;
+    } else if (!open) {
+      pd_mb_spell *p = &sp->v[sp->n++];
+      p->channel = ch;
+      p->start = t;
+      p->end = PD_ST_NIL;
+      p->initiator = 0;
+      open = 1;
+    }
+  }
+  return PD_OK;
+}
+
+void pd_mb_spells_free(pd_mb_ctx *c, pd_mb_spells *sp) {
+  pd_free(&c->s->alloc, sp->v);
+  pd_free(&c->s->alloc, sp->refs);
+  memset(sp, 0, sizeof *sp);
+}
+
+/* ---- groups ------------------------------------------------------------ */
+
+int pd_mb_group_by_valid(int32_t by) {
+  return by >= PD_BY_ALL && by <= PD_BY_COHORT_MONTH;
+}
+
+int64_t pd_mb_user_key(const pd_mb_ctx *c, int32_t by, uint32_t root) {
+  const pd_store *s = c->s;
+  uint32_t as_of = c->f.as_of;
+  if (by == PD_BY_ALL) return 0;
+  uint32_t fl = pd_mx_first_link(s, root, as_of);
+  const pd_st_link *l = fl == PD_ST_NIL ? NULL : &pd_st_links(s)[fl];
+  switch (by) {
+    case PD_BY_CHANNEL: return l ? l->channel : 0;
+    case PD_BY_SOURCE: return l ? l->source : 0;
+    case PD_BY_GUIDE: return pd_mx_home_guide(s, root, as_of, fl);
+    case PD_BY_SHOP:
+      return pd_mx_home_shop(s, root, as_of,
+                             pd_mx_home_guide(s, root, as_of, fl));
+    case PD_BY_COHORT_DAY:
+      return l ? pd_mb_cohort_start(PD_COHORT_DAY, l->time) : -1;
+    case PD_BY_COHORT_WEEK:
+      return l ? pd_mb_cohort_start(PD_COHORT_WEEK, l->time) : -1;
+    default:
+      return l ? pd_mb_cohort_start(PD_COHORT_MONTH, l->time) : -1;
+  }
+}
+
+void pd_mb_groups_init(pd_mb_groups *g) {
+  memset(g, 0, sizeof *g);
+  pd_map64_init(&g->map);
+}
+
+void pd_mb_groups_free(pd_mb_ctx *c, pd_mb_groups *g) {
+  pd_map64_free(&g->map, &c->s->alloc);
+  pd_free(&c->s->alloc, g->keys);
+  memset(g, 0, sizeof *g);
+}
+
+pd_status pd_mb_group(pd_mb_ctx *c, pd_mb_groups *g, int64_t key,
+                      uint32_t *idx) {
+  /* Map keys must not be 0: shift the int64 range by 2 (keys are times,
+   * ids and -1, far from the ends of the range). */
+  uint64_t mk = (uint64_t)key + 2u;
+  uint64_t *v = pd_map64_get(&g->map, mk);
+  if (v) {
+    *idx = (uint32_t)*v;
+    return PD_OK;
+  }
+  if (pd_grow(&c->s->alloc, (void **)&g->keys, &g->cap, g->n + 1,
+              sizeof *g->keys) != 0 ||
+      pd_map64_put(&g->map, &c->s->alloc, mk, g->n) != 0)
+    return pd_mb_nomem(c);
+  g->keys[g->n] = key;
+  *idx = (uint32_t)g->n++;
+  return PD_OK;
+}
+
+static int key_cmp(const void *ctx, uint32_t a, uint32_t b) {
+  const int64_t *k = ctx;
+  return (k[a] > k[b]) - (k[a] < k[b]);
+}
+
+uint32_t *pd_mb_groups_sorted(pd_mb_ctx *c, const pd_mb_groups *g) {
+  uint32_t *v = pd_malloc(&c->s->alloc, (2 * g->n + 1) * sizeof *v);
+  if (!v) return NULL;
+  for (size_t i = 0; i < g->n; i++) v[i] = (uint32_t)i;
+  pd_st_sort_u32(v, g->n, v + g->n, key_cmp, g->keys);
+  return v;
+}
+
+/* ---- medians ----------------------------------------------------------- */
+
+pd_status pd_mb_tagged_push(pd_mb_ctx *c, pd_mb_tagged *t, uint32_t tag,
+                            double v) {
+  if (pd_grow(&c->s->alloc, (void **)&t->tag, &t->tag_cap, t->n + 1,
+              sizeof *t->tag) != 0 ||
+      pd_grow(&c->s->alloc, (void **)&t->val, &t->val_cap, t->n + 1,
+              sizeof *t->val) != 0)
+    return pd_mb_nomem(c);
+  t->tag[t->n] = tag;
+  t->val[t->n++] = v;
+  return PD_OK;
+}
+
+void pd_mb_tagged_free(pd_mb_ctx *c, pd_mb_tagged *t) {
+  pd_free(&c->s->alloc, t->tag);
+  pd_free(&c->s->alloc, t->val);
+  memset(t, 0, sizeof *t);
+}
+
+/* Wirth's selection: afterwards v[k] is the k-th smallest, everything
+ * before it is <= and everything after it >=. */
+static double select_kth(double *v, size_t n, size_t k) {
+  ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+  while (l < r) {
+    double x = v[kk];
+    ptrdiff_t i = l, j = r;
+    do {
+      while (v[i] < x) i++;
+      while (x < v[j]) j--;
+      if (i <= j) {
+        double tmp = v[i];
+        v[i] = v[j];
+        v[j] = tmp;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < kk) l = i;
+    if (kk < i) r = j;
+  }
+  return v[k];
+}
+
+double pd_mb_median(double *v, size_t n) {
+  if (n == 0) return 0.0;
+  double hi = select_kth(v, n, n / 2);
+  if (n % 2) return hi;
+  /* The lower middle is the largest value below position n/2. */
+  double lo = v[0];
+  for (size_t i = 1; i < n / 2; i++)
+    if (v[i] > lo) lo = v[i];
+  return (lo + hi) / 2;
+}
+
+pd_status pd_mb_tagged_stats(pd_mb_ctx *c, pd_mb_tagged *t, size_t groups,
+                             double *median, double *mean) {
+  const pd_allocator *a = &c->s->alloc;
+  size_t *off = pd_calloc(a, groups + 1, sizeof *off);
+  double *byg = pd_malloc(a, (t->n + 1) * sizeof *byg);
+  if (!off || !byg) {
+    pd_free(a, off);
+    pd_free(a, byg);
+    return pd_mb_nomem(c);
+  }
+  for (size_t i = 0; i < t->n; i++) off[t->tag[i] + 1]++;
+  for (size_t g = 0; g < groups; g++) off[g + 1] += off[g];
+  for (size_t i = 0; i < t->n; i++) byg[off[t->tag[i]]++] = t->val[i];
+  for (size_t g = groups; g > 0; g--) off[g] = off[g - 1];
+  off[0] = 0;
+  for (size_t g = 0; g < groups; g++) {
+    size_t n = off[g + 1] - off[g];
+    double sum = 0;
+    for (size_t i = off[g]; i < off[g + 1]; i++) sum += byg[i];
+    mean[g] = n ? sum / (double)n : 0.0;
+    median[g] = pd_mb_median(byg + off[g], n);
+  }
+  pd_free(a, off);
+  pd_free(a, byg);
+  return PD_OK;
+}
+
+/* ---- cohorts ------------------------------------------------------------ */
+
+/* Days since the epoch -> (year, month) and back, proleptic Gregorian
+ * (Howard Hinnant's civil calendar algorithms). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int64_t *m) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+int64_t pd_mb_cohort_start(int32_t unit, int64_t t) {
+  int64_t days = t / 86400; /* t >= 0 */
+  if (unit == PD_COHORT_DAY) return days * 86400;
+  if (unit == PD_COHORT_WEEK) {
+    /* 1970-01-01 was a Thursday: Monday-based weekday = (days + 3) % 7. */
+    return (days - (days + 3) % 7) * 86400;
+  }
+  int64_t y, m;
+  civil_from_days(days, &y, &m);
+  return days_from_civil(y, m, 1) * 86400;
+}
+
+pd_status pd_cohort_start(int32_t unit, int64_t t, int64_t *out) {
+  if (out == NULL || unit < PD_COHORT_DAY || unit > PD_COHORT_MONTH)
+    return PD_E_INVALID;
+  if (t < PD_TIME_MIN || t > PD_TIME_MAX) return PD_E_RANGE;
+  *out = pd_mb_cohort_start(unit, t);
+  return PD_OK;
+}

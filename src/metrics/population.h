@@ -1,0 +1,164 @@
+/* What the population figures of the metrics layer share (retention,
+ * unlinks, campaign health, funnel, repurchase, referral, guides, RFM):
+ * one pass over the users that resolves canonical ids and the filter, the
+ * events of each canonical user gathered from the columns (sequential
+ * scans, so a figure over millions of users and events stays fast), link
+ * spells replayed from them, group keys and medians. Everything runs with
+ * the store's lock held and allocates through the store's allocator. */
+#ifndef PD_METRICS_POPULATION_H
+#define PD_METRICS_POPULATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <privdomain/breakdown.h>
+#include <privdomain/events.h>
+#include <privdomain/metrics.h>
+
+#include "core/map64.h"
+#include "filter.h"
+#include "store/store_internal.h"
+
+#define PD_MB_DAY 86400.0
+
+/* A figure's view of the users. */
+typedef struct pd_mb_ctx {
+  pd_store *s;
+  pd_mx_filter f;
+  uint32_t n;        /* s->n_users: ids are 1 .. n-1 */
+  uint32_t *root_of; /* [n] canonical id of each id, 0 if erased */
+  uint8_t *pass;     /* [n] 1 for canonical ids that pass the filter */
+  uint32_t *in_root; /* [n] root_of[u] if that root passes, else 0: one
+                        lookup per event in the column scans */
+} pd_mb_ctx;
+
+/* Check the filter and resolve every user. Store lock held; on error the
+ * store's message is set and nothing is held. */
+pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
+                         const pd_metrics_filter *filter);
+void pd_mb_ctx_free(pd_mb_ctx *c);
+
+static inline const pd_allocator *pd_mb_alloc(const pd_mb_ctx *c) {
+  return &c->s->alloc;
+}
+pd_status pd_mb_nomem(pd_mb_ctx *c);
+
+/* The (recorded) user id of event i of a kind (the referrer for
+ * referrals). */
+uint32_t pd_mb_event_user(const pd_store *s, int kind, uint32_t i);
+uint64_t pd_mb_event_eid(const pd_store *s, int kind, uint32_t i);
+
+/* Events of one kind grouped by canonical user: the events of root r are
+ * key[off[r]] .. key[off[r+1]-1], in time order (ties by event id). A key
+ * packs the event's time (high 32 bits), a 4-bit tag the builder chose
+ * (bits 28-31) and the event's index (low 28 bits, PD_ST_INDEX_BITS), so
+ * readers get time and tag without touching the event's record. Only
+ * events at or before `upto` of users passing the filter are kept, and
+ * only those the tag function keeps. */
+typedef struct pd_mb_csr {
+  uint32_t *off; /* [n + 1] */
+  uint64_t *key;
+} pd_mb_csr;
+
+/* The tag (0-15) of event i, or -1 to leave it out. */
+typedef int (*pd_mb_tag_fn)(const pd_store *s, uint32_t i, const void *ctx);
+
+static inline uint32_t pd_mb_key_index(uint64_t k) {
+  return (uint32_t)k & ((UINT32_C(1) << PD_ST_INDEX_BITS) - 1);
+}
+static inline uint32_t pd_mb_key_time(uint64_t k) {
+  return (uint32_t)(k >> 32);
+}
+static inline uint32_t pd_mb_key_tag(uint64_t k) {
+  return (uint32_t)k >> PD_ST_INDEX_BITS;
+}
+
+/* tag may be NULL (keep everything, tag 0). */
+pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
+                          pd_mb_tag_fn tag, const void *tag_ctx,
+                          pd_mb_csr *out);
+void pd_mb_csr_free(pd_mb_ctx *c, pd_mb_csr *csr);
+
+/* Refunds at or before as_of per order index, or *out = NULL when every
+ * live refund is (then the order's `refunded` field is right). */
+pd_status pd_mb_refunds_at(pd_mb_ctx *c, uint32_t as_of, int64_t **out);
+
+/* Net amount of order i given pd_mb_refunds_at()'s array. */
+static inline int64_t pd_mb_net(const pd_store *s, const int64_t *ref,
+                                uint32_t i) {
+  const pd_st_order *o = &pd_st_orders(s)[i];
+  return o->amount - (ref ? ref[i] : o->refunded);
+}
+
+/* A link spell: linked on `channel` from `start` until `end` (an effective
+ * unlink by `initiator`), or still open (end = PD_ST_NIL, initiator 0). */
+typedef struct pd_mb_spell {
+  uint32_t channel, start, end;
+  uint32_t initiator;
+} pd_mb_spell;
+
+/* Reusable buffers for one user's spells. */
+typedef struct pd_mb_spells {
+  pd_mb_spell *v;
+  size_t n, cap;
+  uint32_t *refs; /* sort workspace */
+  size_t refs_cap;
+} pd_mb_spells;
+
+/* The spells of `root` from the link and unlink CSRs, on `channel` (0 =
+ * every channel), sorted by (channel, start). */
+pd_status pd_mb_spells_of(pd_mb_ctx *c, const pd_mb_csr *links,
+                          const pd_mb_csr *unlinks, uint32_t root,
+                          int32_t channel, pd_mb_spells *sp);
+void pd_mb_spells_free(pd_mb_ctx *c, pd_mb_spells *sp);
+
+static inline int pd_mb_user_initiated(uint32_t initiator) {
+  return initiator != 0 && initiator != PD_UNLINK_STAFF_REMOVED;
+}
+
+/* Group keys (breakdown.h PD_BY_*). */
+int pd_mb_group_by_valid(int32_t by);
+int64_t pd_mb_user_key(const pd_mb_ctx *c, int32_t by, uint32_t root);
+
+/* Dense group indices for keys, in order of first appearance. */
+typedef struct pd_mb_groups {
+  pd_map64 map;
+  int64_t *keys;
+  size_t n, cap;
+} pd_mb_groups;
+
+void pd_mb_groups_init(pd_mb_groups *g);
+void pd_mb_groups_free(pd_mb_ctx *c, pd_mb_groups *g);
+/* The index of key (added if new): PD_OK or PD_E_NOMEM. */
+pd_status pd_mb_group(pd_mb_ctx *c, pd_mb_groups *g, int64_t key,
+                      uint32_t *idx);
+/* The group indices sorted by key, into a new array (pd_free it). */
+uint32_t *pd_mb_groups_sorted(pd_mb_ctx *c, const pd_mb_groups *g);
+
+/* Values tagged with a group, for per-group medians. */
+typedef struct pd_mb_tagged {
+  uint32_t *tag;
+  double *val;
+  size_t n, tag_cap, val_cap;
+} pd_mb_tagged;
+
+pd_status pd_mb_tagged_push(pd_mb_ctx *c, pd_mb_tagged *t, uint32_t tag,
+                            double v);
+void pd_mb_tagged_free(pd_mb_ctx *c, pd_mb_tagged *t);
+/* median[g] and mean[g] for g < groups (0 for a group without values).
+ * Reorders the values. */
+pd_status pd_mb_tagged_stats(pd_mb_ctx *c, pd_mb_tagged *t, size_t groups,
+                             double *median, double *mean);
+
+/* The median of v[0..n-1] (reorders v); 0 for n = 0. */
+double pd_mb_median(double *v, size_t n);
+
+/* Start of the PD_COHORT_* period containing t (t a valid store time). */
+int64_t pd_mb_cohort_start(int32_t unit, int64_t t);
+
+/* x / y, or 0 when y is 0. */
+static inline double pd_mb_ratio(double x, double y) {
+  return y > 0 ? x / y : 0.0;
+}
+
+#endif

@@ -1,0 +1,714 @@
+/* From a store's orders to per-customer BTYD summaries (the convention of
+ * summary.h), and value predictions on them (store_summary.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <privdomain/channels.h>
+#include <privdomain/spend.h>
+#include <privdomain/store_summary.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "filter.h"
+#include "pushes.h"
+#include "store/store_query.h"
+#include "store_summary_internal.h"
+
+#define SS_MAGIC 0x50445353u /* "PDSS" */
+#define SS_DEAD 0x44454144u
+#define DAY INT64_C(86400)
+
+static int valid(const pd_store_summary *h) {
+  return h != NULL && h->magic == SS_MAGIC;
+}
+
+int pd_ss_valid(const pd_store_summary *h) { return valid(h); }
+
+static void free_predictions(pd_store_summary *h) {
+  pd_free(&h->alloc, h->pred);
+  h->pred = NULL;
+  h->has_pred = 0;
+}
+
+void pd_store_summary_free(pd_store_summary *h) {
+  if (!valid(h)) return;
+  pd_allocator a = h->alloc;
+  free_predictions(h);
+  pd_free(&a, h->users);
+  pd_free(&a, h->cols);
+  h->magic = SS_DEAD;
+  pd_free(&a, h);
+}
+
+const char *pd_store_summary_errmsg(const pd_store_summary *h) {
+  if (h == NULL) return "no summary (NULL handle)";
+  if (!valid(h)) return "not a valid store summary handle";
+  return h->err.msg;
+}
+
+size_t pd_store_summary_rows(const pd_store_summary *h) {
+  return valid(h) ? h->n : 0;
+}
+
+/* One purchase: net spend in minor units at a time. */
+typedef struct purchase {
+  uint32_t time;
+  int64_t net;
+} purchase;
+
+static int purchase_cmp(const void *a, const void *b) {
+  const purchase *x = a, *y = b;
+  if (x->time != y->time) return x->time < y->time ? -1 : 1;
+  return (x->net > y->net) - (x->net < y->net);
+}
+
+/* Refunds of canonical root at or before `end`: (order index, amount). */
+typedef struct refund_ref {
+  uint32_t order;
+  int64_t amount;
+} refund_ref;
+
+/* The purchases of root up to `end` (net of refunds up to `end`; fully
+ * refunded orders left out), sorted by time, into b. */
+pd_status pd_ss_purchases(pd_store *s, uint32_t root, uint32_t end,
+                          pd_mx_buf *b, pd_mx_buf *rb, size_t *n) {
+  const pd_st_order *os = pd_st_orders(s);
+  const pd_st_refund *fs = pd_st_refunds(s);
+  size_t nr = 0, k = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m)
+  PD_ST_FOREACH_EVENT(s, m, PD_EV_REFUND, i) {
+    if (fs[i].time > end) continue;
+    if (pd_mx_buf_reserve(s, rb, nr + 1, sizeof(refund_ref)) != 0)
+      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    refund_ref *r = (refund_ref *)rb->p + nr++;
+    r->order = fs[i].order;
+    r->amount = fs[i].amount;
+  }
+  PD_ST_FOREACH_MEMBER(s, root, m)
+  PD_ST_FOREACH_EVENT(s, m, PD_EV_ORDER, i) {
+    const pd_st_order *o = &os[i];
+    if (o->time > end) continue;
+    int64_t refunded = 0;
+    if (o->refunded != 0)
+      for (size_t j = 0; j < nr; j++)
+        if (((refund_ref *)rb->p)[j].order == i)
+          refunded += ((refund_ref *)rb->p)[j].amount;
+    if (refunded > 0 && refunded >= o->amount) continue; /* fully refunded */
+    if (pd_mx_buf_reserve(s, b, k + 1, sizeof(purchase)) != 0)
+      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    purchase *p = (purchase *)b->p + k++;
+    p->time = o->time;
+    p->net = o->amount - refunded;
+  }
+  if (k > 1) qsort(b->p, k, sizeof(purchase), purchase_cmp);
+  *n = k;
+  return PD_OK;
+}
+
+int64_t pd_ss_purchase_time(const pd_mx_buf *b, size_t i) {
+  return ((const purchase *)b->p)[i].time;
+}
+
+int64_t pd_ss_purchase_net(const pd_mx_buf *b, size_t i) {
+  return ((const purchase *)b->p)[i].net;
+}
+
+/* The summary.h convention on one customer's sorted purchases. */
+static void summarise(const purchase *p, size_t n, int64_t cal_end,
+                      int64_t obs_end, double unit_days, double money_unit,
+                      double *x, double *t_x, double *T, double *mon,
+                      double *xh) {
+  int64_t first_day = p[0].time / DAY, day = first_day;
+  double day_spend = 0, repeat_spend = 0;
+  size_t repeats = 0, holdout = 0, i = 0;
+  for (; i < n && p[i].time <= cal_end; i++) {
+    int64_t d = p[i].time / DAY;
+    if (d != day) {
+      if (day != first_day) repeat_spend += day_spend;
+      day = d;
+      day_spend = 0;
+      repeats++;
+    }
+    day_spend += (double)p[i].net / money_unit;
+  }
+  if (day != first_day) repeat_spend += day_spend;
+  int64_t hday = day;
+  for (; i < n && obs_end != PD_SUMMARY_NO_HOLDOUT && p[i].time <= obs_end;
+       i++) {
+    int64_t d = p[i].time / DAY;
+    if (d != hday) {
+      holdout++;
+      hday = d;
+    }
+  }
+  *x = (double)repeats;
+  *t_x = (double)(day - first_day) / unit_days;
+  *T = (double)(cal_end / DAY - first_day) / unit_days;
+  *mon = repeats ? repeat_spend / (double)repeats : 0.0;
+  if (xh) *xh = (double)holdout;
+}
+
+static pd_status check_spec(pd_store *s, const pd_summary_spec *spec) {
+  if (spec == NULL) return pd_err(&s->err, PD_E_INVALID, "spec is NULL");
+  pd_status st = pd_st_check_size(s, spec, sizeof *spec, "pd_summary_spec");
+  if (st) return st;
+  if (spec->unit != PD_TIME_UNIT_DAY && spec->unit != PD_TIME_UNIT_WEEK)
+    return pd_err(&s->err, PD_E_INVALID, "unknown time unit %d",
+                  (int)spec->unit);
+  if ((st = pd_st_check_time(s, spec->calibration_end, "calibration_end")) !=
+      PD_OK)
+    return st;
+  if (spec->observation_end != PD_SUMMARY_NO_HOLDOUT) {
+    if ((st = pd_st_check_time(s, spec->observation_end,
+                               "observation_end")) != PD_OK)
+      return st;
+    if (spec->observation_end < spec->calibration_end)
+      return pd_err(&s->err, PD_E_INVALID,
+                    "observation_end is before calibration_end");
+  }
+  return PD_OK;
+}
+
+/* Rows are appended to growing arrays: users and 5 columns interleaved in
+ * one block per column, sized once the count is known. */
+static pd_status build(pd_store *s, const pd_metrics_filter *filter,
+                       const pd_summary_spec *spec, pd_store_summary **out) {
+  if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
+  pd_mx_filter f;
+  pd_status st;
+  if ((st = pd_mx_filter_load(s, filter, &f)) != PD_OK ||
+      (st = check_spec(s, spec)) != PD_OK)
+    return st;
+  int holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
+  int64_t end = holdout ? spec->observation_end : spec->calibration_end;
+  double unit_days = spec->unit == PD_TIME_UNIT_WEEK ? 7.0 : 1.0;
+  double money_unit = 1;
+  for (int k = 0; k < s->currency_exponent; k++) money_unit *= 10;
+  const pd_allocator *ca = &s->caller_alloc;
+  pd_store_summary *h = pd_calloc(ca, 1, sizeof *h);
+  if (!h) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  h->alloc = *ca;
+  h->magic = SS_MAGIC;
+  h->unit = spec->unit;
+  h->holdout = holdout;
+  /* Upper bound on rows: live canonical users. */
+  size_t cap = (size_t)s->live_users;
+  if (cap == 0) cap = 1;
+  h->users = pd_realloc_array(ca, NULL, cap, sizeof *h->users);
+  h->cols = pd_realloc_array(ca, NULL, cap, 5 * sizeof(double));
+  pd_mx_buf b = {NULL, 0}, rb = {NULL, 0};
+  if (!h->users || !h->cols) {
+    st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    goto fail;
+  }
+  size_t n = 0;
+  for (uint32_t u = 1; u < s->n_users; u++) {
+    if (!pd_mx_is_root(s, u)) continue;
+    /* Cheap test first: a user with no order at all is never a row. */
+    int has_order = 0;
+    PD_ST_FOREACH_MEMBER(s, u, m) {
+      if (s->users[m].head[PD_EV_ORDER] != PD_ST_NIL) has_order = 1;
+    }
+    if (!has_order || !pd_mx_filter_match(s, &f, u)) continue;
+    size_t np = 0;
+    if ((st = pd_ss_purchases(s, u, (uint32_t)end, &b, &rb, &np)) != PD_OK)
+      goto fail;
+    const purchase *p = b.p;
+    if (np == 0 || p[0].time > spec->calibration_end) continue;
+    if (n == cap) { /* cannot happen: rows <= live users */
+      st = pd_err(&s->err, PD_E_FULL, "more rows than users");
+      goto fail;
+    }
+    double *c = h->cols + 5 * n;
+    summarise(p, np, spec->calibration_end, spec->observation_end, unit_days,
+              money_unit, &c[0], &c[1], &c[2], &c[3], holdout ? &c[4] : NULL);
+    if (!holdout) c[4] = 0;
+    h->users[n++] = u;
+  }
+  pd_mx_buf_free(s, &b);
+  pd_mx_buf_free(s, &rb);
+  /* Transpose the interleaved rows into columns (x, t_x, T, monetary,
+   * x_holdout), in place through one more block. */
+  double *cols = pd_realloc_array(ca, NULL, n ? n : 1, 5 * sizeof(double));
+  if (!cols) {
+    st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < 5; k++) cols[(size_t)k * n + i] = h->cols[5 * i + k];
+  pd_free(ca, h->cols);
+  h->cols = cols;
+  h->n = n;
+  *out = h;
+  return PD_OK;
+fail:
+  pd_mx_buf_free(s, &b);
+  pd_mx_buf_free(s, &rb);
+  pd_store_summary_free(h);
+  return st;
+}
+
+pd_status pd_store_summary_new(pd_store *s, const pd_metrics_filter *filter,
+                               const pd_summary_spec *spec,
+                               pd_store_summary **out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  return pd_st_leave(s, build(s, filter, spec, out));
+}
+
+static const double *col(const pd_store_summary *h, int k) {
+  return h->n ? h->cols + (size_t)k * h->n : NULL;
+}
+
+pd_status pd_store_summary_data(const pd_store_summary *h,
+                                pd_customer_data *out) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_store_summary *m = (pd_store_summary *)h;
+  if (out == NULL || out->size < sizeof *out)
+    return pd_err(&m->err, PD_E_INVALID,
+                  "out is NULL or smaller than pd_customer_data");
+  out->n = h->n;
+  out->x = col(h, 0);
+  out->t_x = col(h, 1);
+  out->T = col(h, 2);
+  out->monetary = col(h, 3);
+  out->weight = NULL;
+  pd_err_clear(&m->err);
+  return PD_OK;
+}
+
+pd_status pd_store_summary_users(const pd_store_summary *h,
+                                 const pd_user_id **users) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_store_summary *m = (pd_store_summary *)h;
+  if (users == NULL) return pd_err(&m->err, PD_E_INVALID, "users is NULL");
+  *users = h->users;
+  pd_err_clear(&m->err);
+  return PD_OK;
+}
+
+pd_status pd_store_summary_holdout(const pd_store_summary *h,
+                                   const double **x_holdout) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_store_summary *m = (pd_store_summary *)h;
+  if (x_holdout == NULL)
+    return pd_err(&m->err, PD_E_INVALID, "x_holdout is NULL");
+  if (!h->holdout)
+    return pd_err(&m->err, PD_E_NOT_FOUND,
+                  "summarised without an observation end");
+  *x_holdout = col(h, 4);
+  pd_err_clear(&m->err);
+  return PD_OK;
+}
+
+/* ---- predictions ---------------------------------------------------------- */
+
+static pd_status fit_error(pd_store_summary *h, pd_fit *fit, pd_status st,
+                           const char *what) {
+  return pd_err(&h->err, st, "%s: %s", what, pd_fit_errmsg(fit));
+}
+
+typedef struct row_key {
+  double x, t_x, T;
+  uint32_t row;
+} row_key;
+
+static int row_key_cmp(const void *a, const void *b) {
+  const row_key *p = a, *q = b;
+  if (p->x != q->x) return p->x < q->x ? -1 : 1;
+  if (p->t_x != q->t_x) return p->t_x < q->t_x ? -1 : 1;
+  if (p->T != q->T) return p->T < q->T ? -1 : 1;
+  return (p->row > q->row) - (p->row < q->row);
+}
+
+/* Fit the transaction model on the distinct (x, t_x, T) rows weighted by
+ * their counts (the same likelihood as on every customer: a store has far
+ * fewer distinct rows than customers), then P(alive), expected purchases
+ * in the horizon and the discounted CLV per unit of spend (the sum over
+ * months of the month's expected purchases / (1 + rate)^m, as
+ * pd_predict_clv), once per distinct row, spread back to the customers. */
+static pd_status fit_and_predict_distinct(pd_store_summary *h, pd_fit *tx,
+                                          const pd_customer_data *d,
+                                          const pd_value_options *o,
+                                          double *p_alive, double *expected,
+                                          double *clv_factor) {
+  size_t n = d->n;
+  row_key *k = pd_realloc_array(&h->alloc, NULL, n, sizeof *k);
+  double *u = pd_realloc_array(&h->alloc, NULL, n, 9 * sizeof(double));
+  uint32_t *map = pd_realloc_array(&h->alloc, NULL, n, sizeof *map);
+  pd_status st = PD_OK;
+  if (!k || !u || !map) {
+    st = pd_err(&h->err, PD_E_NOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    k[i].x = d->x[i];
+    k[i].t_x = d->t_x[i];
+    k[i].T = d->T[i];
+    k[i].row = (uint32_t)i;
+  }
+  qsort(k, n, sizeof *k, row_key_cmp);
+  double *ux = u, *ut = u + n, *uT = u + 2 * n, *ua = u + 3 * n,
+         *ue = u + 4 * n, *uf = u + 5 * n, *e0 = u + 6 * n, *e1 = u + 7 * n,
+         *uw = u + 8 * n;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (m == 0 || k[i].x != ux[m - 1] || k[i].t_x != ut[m - 1] ||
+        k[i].T != uT[m - 1]) {
+      ux[m] = k[i].x;
+      ut[m] = k[i].t_x;
+      uT[m] = k[i].T;
+      uw[m] = 0;
+      m++;
+    }
+    uw[m - 1] += 1;
+    map[k[i].row] = (uint32_t)(m - 1);
+  }
+  pd_customer_data du = PD_CUSTOMER_DATA_INIT;
+  du.n = m;
+  du.x = ux;
+  du.t_x = ut;
+  du.T = uT;
+  du.weight = uw;
+  if ((st = pd_fit_estimate(tx, o->model, &du)) != PD_OK) {
+    st = fit_error(h, tx, st, "transaction model");
+    goto out;
+  }
+  du.weight = NULL;
+  if ((st = pd_predict_p_alive(tx, &du, ua)) != PD_OK ||
+      (st = pd_predict_expected_purchases(tx, &du, o->horizon, ue)) != PD_OK) {
+    st = fit_error(h, tx, st, "prediction");
+    goto out;
+  }
+  double upm = h->unit == PD_TIME_UNIT_WEEK ? 4.345 : 30.0, disc = 1;
+  for (size_t j = 0; j < m; j++) uf[j] = e0[j] = 0;
+  for (uint32_t mth = 1; mth <= o->months; mth++) {
+    disc *= 1 + o->discount_rate;
+    if ((st = pd_predict_expected_purchases(tx, &du, upm * mth, e1)) !=
+        PD_OK) {
+      st = fit_error(h, tx, st, "CLV");
+      goto out;
+    }
+    for (size_t j = 0; j < m; j++) {
+      uf[j] += (e1[j] - e0[j]) / disc;
+      e0[j] = e1[j];
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    p_alive[i] = ua[map[i]];
+    expected[i] = ue[map[i]];
+    clv_factor[i] = uf[map[i]];
+  }
+out:
+  pd_free(&h->alloc, k);
+  pd_free(&h->alloc, u);
+  pd_free(&h->alloc, map);
+  return st;
+}
+
+static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
+  pd_value_options o = PD_VALUE_OPTIONS_INIT;
+  if (in != NULL) {
+    if (in->size < sizeof o)
+      return pd_err(&h->err, PD_E_INVALID,
+                    "pd_value_options size %zu is smaller than %zu",
+                    in->size, sizeof o);
+    const unsigned char *extra = (const unsigned char *)in + sizeof o;
+    for (size_t i = 0; i < in->size - sizeof o; i++)
+      if (extra[i] != 0)
+        return pd_err(&h->err, PD_E_INVALID,
+                      "pd_value_options has unknown non-zero fields");
+    memcpy(&o, in, sizeof o);
+  }
+  if (o.model != PD_MODEL_BGNBD && o.model != PD_MODEL_MBGNBD &&
+      o.model != PD_MODEL_PARETONBD)
+    return pd_err(&h->err, PD_E_INVALID,
+                  "model %d is not BG/NBD, MBG/NBD or Pareto/NBD",
+                  (int)o.model);
+  if (!isfinite(o.horizon) || o.horizon < 0)
+    return pd_err(&h->err, PD_E_INVALID, "horizon must be finite and >= 0");
+  if (!isfinite(o.discount_rate) || o.discount_rate < 0)
+    return pd_err(&h->err, PD_E_INVALID,
+                  "discount_rate must be finite and >= 0");
+  size_t n = h->n;
+  if (n == 0) return pd_err(&h->err, PD_E_INVALID, "the summary has no rows");
+  const double *x = col(h, 0), *mon = col(h, 3);
+  size_t ng = 0;
+  for (size_t i = 0; i < n; i++) ng += x[i] > 0 && mon[i] > 0;
+  if (ng < 2)
+    return pd_err(&h->err, PD_E_INVALID,
+                  "Gamma-Gamma needs at least 2 repeat customers with spend "
+                  "(have %zu)",
+                  ng);
+  pd_fit_options fo = PD_FIT_OPTIONS_INIT;
+  if (o.fit_options != NULL) {
+    if (o.fit_options->size < sizeof fo)
+      return pd_err(&h->err, PD_E_INVALID, "fit_options size too small");
+    memcpy(&fo, o.fit_options, sizeof fo);
+    fo.size = sizeof fo;
+  }
+  if (fo.allocator == NULL) fo.allocator = &h->alloc;
+  /* Working memory: 4 prediction columns, then the spend data (gx, gm)
+   * and the distinct Gamma-Gamma rows (e0 = x, e1 = mean spend, gw =
+   * customers, gt = 1). */
+  double *w = pd_realloc_array(&h->alloc, NULL, n, 10 * sizeof(double));
+  row_key *gk = pd_realloc_array(&h->alloc, NULL, ng, sizeof *gk);
+  pd_fit *tx = NULL, *gg = NULL;
+  pd_status st;
+  if (!w || !gk) {
+    st = pd_err(&h->err, PD_E_NOMEM, "out of memory");
+    goto done;
+  }
+  double *p_alive = w, *expected = w + n, *spend = w + 2 * n, *clv = w + 3 * n;
+  double *gx = w + 4 * n, *gm = w + 5 * n, *gt = w + 6 * n, *e0 = w + 7 * n,
+         *e1 = w + 8 * n, *gw = w + 9 * n;
+  if ((st = pd_fit_new(&fo, &tx)) != PD_OK ||
+      (st = pd_fit_new(&fo, &gg)) != PD_OK) {
+    st = pd_err(&h->err, st, "cannot create a fit");
+    goto done;
+  }
+  pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+  d.n = n;
+  d.x = x;
+  d.t_x = col(h, 1);
+  d.T = col(h, 2);
+  d.monetary = mon;
+  if ((st = fit_and_predict_distinct(h, tx, &d, &o, p_alive, expected,
+                                     clv)) != PD_OK)
+    goto done;
+  /* Gamma-Gamma on the repeat customers with spend (customers with repeat
+   * days of spend 0 are treated as having no spend history), on the
+   * distinct (x, mean spend) pairs weighted by their counts. */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int has = x[i] > 0 && mon[i] > 0;
+    gx[i] = has ? x[i] : 0;
+    gm[i] = has ? mon[i] : 0;
+    if (has) {
+      gk[k].x = x[i];
+      gk[k].t_x = mon[i];
+      gk[k].T = 0;
+      gk[k].row = (uint32_t)i;
+      k++;
+    }
+  }
+  qsort(gk, k, sizeof *gk, row_key_cmp);
+  size_t kg = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (kg == 0 || gk[i].x != e0[kg - 1] || gk[i].t_x != e1[kg - 1]) {
+      e0[kg] = gk[i].x;
+      e1[kg] = gk[i].t_x;
+      gw[kg] = 0;
+      gt[kg] = 1;
+      kg++;
+    }
+    gw[kg - 1] += 1;
+  }
+  pd_customer_data g = PD_CUSTOMER_DATA_INIT;
+  g.n = kg;
+  g.x = e0;
+  g.t_x = gt; /* unused by Gamma-Gamma but must be valid: 0 <= t_x <= T */
+  g.T = gt;
+  g.monetary = e1;
+  g.weight = gw;
+  if ((st = pd_fit_estimate(gg, PD_MODEL_GAMMAGAMMA, &g)) != PD_OK) {
+    st = fit_error(h, gg, st, "Gamma-Gamma");
+    goto done;
+  }
+  pd_customer_data gs = d;
+  gs.x = gx;
+  gs.monetary = gm;
+  gs.t_x = d.t_x;
+  if ((st = pd_predict_expected_spend(gg, &gs, spend)) != PD_OK) {
+    st = fit_error(h, gg, st, "expected spend");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) clv[i] *= spend[i];
+  pd_fit_info ti = PD_FIT_INFO_INIT, gi = PD_FIT_INFO_INIT;
+  pd_fit_get(tx, &ti);
+  pd_fit_get(gg, &gi);
+  free_predictions(h);
+  h->pred = w;
+  w = NULL;
+  h->fit_tx = ti;
+  h->fit_gg = gi;
+  h->has_pred = 1;
+  st = PD_OK;
+done:
+  pd_fit_free(tx);
+  pd_fit_free(gg);
+  pd_free(&h->alloc, w);
+  pd_free(&h->alloc, gk);
+  return st;
+}
+
+pd_status pd_store_summary_predict(pd_store_summary *h,
+                                   const pd_value_options *opts) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_status st = predict(h, opts);
+  if (st == PD_OK) pd_err_clear(&h->err);
+  return st;
+}
+
+const double *pd_ss_column(const pd_store_summary *h, int32_t column) {
+  if (!h->has_pred || column < PD_VALUE_P_ALIVE || column > PD_VALUE_CLV)
+    return NULL;
+  return h->pred + (size_t)(column - 1) * h->n;
+}
+
+pd_status pd_store_summary_column(const pd_store_summary *h, int32_t column,
+                                  const double **out) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_store_summary *m = (pd_store_summary *)h;
+  if (out == NULL) return pd_err(&m->err, PD_E_INVALID, "out is NULL");
+  if (column < PD_VALUE_P_ALIVE || column > PD_VALUE_CLV)
+    return pd_err(&m->err, PD_E_INVALID, "unknown column %d", (int)column);
+  if (!h->has_pred)
+    return pd_err(&m->err, PD_E_NOT_FOUND,
+                  "no predictions yet (pd_store_summary_predict)");
+  *out = pd_ss_column(h, column);
+  pd_err_clear(&m->err);
+  return PD_OK;
+}
+
+pd_status pd_store_summary_fit(const pd_store_summary *h, int32_t which,
+                               pd_fit_info *out) {
+  if (!valid(h)) return PD_E_MISUSE;
+  pd_store_summary *m = (pd_store_summary *)h;
+  if (out == NULL || out->size < sizeof *out || (which != 0 && which != 1))
+    return pd_err(&m->err, PD_E_INVALID,
+                  "out NULL or too small, or which not 0 or 1");
+  if (!h->has_pred)
+    return pd_err(&m->err, PD_E_NOT_FOUND, "no predictions yet");
+  size_t size = out->size;
+  *out = which == 0 ? h->fit_tx : h->fit_gg;
+  out->size = size;
+  pd_err_clear(&m->err);
+  return PD_OK;
+}
+
+/* Rows by decreasing CLV, ties by smaller user id. */
+static void top_sort(uint32_t *idx, size_t n, const double *clv,
+                     const pd_user_id *users, uint32_t *tmp) {
+  /* Bottom-up merge sort: stable, context passed explicitly. */
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, k = lo;
+      while (a < mid && b < hi) {
+        uint32_t x = idx[a], y = idx[b];
+        int y_first = clv[y] > clv[x] || (clv[y] == clv[x] && users[y] < users[x]);
+        tmp[k++] = y_first ? idx[b++] : idx[a++];
+      }
+      while (a < mid) tmp[k++] = idx[a++];
+      while (b < hi) tmp[k++] = idx[b++];
+    }
+    memcpy(idx, tmp, n * sizeof *idx);
+  }
+}
+
+pd_status pd_ss_rank(pd_store_summary *h, uint32_t **out) {
+  size_t n = h->n;
+  uint32_t *idx = pd_realloc_array(&h->alloc, NULL, n ? 2 * n : 1,
+                                   sizeof *idx);
+  if (!idx) return pd_err(&h->err, PD_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+  top_sort(idx, n, pd_ss_column(h, PD_VALUE_CLV), h->users, idx + n);
+  *out = idx;
+  return PD_OK;
+}
+
+pd_status pd_store_summary_top(pd_store_summary *h, size_t n,
+                               pd_user_id *users, double *clv,
+                               size_t *count) {
+  if (!valid(h)) return PD_E_MISUSE;
+  if (users == NULL || count == NULL)
+    return pd_err(&h->err, PD_E_INVALID, "users or count is NULL");
+  if (!h->has_pred)
+    return pd_err(&h->err, PD_E_NOT_FOUND, "no predictions yet");
+  uint32_t *idx;
+  pd_status st = pd_ss_rank(h, &idx);
+  if (st) return st;
+  size_t m = n < h->n ? n : h->n;
+  const double *c = pd_ss_column(h, PD_VALUE_CLV);
+  for (size_t i = 0; i < m; i++) {
+    users[i] = h->users[idx[i]];
+    if (clv) clv[i] = c[idx[i]];
+  }
+  *count = m;
+  pd_free(&h->alloc, idx);
+  pd_err_clear(&h->err);
+  return PD_OK;
+}
+
+/* ---- value by acquisition channel / source --------------------------------- */
+
+typedef struct group_acc {
+  uint64_t n;
+  double clv, p, e;
+} group_acc;
+
+static pd_status value_by(pd_store *s, const pd_store_summary *h, int32_t by,
+                          int64_t as_of, pd_value_group_fn fn, void *user) {
+  if (!valid(h)) return pd_err(&s->err, PD_E_MISUSE, "bad summary handle");
+  if (fn == NULL) return pd_err(&s->err, PD_E_INVALID, "fn is NULL");
+  if (by != PD_VALUE_BY_CHANNEL && by != PD_VALUE_BY_SOURCE)
+    return pd_err(&s->err, PD_E_INVALID, "by %d is not a PD_VALUE_BY_*",
+                  (int)by);
+  pd_status st = pd_st_check_time(s, as_of, "as_of");
+  if (st) return st;
+  if (!h->has_pred)
+    return pd_err(&s->err, PD_E_NOT_FOUND, "no predictions yet");
+  size_t keys = by == PD_VALUE_BY_CHANNEL ? (size_t)PD_ST_CHANNEL_ID_MAX + 1
+                                          : s->labels[PD_LABEL_SOURCE].n + 1;
+  group_acc *g = pd_calloc(&s->alloc, keys, sizeof *g);
+  if (!g) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  const double *clv = pd_ss_column(h, PD_VALUE_CLV),
+               *pa = pd_ss_column(h, PD_VALUE_P_ALIVE),
+               *ex = pd_ss_column(h, PD_VALUE_EXPECTED_PURCHASES);
+  for (size_t i = 0; i < h->n; i++) {
+    pd_user_id u = h->users[i];
+    size_t key = 0;
+    if (u < s->n_users && !(s->users[u].flags & PD_ST_USER_ERASED)) {
+      uint32_t root = pd_st_find(s, (uint32_t)u);
+      uint32_t fl = pd_mx_first_link(s, root, (uint32_t)as_of);
+      if (fl != PD_ST_NIL) {
+        const pd_st_link *l = &pd_st_links(s)[fl];
+        key = by == PD_VALUE_BY_CHANNEL ? l->channel : l->source;
+      }
+    }
+    if (key >= keys) key = 0;
+    g[key].n++;
+    g[key].clv += clv[i];
+    g[key].p += pa[i];
+    g[key].e += ex[i];
+  }
+  s->depth++;
+  for (size_t k = 0; k < keys; k++) {
+    if (g[k].n == 0) continue;
+    pd_value_group v;
+    memset(&v, 0, sizeof v);
+    v.size = sizeof v;
+    v.by = by;
+    v.key = (uint32_t)k;
+    v.customers = g[k].n;
+    v.total_clv = g[k].clv;
+    v.mean_clv = g[k].clv / (double)g[k].n;
+    v.mean_p_alive = g[k].p / (double)g[k].n;
+    v.mean_expected_purchases = g[k].e / (double)g[k].n;
+    if (fn(user, &v)) break;
+  }
+  s->depth--;
+  pd_free(&s->alloc, g);
+  return PD_OK;
+}
+
+pd_status pd_store_value_by(pd_store *s, const pd_store_summary *h, int32_t by,
+                            int64_t as_of, pd_value_group_fn fn, void *user) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  return pd_st_leave(s, value_by(s, h, by, as_of, fn, user));
+}

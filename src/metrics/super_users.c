@@ -1,0 +1,155 @@
+/* Super users (超级用户): a documented score from spend, frequency,
+ * referrals and engagement (segments.h), top-k above a threshold. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <privdomain/segments.h>
+
+#include "population.h"
+
+static const pd_super_user_options default_opts = PD_SUPER_USER_OPTIONS_INIT;
+
+typedef struct cand {
+  double score;
+  uint32_t user;
+} cand;
+
+static int cand_cmp(const void *pa, const void *pb) {
+  const cand *a = pa, *b = pb;
+  if (a->score != b->score) return a->score > b->score ? -1 : 1;
+  return (a->user > b->user) - (a->user < b->user);
+}
+
+static int weight_ok(double w) { return isfinite(w) && w >= 0; }
+
+static pd_status load_opts(pd_store *s, const pd_super_user_options *in,
+                           pd_super_user_options *o) {
+  pd_status st = pd_mx_check_size(s, in, sizeof *in, "pd_super_user_options");
+  if (st) return st;
+  *o = in ? *in : default_opts;
+  if (!weight_ok(o->w_spend) || !weight_ok(o->w_frequency) ||
+      !weight_ok(o->w_referrals) || !weight_ok(o->w_engagement) ||
+      o->w_spend + o->w_frequency + o->w_referrals + o->w_engagement <= 0)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "super user weights must be finite, >= 0 and not all 0");
+  if (!isfinite(o->min_score) || o->min_score < 0 || o->min_score > 100)
+    return pd_err(&s->err, PD_E_INVALID, "min_score must be in [0, 100]");
+  if (o->engagement_window <= 0 || o->engagement_window > PD_TIME_MAX)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "engagement_window must be > 0 seconds");
+  return PD_OK;
+}
+
+/* ln(1 + x) / ln(1 + max), 0 when max is 0. */
+static double scaled(double x, double max) {
+  return max > 0 ? log1p(x) / log1p(max) : 0.0;
+}
+
+pd_status pd_super_users(pd_store *s, const pd_metrics_filter *filter,
+                         const pd_super_user_options *opts, size_t k,
+                         pd_super_user *rows, size_t cap, size_t *n) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  if (rows == NULL || n == NULL || k == 0 || cap < k)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
+                                 "rows or n is NULL, k is 0 or cap < k"));
+  size_t stride = rows[0].size;
+  if (stride < sizeof *rows)
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
+                                 "rows[0].size %zu is smaller than %zu (use "
+                                 "PD_SUPER_USER_INIT)",
+                                 stride, sizeof *rows));
+  pd_super_user_options o;
+  if ((st = load_opts(s, opts, &o))) return pd_st_leave(s, st);
+  pd_mb_ctx c;
+  if ((st = pd_mb_ctx_init(&c, s, filter)) != PD_OK) return pd_st_leave(s, st);
+  const pd_allocator *a = &s->alloc;
+  uint32_t *orders = pd_calloc(a, c.n, sizeof *orders);
+  uint32_t *refs = pd_calloc(a, c.n, sizeof *refs);
+  uint32_t *eng = pd_calloc(a, c.n, sizeof *eng);
+  int64_t *spend = pd_calloc(a, c.n, sizeof *spend);
+  int64_t *ref = NULL;
+  cand *v = NULL;
+  if (!orders || !refs || !eng || !spend) st = pd_mb_nomem(&c);
+  if (!st) st = pd_mb_refunds_at(&c, c.f.as_of, &ref);
+  if (!st) {
+    uint32_t as_of = c.f.as_of;
+    const pd_st_order *od = pd_st_orders(s);
+    for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+      uint32_t r = c.root_of[od[i].user];
+      if (od[i].time > as_of || r == 0) continue;
+      orders[r]++;
+      spend[r] += pd_mb_net(s, ref, i);
+    }
+    const pd_st_referral *rf = pd_st_referrals(s);
+    for (uint32_t i = 0; i < s->col[PD_EV_REFERRAL].n; i++) {
+      uint32_t r = c.root_of[rf[i].referrer];
+      if (rf[i].time > as_of || r == 0 || c.root_of[rf[i].referee] == 0)
+        continue;
+      refs[r]++;
+    }
+    int64_t since = (int64_t)as_of - o.engagement_window;
+    const pd_st_touch *tc = pd_st_touches(s);
+    for (uint32_t i = 0; i < s->col[PD_EV_TOUCH].n; i++) {
+      const pd_st_touch *t = &tc[i];
+      if (t->time > as_of || (int64_t)t->time <= since) continue;
+      if (t->kind != PD_TOUCH_INBOUND_MESSAGE &&
+          t->kind != PD_TOUCH_CONTENT_ENGAGEMENT &&
+          t->kind != PD_TOUCH_LIVE_VIEW)
+        continue;
+      uint32_t r = c.root_of[t->user];
+      if (r) eng[r]++;
+    }
+    double ms = 0, mf = 0, mr = 0, me = 0;
+    size_t m = 0;
+    for (uint32_t r = 1; r < c.n; r++) {
+      if (c.root_of[r] != r || !c.pass[r] || orders[r] == 0) continue;
+      m++;
+      double sp = spend[r] > 0 ? (double)spend[r] : 0.0;
+      if (sp > ms) ms = sp;
+      if (orders[r] > mf) mf = orders[r];
+      if (refs[r] > mr) mr = refs[r];
+      if (eng[r] > me) me = eng[r];
+    }
+    double wsum = o.w_spend + o.w_frequency + o.w_referrals + o.w_engagement;
+    v = pd_malloc(a, (m + 1) * sizeof *v);
+    if (!v) st = pd_mb_nomem(&c);
+    size_t q = 0;
+    for (uint32_t r = 1; v && r < c.n; r++) {
+      if (c.root_of[r] != r || !c.pass[r] || orders[r] == 0) continue;
+      double sp = spend[r] > 0 ? (double)spend[r] : 0.0;
+      double score = 100.0 *
+                     (o.w_spend * scaled(sp, ms) +
+                      o.w_frequency * scaled(orders[r], mf) +
+                      o.w_referrals * scaled(refs[r], mr) +
+                      o.w_engagement * scaled(eng[r], me)) /
+                     wsum;
+      if (score >= o.min_score) v[q++] = (cand){score, r};
+    }
+    if (v) {
+      qsort(v, q, sizeof *v, cand_cmp);
+      size_t w = q < k ? q : k;
+      for (size_t j = 0; j < w; j++) {
+        uint32_t u = v[j].user;
+        pd_super_user row = PD_SUPER_USER_INIT;
+        row.user = u;
+        row.score = v[j].score;
+        row.spend = spend[u];
+        row.orders = orders[u];
+        row.referrals = refs[u];
+        row.engagement = eng[u];
+        memcpy((char *)rows + j * stride, &row, sizeof row);
+      }
+      *n = w;
+    }
+  }
+  pd_free(a, orders);
+  pd_free(a, refs);
+  pd_free(a, eng);
+  pd_free(a, spend);
+  pd_free(a, ref);
+  pd_free(a, v);
+  pd_mb_ctx_free(&c);
+  return pd_st_leave(s, st);
+}

@@ -1,0 +1,49 @@
+/* Touchpoints grouped by user: one sequential pass over the touchpoint
+ * column scatters a compact copy of every live touchpoint at or before
+ * as_of into per-user runs, so population figures read each user's
+ * touchpoints from one contiguous run instead of chasing the user's chain
+ * through memory (dependent cache misses: about 5x slower on 20 million
+ * events). */
+#ifndef PD_METRICS_TOUCH_GROUPS_H
+#define PD_METRICS_TOUCH_GROUPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pushes.h"
+#include "store/store_internal.h"
+
+/* A touchpoint without its chain link, user and campaign (16 bytes). */
+typedef struct pd_mx_touch {
+  uint32_t time;
+  uint32_t guide;
+  uint16_t channel;
+  uint8_t kind, purpose;
+  uint8_t rating[4];
+} pd_mx_touch;
+
+typedef struct pd_mx_touch_groups {
+  uint32_t *start; /* by canonical user id: run [start[u], start[u + 1]) */
+  pd_mx_touch *t;
+} pd_mx_touch_groups;
+
+static inline void pd_mx_touch_from(pd_mx_touch *d, const pd_st_touch *x) {
+  d->time = x->time;
+  d->guide = x->guide;
+  d->channel = x->channel;
+  d->kind = x->kind;
+  d->purpose = x->purpose;
+  for (int k = 0; k < 4; k++) d->rating[k] = x->rating[k];
+}
+
+/* Group the live touchpoints at or before t by canonical user (the
+ * survivor of merges). PD_OK or PD_E_NOMEM (message set). */
+pd_status pd_mx_touch_groups_build(pd_store *s, uint32_t t, pd_mx_touch_groups *g);
+void pd_mx_touch_groups_free(pd_store *s, pd_mx_touch_groups *g);
+
+/* The touchpoints of canonical root at or before t, from its chains, into
+ * b (as pd_mx_touch); *n their number. */
+pd_status pd_mx_touches_of(pd_store *s, uint32_t root, uint32_t t,
+                           pd_mx_buf *b, size_t *n);
+
+#endif

@@ -1,0 +1,351 @@
+/* Trust (信任 = 专业 × 靠谱 × 亲密度 / 自私度) derived from touchpoints by
+ * the rules documented in trust.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <privdomain/events.h>
+#include <privdomain/trust.h>
+
+#include "filter.h"
+#include "pushes.h"
+#include "touch_groups.h"
+#include "store/store_query.h"
+
+/* Trust bounds of each formula (components on 1-10). */
+#define MULT_MIN 0.1
+#define MULT_MAX 1000.0
+#define ADD_MIN 0.3
+#define ADD_MAX 30.0
+
+typedef struct trust_work {
+  pd_mx_buf in, out, push, touches;
+} trust_work;
+
+static void work_free(pd_store *s, trust_work *w) {
+  pd_mx_buf_free(s, &w->in);
+  pd_mx_buf_free(s, &w->out);
+  pd_mx_buf_free(s, &w->push);
+  pd_mx_buf_free(s, &w->touches);
+}
+
+static pd_status load_options(pd_store *s, const pd_trust_options *in,
+                              pd_trust_options *o, pd_contact_policy *pol) {
+  const pd_trust_options d = PD_TRUST_OPTIONS_INIT;
+  *o = d;
+  if (in != NULL) {
+    pd_status st = pd_st_check_size(s, in, sizeof *in, "pd_trust_options");
+    if (st) return st;
+    memcpy(o, in, sizeof *o);
+  }
+  if (o->formula != PD_TRUST_MULTIPLICATIVE && o->formula != PD_TRUST_ADDITIVE)
+    return pd_err(&s->err, PD_E_INVALID, "trust formula %d is not a PD_TRUST_*",
+                  (int)o->formula);
+  if (o->reply_window <= 0 || o->half_life <= 0)
+    return pd_err(&s->err, PD_E_RANGE,
+                  "reply_window and half_life must be > 0 seconds");
+  const double pos[] = {o->prior_good,  o->prior_bad,    o->intimacy_saturation,
+                        o->prior_promo, o->prior_other,  o->over_cap_scale,
+                        o->prior_good_e, o->prior_bad_e};
+  for (size_t k = 0; k < sizeof pos / sizeof *pos; k++)
+    if (!isfinite(pos[k]) || pos[k] <= 0)
+      return pd_err(&s->err, PD_E_RANGE,
+                    "trust priors, saturation and scale must be finite and "
+                    "> 0");
+  const double w[] = {o->weight_inbound, o->weight_1to1, o->weight_engagement,
+                      o->weight_broadcast, o->weight_live};
+  for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+    if (!isfinite(w[k]) || w[k] < 0)
+      return pd_err(&s->err, PD_E_RANGE,
+                    "trust weights must be finite and >= 0");
+  if (!isfinite(o->rating_weight) || o->rating_weight < 0 ||
+      o->rating_weight > 1)
+    return pd_err(&s->err, PD_E_RANGE, "rating_weight must be in [0, 1]");
+  return pd_mx_policy_load(s, o->policy, pol);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int push_u32(pd_store *s, pd_mx_buf *b, size_t *n, uint32_t v) {
+  if (pd_mx_buf_reserve(s, b, *n + 1, sizeof v) != 0) return -1;
+  ((uint32_t *)b->p)[(*n)++] = v;
+  return 0;
+}
+
+/* 1 + 9 p for p in [0, 1]. */
+static double scale10(double p) { return 1.0 + 9.0 * p; }
+
+static double score_of(double trust, int32_t formula) {
+  double lo = formula == PD_TRUST_ADDITIVE ? ADD_MIN : MULT_MIN;
+  double hi = formula == PD_TRUST_ADDITIVE ? ADD_MAX : MULT_MAX;
+  double v = 100.0 * log(trust / lo) / log(hi / lo);
+  return v < 0 ? 0 : v > 100 ? 100 : v;
+}
+
+/* The trust from the touchpoints x[0..n) of one user (only those with
+ * `guide` when non-zero) at t. */
+static pd_status trust_core(pd_store *s, const pd_mx_touch *xs, size_t n,
+                            uint32_t guide, uint32_t t,
+                            const pd_trust_options *o,
+                            const pd_contact_policy *pol, trust_work *w,
+                            pd_trust *r) {
+  size_t nin = 0, nout = 0, npush = 0;
+  double inten = 0, resp = 0, rsum[4] = {0, 0, 0, 0};
+  uint32_t rcount[4] = {0, 0, 0, 0}, exposures = 0;
+  const double lambda = 1.0 / (double)o->half_life;
+  for (size_t j = 0; j < n; j++) {
+    const pd_mx_touch *x = &xs[j];
+    if (x->time > t) continue;
+    if (guide != 0 && x->guide != guide) continue;
+    double wk = 0;
+    switch (x->kind) {
+      case PD_TOUCH_INBOUND_MESSAGE:
+        wk = o->weight_inbound;
+        if (push_u32(s, &w->in, &nin, x->time) != 0) goto nomem;
+        break;
+      case PD_TOUCH_OUTBOUND_1TO1:
+        wk = o->weight_1to1;
+        if (push_u32(s, &w->out, &nout, x->time) != 0) goto nomem;
+        break;
+      case PD_TOUCH_BROADCAST: wk = o->weight_broadcast; break;
+      case PD_TOUCH_CONTENT_ENGAGEMENT:
+        wk = o->weight_engagement;
+        resp += 2;
+        break;
+      case PD_TOUCH_CONTENT_VIEW: resp += 1; break;
+      case PD_TOUCH_LIVE_VIEW:
+        wk = o->weight_live;
+        resp += 1;
+        break;
+      case PD_TOUCH_PROMISE_KEPT: r->promises_kept++; break;
+      case PD_TOUCH_PROMISE_BROKEN: r->promises_broken++; break;
+      case PD_TOUCH_RATING:
+        r->ratings++;
+        for (int k = 0; k < 4; k++)
+          if (x->rating[k]) {
+            rsum[k] += x->rating[k];
+            rcount[k]++;
+          }
+        break;
+      default: break;
+    }
+    if (x->kind == PD_TOUCH_OUTBOUND_1TO1 || x->kind == PD_TOUCH_BROADCAST ||
+        x->kind == PD_TOUCH_POST_EXPOSURE) {
+      r->brand_touches++;
+      r->promotions += x->purpose == PD_PURPOSE_PROMOTION;
+      exposures += x->purpose == PD_PURPOSE_CONTENT;
+      if (x->purpose == PD_PURPOSE_PROMOTION &&
+          (x->kind != PD_TOUCH_POST_EXPOSURE || pol->count_post_exposures)) {
+        if (pd_mx_buf_reserve(s, &w->push, npush + 1, sizeof(pd_mx_push)))
+          goto nomem;
+        pd_mx_push *p = (pd_mx_push *)w->push.p + npush++;
+        p->eid = 0; /* ties need no order: the count broken is the same */
+        p->time = x->time;
+        p->channel = x->channel;
+      }
+    }
+    if (wk > 0) inten += wk * exp2(-(double)(t - x->time) * lambda);
+  }
+  /* Reliability: answered inbound messages (an outbound 1:1 within the
+   * reply window), promises. */
+  uint32_t *out = w->out.p, *in = w->in.p;
+  if (nout > 1) qsort(out, nout, sizeof *out, cmp_u32);
+  for (size_t k = 0; k < nin; k++) {
+    uint64_t end = (uint64_t)in[k] + (uint64_t)o->reply_window;
+    /* First outbound at or after the message. */
+    size_t lo = 0, hi = nout;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (out[mid] < in[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < nout && out[lo] <= end) {
+      r->inbound++;
+      r->inbound_answered++;
+    } else if (end <= t) {
+      r->inbound++; /* the window has passed without an answer */
+    }
+  }
+  double good = r->promises_kept + r->inbound_answered;
+  double bad = r->promises_broken + (r->inbound - r->inbound_answered);
+  double p_r = (o->prior_good + good) / (o->prior_good + o->prior_bad + good +
+                                         bad);
+  /* Self-orientation, raised by pushes that broke the cap. */
+  if (npush > 1) {
+    pd_mx_sort_pushes(w->push.p, npush);
+    r->over_cap_pushes = pd_mx_over_cap(w->push.p, npush, pol, -1);
+  }
+  double p_s = (o->prior_promo + r->promotions) /
+               (o->prior_promo + o->prior_other + r->brand_touches);
+  p_s += (1 - p_s) * (1 - exp(-(double)r->over_cap_pushes / o->over_cap_scale));
+  double expo = exposures > resp ? exposures : resp;
+  double p_e = (o->prior_good_e + resp) / (o->prior_good_e + o->prior_bad_e +
+                                           expo);
+  double c[4] = {scale10(p_e), scale10(p_r),
+                 scale10(1 - exp(-inten / o->intimacy_saturation)),
+                 scale10(p_s)};
+  for (int k = 0; k < 4; k++)
+    if (rcount[k])
+      c[k] = (1 - o->rating_weight) * c[k] +
+             o->rating_weight * (rsum[k] / rcount[k]);
+  r->expertise = c[0];
+  r->reliability = c[1];
+  r->intimacy = c[2];
+  r->self_orientation = c[3];
+  r->trust = o->formula == PD_TRUST_ADDITIVE ? (c[0] + c[1] + c[2]) / c[3]
+                                             : c[0] * c[1] * c[2] / c[3];
+  r->score = score_of(r->trust, o->formula);
+  return PD_OK;
+nomem:
+  return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+}
+
+static pd_status trust_user(pd_store *s, pd_user_id user, uint32_t guide,
+                            int64_t as_of, const pd_trust_options *opts,
+                            pd_trust *out) {
+  if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
+  if (out->size < sizeof *out)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "pd_trust size %zu is smaller than %zu (use PD_TRUST_INIT)",
+                  out->size, sizeof *out);
+  pd_trust_options o;
+  pd_contact_policy pol;
+  uint32_t u = 0;
+  pd_status st;
+  if ((st = load_options(s, opts, &o, &pol)) != PD_OK ||
+      (st = pd_st_check_time(s, as_of, "as_of")) != PD_OK ||
+      (st = pd_st_guide_check(s, guide, 1, "trust")) != PD_OK ||
+      (st = pd_st_user_check(s, user, "user", &u)) != PD_OK)
+    return st;
+  trust_work w;
+  memset(&w, 0, sizeof w);
+  pd_trust r = PD_TRUST_INIT;
+  r.size = out->size;
+  size_t n = 0;
+  st = pd_mx_touches_of(s, pd_st_find(s, u), (uint32_t)as_of, &w.touches, &n);
+  if (st == PD_OK)
+    st = trust_core(s, w.touches.p, n, guide, (uint32_t)as_of, &o, &pol, &w,
+                    &r);
+  work_free(s, &w);
+  if (st == PD_OK) memcpy(out, &r, sizeof r);
+  return st;
+}
+
+pd_status pd_trust_user(pd_store *s, pd_user_id user, uint32_t guide,
+                        int64_t as_of, const pd_trust_options *opts,
+                        pd_trust *out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  return pd_st_leave(s, trust_user(s, user, guide, as_of, opts, out));
+}
+
+/* Rearrange v[lo, hi) so that v[k] is the value a sort would put there,
+ * with nothing greater before it and nothing smaller after it (Hoare's
+ * selection, middle pivot: linear on average, and even with the many equal
+ * scores of users without touchpoints). Deciles need 9 of these instead of
+ * a full sort of a million scores. */
+static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
+  while (hi - lo > 1) {
+    double pivot = v[lo + (hi - lo - 1) / 2];
+    size_t i = lo, j = hi - 1;
+    for (;;) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i >= j) break;
+      double t = v[i];
+      v[i] = v[j];
+      v[j] = t;
+      i++;
+      j--;
+    }
+    /* v[lo, j] <= pivot <= v[j + 1, hi) */
+    if (k <= j)
+      hi = j + 1;
+    else
+      lo = j + 1;
+  }
+}
+
+static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
+                              const pd_trust_options *opts,
+                              pd_trust_distribution *out) {
+  pd_mx_filter f;
+  pd_trust_options o;
+  pd_contact_policy pol;
+  pd_status st;
+  if ((st = pd_mx_filter_load(s, filter, &f)) != PD_OK ||
+      (st = load_options(s, opts, &o, &pol)) != PD_OK)
+    return st;
+  if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
+  if (out->size < sizeof *out)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "pd_trust_distribution size %zu is smaller than %zu (use "
+                  "PD_TRUST_DISTRIBUTION_INIT)",
+                  out->size, sizeof *out);
+  double *scores = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *scores);
+  if (!scores) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  pd_mx_touch_groups g;
+  if ((st = pd_mx_touch_groups_build(s, f.as_of, &g)) != PD_OK) {
+    pd_free(&s->alloc, scores);
+    return st;
+  }
+  trust_work w;
+  memset(&w, 0, sizeof w);
+  pd_trust_distribution r = PD_TRUST_DISTRIBUTION_INIT;
+  r.size = out->size;
+  size_t n = 0;
+  double se = 0, sr = 0, si = 0, ss = 0, sc = 0;
+  for (uint32_t u = 1; u < s->n_users; u++) {
+    if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;
+    pd_trust t = PD_TRUST_INIT;
+    st = trust_core(s, g.t + g.start[u], g.start[u + 1] - g.start[u], f.guide,
+                    f.as_of, &o, &pol, &w, &t);
+    if (st != PD_OK) {
+      work_free(s, &w);
+      pd_mx_touch_groups_free(s, &g);
+      pd_free(&s->alloc, scores);
+      return st;
+    }
+    scores[n++] = t.score;
+    se += t.expertise;
+    sr += t.reliability;
+    si += t.intimacy;
+    ss += t.self_orientation;
+    sc += t.score;
+    int bin = (int)(t.score / 10.0);
+    r.histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
+  }
+  work_free(s, &w);
+  pd_mx_touch_groups_free(s, &g);
+  r.users = n;
+  if (n > 0) {
+    double dn = (double)n;
+    r.mean_score = sc / dn;
+    r.mean_expertise = se / dn;
+    r.mean_reliability = sr / dn;
+    r.mean_intimacy = si / dn;
+    r.mean_self_orientation = ss / dn;
+    size_t from = 0;
+    for (int k = 0; k < 9; k++) {
+      size_t rank = ((size_t)(k + 1) * n + 9) / 10; /* ceil, nearest rank */
+      select_nth(scores, from, n, rank - 1);
+      r.deciles[k] = scores[rank - 1];
+      from = rank - 1;
+    }
+  }
+  pd_free(&s->alloc, scores);
+  memcpy(out, &r, sizeof r);
+  return PD_OK;
+}
+
+pd_status pd_trust_distribution_get(pd_store *s,
+                                    const pd_metrics_filter *filter,
+                                    const pd_trust_options *opts,
+                                    pd_trust_distribution *out) {
+  pd_status st = pd_st_enter(s, 0);
+  if (st) return st;
+  return pd_st_leave(s, distribution(s, filter, opts, out));
+}

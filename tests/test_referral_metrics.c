@@ -1,0 +1,220 @@
+/* Specification of referral and fission figures (referral_metrics.h):
+ * the referral forest (referrers, referees, generations, tree sizes), the
+ * K-factor over a window, revenue of referees attributed to referrers,
+ * and the top referrers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <privdomain/privdomain.h>
+
+#include "metrics_b_testutil.h"
+
+#define W PD_CHANNEL_WECOM
+#define D MB_DAY
+#define SRC 1
+
+/* Referrals u1→u2 (day 1), u1→u3 (day 2), u2→u4 (day 3), u4→u5 (day 10),
+ * u6→u7 (day 5); referees link when referred, the others on day 0 (u6
+ * through source SRC); u8 is alone. Trees: u1 {u2 {u4 {u5}}, u3} (5
+ * users, 3 generations) and u6 {u7}. Orders: u2 100 on day 0 (before its
+ * referral: not attributed) and 300 on day 2, u3 200 on day 3 (both to
+ * u1), u5 50 on day 12 (to u4), u7 70 on day 6 (to u6). */
+static const mb_ev script[] = {
+    {MB_LINK, MB_T0, 1, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0 + D, 2, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0 + 2 * D, 3, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0 + 3 * D, 4, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0 + 10 * D, 5, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0, 6, W, SRC, 0, 0, 0},
+    {MB_LINK, MB_T0 + 5 * D, 7, W, 0, 0, 0, 0},
+    {MB_LINK, MB_T0, 8, W, 0, 0, 0, 0},
+    {MB_REFERRAL, MB_T0 + D, 1, 2, 0, 0, 0, 0},
+    {MB_REFERRAL, MB_T0 + 2 * D, 1, 3, 0, 0, 0, 0},
+    {MB_REFERRAL, MB_T0 + 3 * D, 2, 4, 0, 0, 0, 0},
+    {MB_REFERRAL, MB_T0 + 10 * D, 4, 5, 0, 0, 0, 0},
+    {MB_REFERRAL, MB_T0 + 5 * D, 6, 7, 0, 0, 0, 0},
+    {MB_ORDER, MB_T0, 2, 0, 0, 0, 0, 100},
+    {MB_ORDER, MB_T0 + 2 * D, 2, 0, 0, 0, 0, 300},
+    {MB_ORDER, MB_T0 + 3 * D, 3, 0, 0, 0, 0, 200},
+    {MB_ORDER, MB_T0 + 12 * D, 5, 0, 0, 0, 0, 50},
+    {MB_ORDER, MB_T0 + 6 * D, 7, 0, 0, 0, 0, 70},
+};
+#define N_SCRIPT (sizeof script / sizeof script[0])
+static const int64_t AS_OF = MB_T0 + 20 * D;
+static const int64_t FROM = MB_T0 + 4 * D, TO = MB_T0 + 11 * D;
+
+static pd_store *store_with(uint64_t seed) {
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  mb_users(s, 8);
+  uint32_t l = 0;
+  assert_int_equal(pd_label_ensure(s, PD_LABEL_SOURCE, "fission", PD_NTS, &l),
+                   PD_OK);
+  assert_int_equal(mb_play(s, script, N_SCRIPT, seed), PD_OK);
+  return s;
+}
+
+static pd_referral_stats stats(pd_store *s, const pd_metrics_filter *f) {
+  pd_referral_stats r = PD_REFERRAL_STATS_INIT;
+  assert_int_equal(pd_referral_stats_compute(s, f, FROM, TO, &r), PD_OK);
+  return r;
+}
+
+/* Base at day 4: u1, u2, u3, u4, u6, u8 are linked (6); referrals in the
+ * window: u6→u7 (day 5) and u4→u5 (day 10): K = 2 / 6. */
+static void forest_k_factor_and_attributed_revenue(void **st) {
+  (void)st;
+  for (uint64_t seed = 0; seed < 4; seed++) {
+    pd_store *s = store_with(seed);
+    pd_metrics_filter f = mb_filter(AS_OF);
+    pd_referral_stats r = stats(s, &f);
+    assert_int_equal(r.referrals, 5);
+    assert_int_equal(r.referrers, 4);
+    assert_int_equal(r.referees, 5);
+    assert_int_equal(r.trees, 2);
+    assert_int_equal(r.largest_tree, 5);
+    assert_float_equal(r.mean_tree_size, 3.5, 1e-12);
+    assert_int_equal(r.max_depth, 3);
+    assert_int_equal(r.window_referrals, 2);
+    assert_int_equal(r.base, 6);
+    assert_float_equal(r.k_factor, 2.0 / 6.0, 1e-12);
+    assert_int_equal(r.referee_revenue, 620);
+    pd_store_free(s);
+  }
+}
+
+/* As of day 4 only the first three referrals exist; the window is cut at
+ * as_of, so nothing was referred in it yet. */
+static void as_of_in_the_past_sees_a_smaller_forest(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(FROM);
+  pd_referral_stats r = stats(s, &f);
+  assert_int_equal(r.referrals, 3);
+  assert_int_equal(r.trees, 1);
+  assert_int_equal(r.largest_tree, 4);
+  assert_int_equal(r.max_depth, 2);
+  assert_int_equal(r.window_referrals, 0);
+  assert_float_equal(r.k_factor, 0.0, 0);
+  assert_int_equal(r.referee_revenue, 500);
+  pd_store_free(s);
+}
+
+/* Filtered by u6's source: one referrer, one tree of 2, base {u6}. */
+static void filter_selects_the_referrers(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  f.source = SRC;
+  pd_referral_stats r = stats(s, &f);
+  assert_int_equal(r.referrals, 1);
+  assert_int_equal(r.referrers, 1);
+  assert_int_equal(r.trees, 1);
+  assert_int_equal(r.largest_tree, 2);
+  assert_int_equal(r.max_depth, 1);
+  assert_int_equal(r.base, 1);
+  assert_float_equal(r.k_factor, 1.0, 1e-12);
+  assert_int_equal(r.referee_revenue, 70);
+  pd_store_free(s);
+}
+
+/* u1 (2 direct, 4 below), u2 (1, 2 below), then u4 and u6 tie on (1, 1):
+ * the smaller id first. */
+static void top_referrers_by_referrals_then_descendants_then_id(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  pd_referrer_row rows[4];
+  rows[0].size = sizeof rows[0];
+  size_t n = 0;
+  assert_int_equal(pd_referral_top(s, &f, 3, rows, 4, &n), PD_OK);
+  assert_int_equal(n, 3);
+  assert_int_equal(rows[0].user, 1);
+  assert_int_equal(rows[0].referrals, 2);
+  assert_int_equal(rows[0].descendants, 4);
+  assert_int_equal(rows[0].depth, 0);
+  assert_int_equal(rows[0].revenue, 500);
+  assert_int_equal(rows[1].user, 2);
+  assert_int_equal(rows[1].descendants, 2);
+  assert_int_equal(rows[1].depth, 1);
+  assert_int_equal(rows[2].user, 4);
+  assert_int_equal(rows[2].depth, 2);
+  assert_int_equal(rows[2].revenue, 50);
+  /* More room than referrers: n = 4. */
+  assert_int_equal(pd_referral_top(s, &f, 4, rows, 4, &n), PD_OK);
+  assert_int_equal(n, 4);
+  assert_int_equal(rows[3].user, 6);
+  pd_store_free(s);
+}
+
+/* A newer caller's larger rows: the stride is rows[0].size and its extra
+ * bytes are kept. */
+static void larger_rows_of_a_newer_caller_keep_their_extra_bytes(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  struct big {
+    pd_referrer_row r;
+    uint64_t extra;
+  } big[2];
+  memset(big, 0, sizeof big);
+  big[0].r.size = sizeof big[0];
+  big[0].extra = big[1].extra = 0xabcdef;
+  size_t n = 0;
+  assert_int_equal(
+      pd_referral_top(s, &f, 2, (pd_referrer_row *)(void *)big, 2, &n),
+      PD_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(big[0].r.user, 1);
+  assert_int_equal(big[1].r.user, 2);
+  assert_int_equal(big[0].extra, 0xabcdef);
+  assert_int_equal(big[1].extra, 0xabcdef);
+  pd_store_free(s);
+}
+
+static void bad_input_gets_a_clear_status(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  pd_referral_stats r = PD_REFERRAL_STATS_INIT;
+  assert_int_equal(pd_referral_stats_compute(NULL, &f, FROM, TO, &r),
+                   PD_E_MISUSE);
+  assert_int_equal(pd_referral_stats_compute(s, &f, FROM, TO, NULL),
+                   PD_E_INVALID);
+  assert_int_equal(pd_referral_stats_compute(s, &f, TO, FROM, &r),
+                   PD_E_RANGE);
+  r.size = 1;
+  assert_int_equal(pd_referral_stats_compute(s, &f, FROM, TO, &r),
+                   PD_E_INVALID);
+  pd_referrer_row rows[2];
+  rows[0].size = sizeof rows[0];
+  size_t n = 0;
+  assert_int_equal(pd_referral_top(s, &f, 0, rows, 2, &n), PD_E_INVALID);
+  assert_int_equal(pd_referral_top(s, &f, 3, rows, 2, &n), PD_E_INVALID);
+  assert_int_equal(pd_referral_top(s, &f, 2, rows, 2, NULL), PD_E_INVALID);
+  rows[0].size = 4;
+  assert_int_equal(pd_referral_top(s, &f, 2, rows, 2, &n), PD_E_INVALID);
+  rows[0].size = sizeof rows[0];
+  pd_metrics_filter bad = f;
+  bad.guide = 3;
+  assert_int_equal(pd_referral_top(s, &bad, 2, rows, 2, &n), PD_E_NOT_FOUND);
+  assert_true(strlen(pd_store_errmsg(s)) > 0);
+  pd_store_free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(forest_k_factor_and_attributed_revenue),
+      cmocka_unit_test(as_of_in_the_past_sees_a_smaller_forest),
+      cmocka_unit_test(filter_selects_the_referrers),
+      cmocka_unit_test(top_referrers_by_referrals_then_descendants_then_id),
+      cmocka_unit_test(larger_rows_of_a_newer_caller_keep_their_extra_bytes),
+      cmocka_unit_test(bad_input_gets_a_clear_status),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
