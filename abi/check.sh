@@ -5,6 +5,10 @@
 # shellcheck source=abi/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+# Constants first: abidiff cannot see enum values passed as int32_t.
+constants_ok=0
+python3 "$(dirname "${BASH_SOURCE[0]}")/constants.py" || constants_ok=1
+
 abi_describe "$abi_work/current.abi"
 baseline="abi/$abi_soname.abi"
 if [ ! -f "$baseline" ]; then
@@ -38,4 +42,5 @@ abi: version node of src/privdomain.map); anything else needs a new ABI major.
 MSG
   exit 1
 fi
+[ "$constants_ok" -eq 0 ] || exit 1
 echo "abi: ok: $abi_soname matches $baseline"

@@ -9,3 +9,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 abi_describe "$abi_work/new.abi"
 mv "$abi_work/new.abi" "abi/$abi_soname.abi"
 echo "abi: wrote abi/$abi_soname.abi ($(grep -c '<elf-symbol ' "abi/$abi_soname.abi") ELF symbols)"
+python3 "$(dirname "${BASH_SOURCE[0]}")/constants.py" --update
