@@ -33,16 +33,9 @@
 #include "alloc.h"
 #include "export.h"
 #include "status.h"
+#include "types.h"
 
 PD_BEGIN_DECLS
-
-/** Earliest accepted time: 1970-01-01T00:00:00Z. */
-#define PD_TIME_MIN INT64_C(0)
-/** Latest accepted time: 2100-01-01T00:00:00Z (anything later is taken to
- *  be a unit mistake, e.g. milliseconds passed as seconds). */
-#define PD_TIME_MAX INT64_C(4102444800)
-/** Length value meaning "the string is NUL-terminated". */
-#define PD_NTS ((size_t)-1)
 
 /** A store handle. Opaque; create with pd_store_new(), release with
  *  pd_store_free(). */

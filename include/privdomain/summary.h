@@ -90,7 +90,7 @@ typedef struct pd_summary_spec {
   /** sizeof(pd_summary_spec) as the caller compiled it. */
   size_t size;
   /** Last instant of the calibration period, seconds since the epoch
-   *  (inclusive), in [0, 4102444800]. */
+   *  (inclusive), in [PD_TIME_MIN, PD_TIME_MAX] (types.h). */
   int64_t calibration_end;
   /** Last instant of the holdout period (inclusive), >= calibration_end,
    *  or PD_SUMMARY_NO_HOLDOUT. */
@@ -138,7 +138,7 @@ PD_API const char *pd_summary_errmsg(const pd_summary *s);
  *
  * @ids: n customer ids (any bytes, e.g. UTF-8 text); copied.
  * @id_lens: n byte lengths, or NULL when every id is NUL-terminated.
- * @times: n purchase times, seconds since the epoch, in [0, 4102444800].
+ * @times: n purchase times, seconds since the epoch, in [PD_TIME_MIN, PD_TIME_MAX] (types.h).
  * @amounts: n spends (any currency unit, >= 0, finite), or NULL for 0.
  *
  * The batch is all or nothing: on any error nothing of it is added.

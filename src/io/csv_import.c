@@ -42,7 +42,7 @@ static pd_status add_transaction(pd_summary *s, size_t line, const char *id,
     return pd_summary_set_error(s, PD_E_CORRUPT,
                                 "line %zu: '%.*s' is not a date", line,
                                 (int)(date_len > 40 ? 40 : date_len), date);
-  if (t < 0 || t > PD_SUMMARY_TIME_MAX)
+  if (t < 0 || t > PD_TIME_MAX)
     return pd_summary_set_error(
         s, PD_E_CORRUPT, "line %zu: date '%.*s' is outside 1970 .. 2100",
         line, (int)(date_len > 40 ? 40 : date_len), date);

@@ -165,7 +165,7 @@ pd_status pd_date_parse(const char *text, size_t len, int64_t *out) {
   int64_t days;
   if (pd_io_parse_date_days(text, len, &days)) return PD_E_CORRUPT;
   int64_t t = days * 86400;
-  if (t < 0 || t > PD_SUMMARY_TIME_MAX) return PD_E_RANGE;
+  if (t < 0 || t > PD_TIME_MAX) return PD_E_RANGE;
   *out = t;
   return PD_OK;
 }

@@ -126,7 +126,7 @@ void pd_summary_rollback(pd_summary *s, const pd_summary_mark *mark) {
 
 pd_status pd_summary_add_one(pd_summary *s, const char *id, size_t len,
                              int64_t time, double amount) {
-  if (time < 0 || time > PD_SUMMARY_TIME_MAX)
+  if (time < 0 || time > PD_TIME_MAX)
     return pd_summary_set_error(
         s, PD_E_RANGE,
         "time %lld is outside 1970-01-01 .. 2100-01-01 (seconds since the "
@@ -292,12 +292,12 @@ pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
     return pd_summary_set_error(s, PD_E_INVALID, "unknown time unit %d",
                                 (int)spec->unit);
   if (spec->calibration_end < 0 ||
-      spec->calibration_end > PD_SUMMARY_TIME_MAX)
+      spec->calibration_end > PD_TIME_MAX)
     return pd_summary_set_error(s, PD_E_RANGE,
                                 "calibration_end is outside 1970 .. 2100");
   int holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
   if (holdout) {
-    if (spec->observation_end > PD_SUMMARY_TIME_MAX)
+    if (spec->observation_end > PD_TIME_MAX)
       return pd_summary_set_error(s, PD_E_RANGE,
                                   "observation_end is after 2100");
     if (spec->observation_end < spec->calibration_end)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <privdomain/summary.h>
+#include <privdomain/types.h>
 
 /* Where a batch started; pd_summary_rollback() returns the handle to it. */
 typedef struct pd_summary_mark {
@@ -35,8 +36,5 @@ pd_status pd_summary_set_error(pd_summary *s, pd_status status,
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-
-/* Accepted transaction times (the store's PD_TIME_MIN .. PD_TIME_MAX). */
-#define PD_SUMMARY_TIME_MAX INT64_C(4102444800)
 
 #endif
