@@ -305,6 +305,12 @@ static pd_status replay_one(void *c, uint64_t pos, const unsigned char *p,
                   (unsigned long long)pos);
   if (pos < r->from) return PD_OK; /* already in the snapshot */
   pd_status st = pd_mut_apply(r->s, &m);
+  /* Running out of memory says nothing about the file: report it as such,
+   * so a caller does not take good files for damaged ones. */
+  if (st == PD_E_NOMEM)
+    return pd_err(r->err, PD_E_NOMEM,
+                  "out of memory replaying journal record at position %llu",
+                  (unsigned long long)pos);
   if (st < 0)
     return pd_err(r->err, PD_E_CORRUPT,
                   "journal record at position %llu (%s) does not apply: %s",
