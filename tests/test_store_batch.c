@@ -405,12 +405,47 @@ static void out_of_memory_fails_single_events_and_keeps_the_rest(
   assert_true(failed_some);
 }
 
+
+/* Consent changes ride in batches too, as pd_record_consent records them. */
+static void a_batch_records_consent_as_its_single_call_does(void **state) {
+  (void)state;
+  pd_store *s = new_store(NULL);
+  assert_non_null(s);
+  pd_user_id u;
+  assert_int_equal(pd_user_ensure(s, "phone", PD_NTS, "+8613700000001",
+                                  PD_NTS, &u),
+                   PD_OK);
+  pd_consent grant = PD_CONSENT_INIT, withdraw = PD_CONSENT_INIT;
+  grant.event_id = 501, grant.user = u, grant.time = T0;
+  grant.purpose = PD_CONSENT_MARKETING, grant.granted = 1;
+  withdraw = grant;
+  withdraw.event_id = 502, withdraw.time = T0 + DAY, withdraw.granted = 0;
+  int32_t kinds[2] = {PD_EVENT_CONSENT, PD_EVENT_CONSENT};
+  const void *rec[2] = {&withdraw, &grant}; /* out of time order */
+  pd_status st[2];
+  assert_int_equal(pd_record_events(s, 2, kinds, rec, st), PD_OK);
+  assert_int_equal(st[0], PD_OK);
+  assert_int_equal(st[1], PD_OK);
+  int32_t granted = -1;
+  assert_int_equal(pd_user_consent(s, u, PD_CONSENT_MARKETING, T0, &granted),
+                   PD_OK);
+  assert_int_equal(granted, 1);
+  assert_int_equal(pd_user_consent(s, u, PD_CONSENT_MARKETING, T0 + DAY,
+                                   &granted),
+                   PD_OK);
+  assert_int_equal(granted, 0);
+  /* replayed through the single call: the same event, nothing new */
+  assert_int_equal(pd_record_consent(s, &grant), PD_REPLAYED);
+  pd_store_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_batch_records_what_the_single_calls_record),
       cmocka_unit_test(a_replayed_batch_answers_replayed_and_changes_nothing),
       cmocka_unit_test(a_failed_event_neither_stops_nor_undoes_the_others),
       cmocka_unit_test(an_unknown_kind_fails_that_event_only),
+      cmocka_unit_test(a_batch_records_consent_as_its_single_call_does),
       cmocka_unit_test(each_record_is_checked_as_its_single_call_checks_it),
       cmocka_unit_test(missing_arrays_are_refused_before_any_event),
       cmocka_unit_test(a_batch_from_inside_a_callback_is_misuse),

@@ -408,7 +408,8 @@ enum {
   PD_EVENT_GUIDE_HANDOVER = 8,    /**< pd_guide_handover (guides.h) */
   PD_EVENT_GUIDE_DEACTIVATE = 9,  /**< pd_guide_deactivate (guides.h) */
   PD_EVENT_REACH = 10,            /**< pd_reach */
-  PD_EVENT_COST = 11              /**< pd_acquisition_cost */
+  PD_EVENT_COST = 11,             /**< pd_acquisition_cost */
+  PD_EVENT_CONSENT = 12           /**< pd_consent (consent.h) */
 };
 
 /**

@@ -76,6 +76,7 @@ static pd_status record_one(pd_store *s, int32_t kind, const void *rec) {
     case PD_EVENT_GUIDE_DEACTIVATE: return pd_st_record_deactivate(s, rec);
     case PD_EVENT_REACH: return pd_st_record_reach(s, rec);
     case PD_EVENT_COST: return pd_st_record_cost(s, rec);
+    case PD_EVENT_CONSENT: return pd_st_record_consent(s, rec);
     default:
       return pd_err(&s->err, PD_E_INVALID, "kind %d is not a PD_EVENT_*",
                     (int)kind);

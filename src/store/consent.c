@@ -7,6 +7,7 @@
 #include "event_index.h"
 #include "mutation_codec.h"
 #include "mutation_hook.h"
+#include "record.h"
 #include "store_internal.h"
 #include "store_query.h"
 #include "consent_query.h"
@@ -23,7 +24,7 @@ static int same_consent(pd_store *s, const pd_st_consent *c,
          c->granted == ev->granted;
 }
 
-static pd_status record_consent(pd_store *s, const pd_consent *in) {
+pd_status pd_st_record_consent(pd_store *s, const pd_consent *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_consent), "consent");
   if (st) return st;
   pd_consent ev;
@@ -63,7 +64,7 @@ static pd_status record_consent(pd_store *s, const pd_consent *in) {
 pd_status pd_record_consent(pd_store *s, const pd_consent *ev) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  return pd_st_leave(s, record_consent(s, ev));
+  return pd_st_leave(s, pd_st_record_consent(s, ev));
 }
 
 int32_t pd_st_consent_at(const pd_store *s, uint32_t root, int32_t purpose,

@@ -8,6 +8,7 @@
 #ifndef PD_STORE_RECORD_H
 #define PD_STORE_RECORD_H
 
+#include <privdomain/consent.h>
 #include <privdomain/events.h>
 #include <privdomain/guides.h>
 
@@ -25,5 +26,6 @@ pd_status pd_st_record_deactivate(pd_store *s,
                                   const pd_guide_deactivate *in);
 pd_status pd_st_record_reach(pd_store *s, const pd_reach *in);
 pd_status pd_st_record_cost(pd_store *s, const pd_acquisition_cost *in);
+pd_status pd_st_record_consent(pd_store *s, const pd_consent *in);
 
 #endif
