@@ -28,7 +28,7 @@ if ! meson setup "$work/build" "$root" --prefix "$prefix" -Dbench=false \
 fi
 # Only the installed targets: the install test must not wait for the tests.
 if ! meson compile -C "$work/build" privdomain:shared_library \
-     privdomain:static_library >"$work/compile.log" 2>&1 \
+     privdomain:static_library pd:executable >"$work/compile.log" 2>&1 \
    || ! meson install -C "$work/build" --no-rebuild --tags runtime,devel \
      >"$work/install.log" 2>&1; then
   cat "$work/compile.log" "$work/install.log" 2>/dev/null || true
