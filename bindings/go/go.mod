@@ -1,0 +1,3 @@
+module github.com/libprivdomain/privdomain-go
+
+go 1.19
