@@ -17,6 +17,7 @@
 
 #include "datasets_path.h"
 #include "models/gammagamma.h"
+#include "models/model.h"
 #include "sim_rng.h"
 
 static void assert_close(double got, double want, double rel) {
@@ -250,12 +251,126 @@ static void expected_spend_needs_a_gammagamma_fit_and_a_finite_mean(
   pd_fit_free(fit);
 }
 
+/* A fit's objective: rows with x = 0 or weight 0 skipped, the rest grouped
+ * by x; built as pd_fit_estimate does (validate, workspace, prepare). */
+typedef struct gg_objective {
+  pd_model_input in;
+  pd_customer_data d;
+  double x[40], m[40], w[40], one[40];
+} gg_objective;
+
+static void objective_init(gg_objective *o) {
+  const pd_model_def *def = &pd_model_gammagamma;
+  pd_errbuf err;
+  memset(o, 0, sizeof *o);
+  sim_rng rng = {77};
+  static const double xs[] = {0, 1, 2, 3, 5, 12};
+  for (int i = 0; i < 40; i++) {
+    o->x[i] = xs[i % 6];
+    o->m[i] = 5.0 + 40.0 * sim_uniform(&rng);
+    o->w[i] = i % 7 == 0 ? 0.0 : i % 3 == 0 ? 2.5 : 1.0;
+    o->one[i] = 1.0;
+  }
+  pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+  o->d = d;
+  o->d.n = 40;
+  o->d.x = o->x;
+  o->d.t_x = o->one;
+  o->d.T = o->one;
+  o->d.monetary = o->m;
+  o->d.weight = o->w;
+  o->in.customers = &o->d;
+  assert_int_equal(def->validate(&o->in, &err), PD_OK);
+  o->in.work_size = def->workspace(&o->in);
+  o->in.work = malloc(o->in.work_size);
+  assert_non_null(o->in.work);
+  def->prepare(&o->in);
+}
+
+static void fit_objective_equals_the_per_row_likelihood(void **state) {
+  (void)state;
+  gg_objective o;
+  objective_init(&o);
+  const double lps[3][3] = {{log(6.25), log(3.74), log(15.44)},
+                            {0.0, log(2.0), log(20.0)},
+                            {log(0.5), log(30.0), log(400.0)}};
+  for (int k = 0; k < 3; k++) {
+    double g1[3], g2[3];
+    double f1 = pd_model_gammagamma.negll(&o.in, lps[k], g1);
+    double f2 = pd_gg_negll(lps[k], 40, o.x, o.m, o.w, g2);
+    assert_close(f1, f2, 1e-12);
+    for (int j = 0; j < 3; j++) assert_close(g1[j], g2[j], 1e-10);
+  }
+  free(o.in.work);
+}
+
+static void fit_hessian_matches_differences_of_the_gradient(void **state) {
+  (void)state;
+  gg_objective o;
+  objective_init(&o);
+  /* A regular point and one with q, γ large (spends barely spread). */
+  const double lps[2][3] = {{log(6.25), log(3.74), log(15.44)},
+                            {log(3.0), log(1e9), log(1e10)}};
+  for (int k = 0; k < 2; k++) {
+    double g[3], hess[9], f;
+    f = pd_model_gammagamma.negll_hessian(&o.in, lps[k], g, hess);
+    assert_true(isfinite(f));
+    for (int j = 0; j < 3; j++) {
+      double up[3], dn[3], lp[3], h = 1e-5;
+      memcpy(lp, lps[k], sizeof lp);
+      lp[j] += h;
+      pd_model_gammagamma.negll(&o.in, lp, up);
+      lp[j] -= 2 * h;
+      pd_model_gammagamma.negll(&o.in, lp, dn);
+      for (int i = 0; i < 3; i++)
+        assert_close(hess[i * 3 + j], (up[i] - dn[i]) / (2 * h), 1e-5);
+    }
+  }
+  free(o.in.work);
+}
+
+/* At q = 1e9 the per-row textbook form cancels terms of size q; the fit's
+ * objective must still agree with an extended-precision evaluation. */
+static void fit_objective_stays_accurate_at_large_q(void **state) {
+  (void)state;
+  gg_objective o;
+  objective_init(&o);
+  const double p = 3.0, q = 1e9, g = 1e10;
+  const double lp[3] = {log(p), log(q), log(g)};
+  long double want = 0.0L;
+  for (int i = 0; i < 40; i++) {
+    if (o.x[i] <= 0 || o.w[i] == 0) continue;
+    long double x = o.x[i], m = o.m[i], px = (long double)p * x;
+    long double lq = (long double)q, lg = (long double)g;
+    want += o.w[i] * (lgammal(px + lq) - lgammal(px) - lgammal(lq) +
+                      lq * logl(lg) + (px - 1) * logl(m) + px * logl(x) -
+                      (px + lq) * logl(lg + x * m));
+  }
+  double got = pd_model_gammagamma.negll(&o.in, lp, NULL);
+  if (!(fabs(got + (double)want) <= 1e-6))
+    fail_msg("got %.15g, want %.15g", got, -(double)want);
+  /* The gradient over log q is the slope of that accurate value. */
+  double grad[3], up[3], dn[3];
+  memcpy(up, lp, sizeof up);
+  memcpy(dn, lp, sizeof dn);
+  up[1] += 1e-3;
+  dn[1] -= 1e-3;
+  pd_model_gammagamma.negll(&o.in, lp, grad);
+  double slope = (pd_model_gammagamma.negll(&o.in, up, NULL) -
+                  pd_model_gammagamma.negll(&o.in, dn, NULL)) / 2e-3;
+  assert_true(fabs(grad[1] - slope) <= 1e-6 * fabs(slope) + 1e-9);
+  free(o.in.work);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(log_density_is_the_published_formula),
       cmocka_unit_test(gradient_matches_central_differences),
       cmocka_unit_test(customers_without_repeat_purchases_are_skipped),
       cmocka_unit_test(a_weight_counts_as_repeated_rows),
+      cmocka_unit_test(fit_objective_equals_the_per_row_likelihood),
+      cmocka_unit_test(fit_hessian_matches_differences_of_the_gradient),
+      cmocka_unit_test(fit_objective_stays_accurate_at_large_q),
       cmocka_unit_test(expected_spend_blends_population_and_own_mean),
       cmocka_unit_test(cdnow_fit_reproduces_published_parameters),
       cmocka_unit_test(simulated_spend_recovers_parameters_within_3_se),

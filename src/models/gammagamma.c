@@ -1,6 +1,8 @@
 #include "models/gammagamma.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <privdomain/spend.h>
 
@@ -112,10 +114,202 @@ static void gg_start(const pd_model_input *in, double *logp) {
   logp[2] = sw > 0.0 && sm > 0.0 ? log(sm / sw) : 0.0;
 }
 
+/* The fit's workspace: the rows with x > 0 grouped by their x (x is a
+ * small whole number), so lgamma/digamma of p x + q are computed once per
+ * distinct x per evaluation and each row costs one log and one division.
+ * Row terms that do not depend on the parameters, Σ w log m and
+ * Σ w x log m, are summed once per fit. */
+typedef struct gg_work {
+  size_t groups;
+  double sum_wlogm, sum_wxlogm;
+  double *gx, *glogx, *gw; /* per group: x, log x, Σ w */
+  uint32_t *gstart;        /* group j's rows: gstart[j] .. gstart[j+1]-1 */
+  double *xm, *w;          /* per row, grouped: x m and the weight */
+  uint32_t *gid, *slot;    /* prepare's scratch: row → group, x hash */
+} gg_work;
+
+static size_t gg_slots(size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  return cap;
+}
+
+static size_t gg_workspace(const pd_model_input *in) {
+  size_t n = in->customers->n;
+  return sizeof(gg_work) + n * 5 * sizeof(double) +
+         (2 * n + 1 + gg_slots(n)) * sizeof(uint32_t);
+}
+
+static uint64_t gg_hash(double x) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  u ^= u >> 31;
+  u *= 0xBF58476D1CE4E5B9ull;
+  u ^= u >> 29;
+  return u;
+}
+
+static void gg_prepare(pd_model_input *in) {
+  const pd_customer_data *d = in->customers;
+  size_t n = d->n, cap = gg_slots(n);
+  gg_work *h = in->work;
+  double *base = (double *)(void *)(h + 1);
+  h->gx = base;
+  h->glogx = base + n;
+  h->gw = base + 2 * n;
+  h->xm = base + 3 * n;
+  h->w = base + 4 * n;
+  h->gstart = (uint32_t *)(void *)(base + 5 * n);
+  h->gid = h->gstart + n + 1;
+  h->slot = h->gid + n;
+  memset(h->slot, 0, cap * sizeof *h->slot);
+  /* Pass 1: the group of every row (by its x), the group sizes in gstart. */
+  size_t k = 0;
+  h->sum_wlogm = h->sum_wxlogm = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double x = d->x[i], w = pd_model_weight(d, i);
+    h->gid[i] = UINT32_MAX;
+    /* Customers without repeat purchases carry no spend information. */
+    if (x <= 0.0 || w == 0.0) continue;
+    size_t s = (size_t)gg_hash(x) & (cap - 1);
+    for (;;) {
+      uint32_t j = h->slot[s];
+      if (j == 0) {
+        h->slot[s] = (uint32_t)(k + 1);
+        h->gx[k] = x;
+        h->glogx[k] = log(x);
+        h->gw[k] = 0.0;
+        h->gstart[k] = 0;
+        j = (uint32_t)++k;
+      }
+      if (h->gx[j - 1] == x) {
+        h->gid[i] = j - 1;
+        h->gw[j - 1] += w;
+        h->gstart[j - 1]++;
+        break;
+      }
+      s = (s + 1) & (cap - 1);
+    }
+    double wl = w * log(d->monetary[i]);
+    h->sum_wlogm += wl;
+    h->sum_wxlogm += x * wl;
+  }
+  h->groups = k;
+  /* Sizes to starts, then pass 2 places the rows group by group. */
+  uint32_t at = 0;
+  for (size_t j = 0; j < k; j++) {
+    uint32_t c = h->gstart[j];
+    h->gstart[j] = at;
+    at += c;
+  }
+  h->gstart[k] = at;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t j = h->gid[i];
+    if (j == UINT32_MAX) continue;
+    uint32_t r = h->gstart[j]++;
+    h->xm[r] = d->x[i] * d->monetary[i];
+    h->w[r] = pd_model_weight(d, i);
+  }
+  for (size_t j = k; j > 0; j--) h->gstart[j] = h->gstart[j - 1];
+  h->gstart[0] = 0;
+}
+
+/* ψ(q + d) − ψ(q) for d > 0 without the cancellation of two values near
+ * log q: at q >= 1e4 from the asymptotic series ψ(z) = log z − 1/(2z) −
+ * 1/(12z²) + 1/(120z⁴) − …, taking each term's difference exactly (the
+ * omitted terms are below 1e-24 there). Large q is where the fit goes when
+ * customers' mean spends barely differ, and the noise of the plain
+ * difference, times q, would swamp the gradient. */
+static double digamma_diff(double q, double d) {
+  if (q < 1e4) return pd_digamma(q + d) - pd_digamma(q);
+  double z = q + d, iq = 1.0 / q, iz = 1.0 / z;
+  double iq2 = iq * iq, iz2 = iz * iz;
+  return log1p(d * iq) + 0.5 * d * iq * iz +
+         (iq2 - iz2) * (1.0 / 12.0 - (iq2 + iz2) / 120.0);
+}
+
+/* The grouped likelihood and, when hess != NULL, its Hessian over the
+ * log-parameters (3x3, row-major). Equal to pd_gg_negll on the same rows
+ * up to rounding. Written in u = x m / γ so that no term grows with q: at
+ * large q and γ (little spread of mean spends across customers) the
+ * textbook form subtracts sums of size q·n, which would leave the
+ * optimiser only noise to follow. Per row: log(γ + x m) = log γ +
+ * log1p(u), and q/γ − (p x + q)/(γ + x m) = (q u − p x)/(γ (1 + u)). */
+static double gg_grouped(const pd_model_input *in, const double *logp,
+                         double *grad, double *hess) {
+  const gg_work *h = in->work;
+  double p = exp(logp[0]), q = exp(logp[1]), g = exp(logp[2]);
+  double lg = log(g), ig = 1.0 / g, psq = pd_digamma(q);
+  double tgq = hess ? pd_trigamma(q) : 0.0;
+  double ll = p * h->sum_wxlogm - h->sum_wlogm;
+  double gp = h->sum_wxlogm, gq = 0.0, gq_g = 0.0; /* gq_g = γ ∂/∂γ */
+  double f[6] = {0, 0, 0, 0, 0, 0}; /* θi θj ∂²: pp pq pg qq qg gg */
+  for (size_t j = 0; j < h->groups; j++) {
+    double x = h->gx[j], W = h->gw[j], px = p * x, a = px + q;
+    /* L = Σ w log1p(u), U = Σ w u/(1+u), V = Σ w/(1+u),
+     * V2 = Σ w/(1+u)², Q = Σ w u (2+u)/(1+u)². */
+    double L = 0.0, U = 0.0, V = 0.0, V2 = 0.0, Q = 0.0;
+    uint32_t lo = h->gstart[j], hi = h->gstart[j + 1];
+    if (hess) {
+      for (uint32_t r = lo; r < hi; r++) {
+        double u = h->xm[r] * ig, v = 1.0 / (1.0 + u), w = h->w[r];
+        L += w * log1p(u);
+        U += w * u * v;
+        V += w * v;
+        V2 += w * v * v;
+        Q += w * u * (2.0 + u) * v * v;
+      }
+    } else if (grad) {
+      for (uint32_t r = lo; r < hi; r++) {
+        double u = h->xm[r] * ig, v = 1.0 / (1.0 + u), w = h->w[r];
+        L += w * log1p(u);
+        U += w * u * v;
+        V += w * v;
+      }
+    } else {
+      for (uint32_t r = lo; r < hi; r++) L += h->w[r] * log1p(h->xm[r] * ig);
+    }
+    double lx = h->glogx[j];
+    ll += W * (px * (lx - lg) - pd_lbeta(px, q)) - a * L;
+    if (grad || hess) {
+      double dq = digamma_diff(q, px);
+      gp += W * x * (dq + psq - pd_digamma(px) + lx - lg) - x * L;
+      gq += W * dq - L;
+      gq_g += q * U - px * V;
+    }
+    if (hess) {
+      double ta = pd_trigamma(a), tx = pd_trigamma(px);
+      f[0] += p * p * W * x * x * (ta - tx);
+      f[1] += p * q * W * x * ta;
+      f[2] -= p * x * V;
+      f[3] += q * q * W * (ta - tgq);
+      f[4] += q * U;
+      f[5] += px * V2 - q * Q;
+    }
+  }
+  /* Chain rule to log-parameters: d/d log θ = θ d/dθ. */
+  double d1[3] = {p * gp, q * gq, gq_g};
+  if (grad)
+    for (int i = 0; i < 3; i++) grad[i] = -d1[i];
+  if (hess) {
+    /* d²/dlθi dlθj = θi θj ∂²/∂θi∂θj + [i = j] θi ∂/∂θi, negated. */
+    static const int at[3][3] = {{0, 1, 2}, {1, 3, 4}, {2, 4, 5}};
+    for (int i = 0; i < 3; i++)
+      for (int k = 0; k < 3; k++)
+        hess[i * 3 + k] = -(f[at[i][k]] + (i == k ? d1[i] : 0.0));
+  }
+  return -ll;
+}
+
 static double gg_model_negll(const pd_model_input *in, const double *logp,
                              double *grad) {
-  const pd_customer_data *d = in->customers;
-  return pd_gg_negll(logp, d->n, d->x, d->monetary, d->weight, grad);
+  return gg_grouped(in, logp, grad, NULL);
+}
+
+static double gg_model_negll_hessian(const pd_model_input *in,
+                                     const double *logp, double *grad,
+                                     double *hess) {
+  return gg_grouped(in, logp, grad, hess);
 }
 
 const pd_model_def pd_model_gammagamma = {
@@ -124,8 +318,11 @@ const pd_model_def pd_model_gammagamma = {
     .n_params = 3,
     .param_names = gg_param_names,
     .validate = gg_validate,
+    .workspace = gg_workspace,
+    .prepare = gg_prepare,
     .start = gg_start,
     .negll = gg_model_negll,
+    .negll_hessian = gg_model_negll_hessian,
 };
 
 pd_status pd_gg_expected_spend_all(const double *params,
