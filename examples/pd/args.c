@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <privdomain/fit.h>
+
 int pd_fail(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -48,6 +50,19 @@ int pd_args_parse(int argc, char **argv, const pd_opt *opts, size_t n_opts,
     }
   }
   *n_positional = np;
+  return 0;
+}
+
+int pd_args_parse_model(int argc, char **argv, const pd_opt *opts,
+                        size_t n_opts, const char *no_model, int32_t *model,
+                        const char **name) {
+  const char *pos[1];
+  size_t np;
+  int rc = pd_args_parse(argc, argv, opts, n_opts, pos, 1, &np);
+  if (rc) return rc;
+  if (np != 1) return pd_fail(2, "%s", no_model);
+  *model = pd_model_from_name(pos[0]);
+  *name = pos[0];
   return 0;
 }
 

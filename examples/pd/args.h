@@ -4,6 +4,7 @@
 #define PD_TOOL_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* One option a subcommand accepts. A flag without a value sets *present;
  * one with a value stores it in *value (and sets *present, if given). */
@@ -20,6 +21,15 @@ typedef struct pd_opt {
 int pd_args_parse(int argc, char **argv, const pd_opt *opts, size_t n_opts,
                   const char **positional, size_t max_positional,
                   size_t *n_positional);
+
+/* For commands of the form `pd COMMAND MODEL [OPTIONS]`: parses the
+ * options as pd_args_parse does and takes the one positional MODEL name.
+ * Sets *model to pd_model_from_name() of it (0 when it names no model; the
+ * caller says which models it takes) and *name to the text. Returns 0, or 2
+ * after reporting a usage error (@no_model when MODEL is missing). */
+int pd_args_parse_model(int argc, char **argv, const pd_opt *opts,
+                        size_t n_opts, const char *no_model, int32_t *model,
+                        const char **name);
 
 /* Prints "pd: <message>" and a newline on stderr; returns `code` so
  * commands can `return pd_fail(2, ...)`. */

@@ -16,6 +16,7 @@
 #include <privdomain/privdomain.h>
 
 #include "args.h"
+#include "channel_ids.h"
 #include "commands.h"
 #include "demo_data.h"
 #include "json.h"
@@ -128,36 +129,12 @@ static int is_user_initiated(int32_t initiator) {
                      pd_store_errmsg(store));                                  \
   } while (0)
 
-/* Record every demo record in time order; anything but PD_OK is a bug. */
-static int record_all(const demo_data *d, pd_store *store) {
-  demo_player p;
-  if (demo_player_init(&p, d, store, 0))
-    return pd_fail(1, "demo: out of memory");
-  for (size_t i = 0; i < d->n_records; i++) {
-    pd_status st = demo_play(&p, &d->records[i]);
-    if (st != PD_OK) {
-      pd_fail(1, "demo: recording %s #%zu: %s: %s",
-              demo_kind_name(d->records[i].kind), i, pd_status_str(st),
-              demo_player_errmsg(&p));
-      demo_player_free(&p);
-      return 1;
-    }
-  }
-  demo_player_free(&p);
-  return 0;
-}
-
 static int channel_figures(pd_store *store, report *rep) {
-  uint64_t custom = rep->stats.channels > PD_CHANNEL_BUILTIN_LAST
-                        ? rep->stats.channels - PD_CHANNEL_BUILTIN_LAST
-                        : 0;
-  for (uint64_t i = 0; i < PD_CHANNEL_BUILTIN_LAST + custom; i++) {
-    if (rep->n_channels == MAX_CHANNELS)
-      break;
-    int32_t id =
-        i < PD_CHANNEL_BUILTIN_LAST
-            ? (int32_t)i + 1
-            : PD_CHANNEL_CUSTOM_FIRST + (int32_t)(i - PD_CHANNEL_BUILTIN_LAST);
+  int32_t ids[MAX_CHANNELS];
+  size_t n =
+      channel_ids(rep->stats.channels, ids, MAX_CHANNELS - rep->n_channels);
+  for (size_t k = 0; k < n; k++) {
+    int32_t id = ids[k];
     channel_row *c = &rep->channels[rep->n_channels++];
     c->id = id;
     CHECK(pd_channel_info(store, id, &c->name, &c->kind));
@@ -418,38 +395,23 @@ static void print_text(const report *r) {
          100.0 * share(r->base_deleted, r->base_pool));
 }
 
-static void json_u(pd_json_writer *w, const char *key, uint64_t v) {
-  pd_json_key(w, key);
-  pd_json_int(w, (int64_t)v);
-}
-
-static void json_s(pd_json_writer *w, const char *key, const char *v) {
-  pd_json_key(w, key);
-  pd_json_string(w, v, strlen(v));
-}
-
-static void json_d(pd_json_writer *w, const char *key, double v) {
-  pd_json_key(w, key);
-  pd_json_number(w, v);
-}
-
 static void print_json(const report *r) {
   pd_json_writer w;
   char money[64];
   pd_json_init(&w, stdout);
   pd_json_begin_object(&w);
-  json_u(&w, "seed", r->seed);
-  json_u(&w, "users_requested", r->users_requested);
-  json_s(&w, "as_of", "2025-12-31T23:59:59Z");
-  json_u(&w, "users", r->stats.users);
-  json_u(&w, "identities", r->stats.identities);
-  json_u(&w, "merged_users", r->stats.merged_users);
-  json_u(&w, "events", r->stats.events);
-  json_u(&w, "touchpoints", r->stats.touchpoints);
-  json_u(&w, "links", r->stats.links);
-  json_u(&w, "unlinks", r->stats.unlinks);
-  json_u(&w, "ended_by_user", r->ended_by_user);
-  json_u(&w, "ended_by_staff", r->ended_by_staff);
+  pd_json_member_uint(&w, "seed", r->seed);
+  pd_json_member_uint(&w, "users_requested", r->users_requested);
+  pd_json_member_string(&w, "as_of", "2025-12-31T23:59:59Z");
+  pd_json_member_uint(&w, "users", r->stats.users);
+  pd_json_member_uint(&w, "identities", r->stats.identities);
+  pd_json_member_uint(&w, "merged_users", r->stats.merged_users);
+  pd_json_member_uint(&w, "events", r->stats.events);
+  pd_json_member_uint(&w, "touchpoints", r->stats.touchpoints);
+  pd_json_member_uint(&w, "links", r->stats.links);
+  pd_json_member_uint(&w, "unlinks", r->stats.unlinks);
+  pd_json_member_uint(&w, "ended_by_user", r->ended_by_user);
+  pd_json_member_uint(&w, "ended_by_staff", r->ended_by_staff);
   pd_json_key(&w, "channels");
   pd_json_begin_array(&w);
   for (size_t i = 0; i < r->n_channels; i++) {
@@ -457,12 +419,13 @@ static void print_json(const report *r) {
     if (!c->users_ever)
       continue;
     pd_json_begin_object(&w);
-    json_s(&w, "channel", c->name);
-    json_s(&w, "kind", c->kind == PD_CHANNEL_PRIVATE ? "private" : "public");
-    json_u(&w, "users", c->users_ever);
-    json_u(&w, "linked_now", c->linked_now);
-    json_u(&w, "ended_by_user", c->ended_by_user);
-    json_u(&w, "ended_by_staff", c->ended_by_staff);
+    pd_json_member_string(&w, "channel", c->name);
+    pd_json_member_string(&w, "kind",
+                          c->kind == PD_CHANNEL_PRIVATE ? "private" : "public");
+    pd_json_member_uint(&w, "users", c->users_ever);
+    pd_json_member_uint(&w, "linked_now", c->linked_now);
+    pd_json_member_uint(&w, "ended_by_user", c->ended_by_user);
+    pd_json_member_uint(&w, "ended_by_staff", c->ended_by_staff);
     pd_json_end_object(&w);
   }
   pd_json_end_array(&w);
@@ -471,9 +434,9 @@ static void print_json(const report *r) {
   for (size_t i = 0; i < r->n_sources; i++) {
     const source_row *s = &r->sources[i];
     pd_json_begin_object(&w);
-    json_s(&w, "source", s->name);
-    json_u(&w, "links", s->links);
-    json_u(&w, "reached", s->reached);
+    pd_json_member_string(&w, "source", s->name);
+    pd_json_member_uint(&w, "links", s->links);
+    pd_json_member_uint(&w, "reached", s->reached);
     pd_json_key(&w, "link_rate");
     if (s->reached)
       pd_json_number(&w, share(s->links, s->reached));
@@ -482,47 +445,50 @@ static void print_json(const report *r) {
     pd_json_end_object(&w);
   }
   pd_json_end_array(&w);
-  json_u(&w, "orders", r->stats.orders);
+  pd_json_member_uint(&w, "orders", r->stats.orders);
   pd_json_key(&w, "revenue_minor");
   pd_json_int(&w, r->revenue);
   format_money(r->revenue, r->exponent, money, sizeof money);
-  json_s(&w, "revenue", money);
-  json_u(&w, "refunds", r->stats.refunds);
+  pd_json_member_string(&w, "revenue", money);
+  pd_json_member_uint(&w, "refunds", r->stats.refunds);
   pd_json_key(&w, "refunded_minor");
   pd_json_int(&w, r->refunded);
-  json_u(&w, "currency_exponent", (uint64_t)r->exponent);
-  json_u(&w, "buyers", r->buyers);
-  json_u(&w, "repeat_buyers", r->repeat_buyers);
-  json_d(&w, "repurchase_rate", share(r->repeat_buyers, r->buyers));
-  json_u(&w, "referrals", r->stats.referrals);
-  json_u(&w, "referred_users", r->referred);
-  json_u(&w, "longest_referral_chain", r->max_referral_depth);
+  pd_json_member_uint(&w, "currency_exponent", (uint64_t)r->exponent);
+  pd_json_member_uint(&w, "buyers", r->buyers);
+  pd_json_member_uint(&w, "repeat_buyers", r->repeat_buyers);
+  pd_json_member_number(&w, "repurchase_rate",
+                        share(r->repeat_buyers, r->buyers));
+  pd_json_member_uint(&w, "referrals", r->stats.referrals);
+  pd_json_member_uint(&w, "referred_users", r->referred);
+  pd_json_member_uint(&w, "longest_referral_chain", r->max_referral_depth);
   pd_json_key(&w, "guides");
   pd_json_begin_object(&w);
-  json_u(&w, "total", r->guides);
-  json_u(&w, "active", r->guides_active);
-  json_u(&w, "deactivated", r->guides - r->guides_active);
+  pd_json_member_uint(&w, "total", r->guides);
+  pd_json_member_uint(&w, "active", r->guides_active);
+  pd_json_member_uint(&w, "deactivated", r->guides - r->guides_active);
   pd_json_key(&w, "top_by_users_bound");
   pd_json_begin_array(&w);
   for (size_t i = 0; i < r->n_top; i++) {
     pd_json_begin_object(&w);
-    json_s(&w, "code", r->top[i].code);
-    json_s(&w, "shop", r->top[i].shop);
-    json_u(&w, "users_bound", r->top[i].users_bound);
+    pd_json_member_string(&w, "code", r->top[i].code);
+    pd_json_member_string(&w, "shop", r->top[i].shop);
+    pd_json_member_uint(&w, "users_bound", r->top[i].users_bound);
     pd_json_end_object(&w);
   }
   pd_json_end_array(&w);
   pd_json_end_object(&w);
   pd_json_key(&w, "flash_group");
   pd_json_begin_object(&w);
-  json_s(&w, "campaign", r->flash_campaign);
-  json_u(&w, "window_days", (uint64_t)r->flash_window_days);
-  json_u(&w, "participants", r->flash_participants);
-  json_u(&w, "deleted", r->flash_deleted);
-  json_d(&w, "deleted_share", share(r->flash_deleted, r->flash_participants));
-  json_u(&w, "baseline_users", r->base_pool);
-  json_u(&w, "baseline_deleted", r->base_deleted);
-  json_d(&w, "baseline_deleted_share", share(r->base_deleted, r->base_pool));
+  pd_json_member_string(&w, "campaign", r->flash_campaign);
+  pd_json_member_uint(&w, "window_days", (uint64_t)r->flash_window_days);
+  pd_json_member_uint(&w, "participants", r->flash_participants);
+  pd_json_member_uint(&w, "deleted", r->flash_deleted);
+  pd_json_member_number(&w, "deleted_share",
+                        share(r->flash_deleted, r->flash_participants));
+  pd_json_member_uint(&w, "baseline_users", r->base_pool);
+  pd_json_member_uint(&w, "baseline_deleted", r->base_deleted);
+  pd_json_member_number(&w, "baseline_deleted_share",
+                        share(r->base_deleted, r->base_pool));
   pd_json_end_object(&w);
   pd_json_end_object(&w);
   fputc('\n', stdout);
@@ -574,7 +540,9 @@ int cmd_demo(int argc, char **argv) {
     demo_free(&d);
     return pd_fail(1, "demo: creating the store: %s", pd_status_str(st));
   }
-  rc = record_all(&d, store);
+  char err[512];
+  rc = demo_record_all(&d, store, err, sizeof err) ? pd_fail(1, "demo: %s", err)
+                                                   : 0;
   if (!rc)
     rc = demo_report(store, &d, (uint64_t)seed, (uint32_t)users, json);
   pd_store_free(store);

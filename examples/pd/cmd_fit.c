@@ -184,14 +184,13 @@ int cmd_fit(int argc, char **argv) {
       {"--renewals", 1, &renewals, NULL},
       {"--json", 0, NULL, &json},
   };
-  const char *pos[1];
-  size_t np;
-  int rc = pd_args_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos,
-                         1, &np);
+  int32_t model;
+  const char *name;
+  int rc = pd_args_parse_model(argc, argv, opts, sizeof opts / sizeof opts[0],
+                               "fit: which MODEL? (try pd fit --help)",
+                               &model, &name);
   if (rc) return rc;
-  if (np != 1) return pd_fail(2, "fit: which MODEL? (try pd fit --help)");
-  int32_t model = pd_model_from_name(pos[0]);
-  if (!model) return pd_fail(2, "fit: unknown model '%s'", pos[0]);
+  if (!model) return pd_fail(2, "fit: unknown model '%s'", name);
   pd_fit *fit = NULL;
   if (pd_fit_new(NULL, &fit) != PD_OK) return pd_fail(1, "out of memory");
   if (model == PD_MODEL_SBG) {
@@ -204,12 +203,12 @@ int cmd_fit(int argc, char **argv) {
   }
   if (!summary) {
     pd_fit_free(fit);
-    return pd_fail(2, "fit %s: --summary FILE is required", pos[0]);
+    return pd_fail(2, "fit %s: --summary FILE is required", name);
   }
   if (project || discount || renewals || survivors) {
     pd_fit_free(fit);
     return pd_fail(2, "fit %s: --survivors, --project, --discount and "
-                   "--renewals are for sbg", pos[0]);
+                   "--renewals are for sbg", name);
   }
   int gg = model == PD_MODEL_GAMMAGAMMA;
   summary_input in;
@@ -220,11 +219,11 @@ int cmd_fit(int argc, char **argv) {
   }
   pd_status st = pd_fit_estimate(fit, model, &in.data);
   if (st != PD_OK && st != PD_E_NO_CONVERGENCE) {
-    rc = pd_fail(1, "fit %s: %s", pos[0], pd_fit_errmsg(fit));
+    rc = pd_fail(1, "fit %s: %s", name, pd_fit_errmsg(fit));
   } else {
     print_fit(fit, json, NULL, 0, NULL);
     if (st == PD_E_NO_CONVERGENCE)
-      rc = pd_fail(3, "fit %s: did not converge: %s", pos[0],
+      rc = pd_fail(3, "fit %s: did not converge: %s", name,
                    pd_fit_errmsg(fit));
   }
   summary_input_free(&in);

@@ -108,16 +108,15 @@ int cmd_predict(int argc, char **argv) {
       {"--units-per-month", 1, &upm_s, NULL},
       {"--json", 0, NULL, &json},
   };
-  const char *pos[1];
-  size_t np;
-  int rc = pd_args_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos,
-                         1, &np);
+  int32_t model;
+  const char *name;
+  int rc = pd_args_parse_model(argc, argv, opts, sizeof opts / sizeof opts[0],
+                               "predict: which MODEL? (try --help)", &model,
+                               &name);
   if (rc) return rc;
-  if (np != 1) return pd_fail(2, "predict: which MODEL? (try --help)");
-  int32_t model = pd_model_from_name(pos[0]);
   if (!model || model == PD_MODEL_GAMMAGAMMA || model == PD_MODEL_SBG)
     return pd_fail(2, "predict: MODEL must be bgnbd, mbgnbd, paretonbd or "
-                   "bgbb, not '%s'", pos[0]);
+                   "bgbb, not '%s'", name);
   if (!summary || !params || !horizon_s)
     return pd_fail(2, "predict: --summary, --params and --horizon are "
                    "required");
@@ -161,13 +160,13 @@ int cmd_predict(int argc, char **argv) {
   }
   if (pd_predict_expected_purchases(fit, &in.data, horizon, ep) != PD_OK ||
       pd_predict_p_alive(fit, &in.data, pa) != PD_OK) {
-    rc = pd_fail(1, "predict %s: %s", pos[0], pd_fit_errmsg(fit));
+    rc = pd_fail(1, "predict %s: %s", name, pd_fit_errmsg(fit));
     goto done;
   }
   if (gg && (pd_predict_expected_spend(gg, &in.data, es) != PD_OK ||
              pd_predict_clv(fit, gg, &in.data, (uint32_t)months, discount,
                             upm, clv) != PD_OK)) {
-    rc = pd_fail(1, "predict %s: %s", pos[0],
+    rc = pd_fail(1, "predict %s: %s", name,
                  pd_fit_errmsg(gg)[0] ? pd_fit_errmsg(gg) : pd_fit_errmsg(fit));
     goto done;
   }
@@ -185,7 +184,7 @@ int cmd_predict(int argc, char **argv) {
     pd_json_init(&w, stdout);
     pd_json_begin_object(&w);
     pd_json_key(&w, "model");
-    pd_json_string(&w, pos[0], strlen(pos[0]));
+    pd_json_string(&w, name, strlen(name));
     pd_json_key(&w, "horizon");
     pd_json_number(&w, horizon);
     pd_json_key(&w, "customers");

@@ -139,6 +139,26 @@ void pd_json_null(pd_json_writer *w) {
   fputs("null", w->out);
 }
 
+void pd_json_member_uint(pd_json_writer *w, const char *key, uint64_t v) {
+  pd_json_key(w, key);
+  pd_json_int(w, (int64_t)v);
+}
+
+void pd_json_member_int(pd_json_writer *w, const char *key, int64_t v) {
+  pd_json_key(w, key);
+  pd_json_int(w, v);
+}
+
+void pd_json_member_string(pd_json_writer *w, const char *key, const char *v) {
+  pd_json_key(w, key);
+  pd_json_string(w, v, strlen(v));
+}
+
+void pd_json_member_number(pd_json_writer *w, const char *key, double v) {
+  pd_json_key(w, key);
+  pd_json_number(w, v);
+}
+
 /* ---- reader ---- */
 
 typedef struct parser {

@@ -29,6 +29,12 @@ void pd_json_number(pd_json_writer *w, double v);
 void pd_json_int(pd_json_writer *w, int64_t v);
 void pd_json_bool(pd_json_writer *w, int v);
 void pd_json_null(pd_json_writer *w);
+/* A key and its value in one call, for the long flat objects pd prints:
+ * an unsigned or signed whole number, a NUL-terminated string, a double. */
+void pd_json_member_uint(pd_json_writer *w, const char *key, uint64_t v);
+void pd_json_member_int(pd_json_writer *w, const char *key, int64_t v);
+void pd_json_member_string(pd_json_writer *w, const char *key, const char *v);
+void pd_json_member_number(pd_json_writer *w, const char *key, double v);
 /* Writes a number in its shortest form that reads back to the same
  * double, into buf (at least 32 bytes); "null" when not finite. */
 void pd_json_format_number(double v, char *buf, size_t cap);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "channel_ids.h"
 #include "report_orders.h"
 
 static void set_state(section *s, int state, const char *reason) {
@@ -31,16 +32,11 @@ static pd_metrics_filter *filter_at(pd_metrics_filter *f, int64_t as_of) {
 }
 
 static int list_channels(pd_store *store, report *r) {
-  uint64_t custom = r->stats.channels > PD_CHANNEL_BUILTIN_LAST
-                        ? r->stats.channels - PD_CHANNEL_BUILTIN_LAST
-                        : 0;
-  for (uint64_t i = 0; i < PD_CHANNEL_BUILTIN_LAST + custom; i++) {
-    if (r->n_channels == REPORT_MAX_CHANNELS)
-      break;
-    int32_t id =
-        i < PD_CHANNEL_BUILTIN_LAST
-            ? (int32_t)i + 1
-            : PD_CHANNEL_CUSTOM_FIRST + (int32_t)(i - PD_CHANNEL_BUILTIN_LAST);
+  int32_t ids[REPORT_MAX_CHANNELS];
+  size_t n =
+      channel_ids(r->stats.channels, ids, REPORT_MAX_CHANNELS - r->n_channels);
+  for (size_t k = 0; k < n; k++) {
+    int32_t id = ids[k];
     channel_info *c = &r->channels[r->n_channels++];
     c->id = id;
     LIB_CHECK(store, pd_channel_info(store, id, &c->name, &c->kind));

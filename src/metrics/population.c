@@ -7,10 +7,26 @@
 
 #include <privdomain/events.h>
 
+#include "core/prefetch.h"
 #include "store/store_query.h"
 
 pd_status pd_mb_nomem(pd_mb_ctx *c) {
   return pd_err(&c->s->err, PD_E_NOMEM, "out of memory");
+}
+
+pd_status pd_mb_top_k_args(pd_store *s, const void *rows, const size_t *n,
+                           size_t k, size_t cap, size_t row_size,
+                           const char *init, size_t *stride) {
+  if (rows == NULL || n == NULL || k == 0 || cap < k)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "rows or n is NULL, k is 0 or cap < k");
+  size_t size = *(const size_t *)rows;
+  if (size < row_size)
+    return pd_err(&s->err, PD_E_INVALID,
+                  "rows[0].size %zu is smaller than %zu (use %s)", size,
+                  row_size, init);
+  *stride = size;
+  return PD_OK;
 }
 
 pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
@@ -160,11 +176,22 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   }
   /* Erased events have time PD_ST_ERASED > upto. */
   size_t kept = 0;
+  /* Events are in arrival order, so the per-user lookups below are random
+   * accesses into arrays of a few MB; prefetching PF events ahead hides
+   * most of their latency. */
+  enum { PF = 16 };
   for (uint32_t i = 0; i < ne; i++) {
     const char *e = rec + (size_t)i * rs;
-    uint32_t r = field(e, to) <= upto ? c->in_root[field(e, uo)] : 0;
-    if (r && tag && tag(s, i, tag_ctx) < 0) r = 0;
-    who[i] = r;
+    if (i + PF < ne) PD_PREFETCH(&c->in_root[field(e + PF * rs, uo)]);
+    /* The tag first: it reads this record, the user lookup is a random
+     * access worth skipping for the events a tag drops. */
+    who[i] = field(e, to) <= upto && (!tag || tag(s, i, tag_ctx) >= 0)
+                 ? c->in_root[field(e, uo)]
+                 : 0;
+  }
+  for (uint32_t i = 0; i < ne; i++) {
+    uint32_t r = who[i];
+    if (i + PF < ne) PD_PREFETCH(&out->off[who[i + PF] + 1]);
     if (!r) continue;
     out->off[r + 1]++;
     kept++;
@@ -180,6 +207,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   /* off[r] is the fill cursor of r, then shifted back. */
   for (uint32_t i = 0; i < ne; i++) {
     uint32_t r = who[i];
+    if (i + PF < ne) PD_PREFETCH(&out->off[who[i + PF]]);
     if (!r) continue;
     const char *e = rec + (size_t)i * rs;
     uint64_t g = tag ? (uint64_t)tag(s, i, tag_ctx) : 0;

@@ -43,6 +43,15 @@ static inline const pd_allocator *pd_mb_alloc(const pd_mb_ctx *c) {
 }
 pd_status pd_mb_nomem(pd_mb_ctx *c);
 
+/* The output arguments of a top-k figure (pd_referral_top, pd_super_users):
+ * rows and n non-NULL, 1 <= k <= cap, and rows[0].size (every row struct
+ * starts with its size) at least row_size, else PD_E_INVALID with the
+ * store's message naming the row's init macro @init. Writes rows[0].size,
+ * the caller's row stride, to *stride. Does not take or leave the lock. */
+pd_status pd_mb_top_k_args(pd_store *s, const void *rows, const size_t *n,
+                           size_t k, size_t cap, size_t row_size,
+                           const char *init, size_t *stride);
+
 /* The (recorded) user id of event i of a kind (the referrer for
  * referrals). */
 uint32_t pd_mb_event_user(const pd_store *s, int kind, uint32_t i);

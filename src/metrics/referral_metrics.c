@@ -201,15 +201,10 @@ pd_status pd_referral_top(pd_store *s, const pd_metrics_filter *filter,
                           size_t *n) {
   pd_status st = pd_st_enter(s, 0);
   if (st) return st;
-  if (rows == NULL || n == NULL || k == 0 || cap < k)
-    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
-                                 "rows or n is NULL, k is 0 or cap < k"));
-  size_t stride = rows[0].size;
-  if (stride < sizeof *rows)
-    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
-                                 "rows[0].size %zu is smaller than %zu (use "
-                                 "PD_REFERRER_ROW_INIT)",
-                                 stride, sizeof *rows));
+  size_t stride;
+  if ((st = pd_mb_top_k_args(s, rows, n, k, cap, sizeof *rows,
+                             "PD_REFERRER_ROW_INIT", &stride)))
+    return pd_st_leave(s, st);
   pd_mb_ctx c;
   if ((st = pd_mb_ctx_init(&c, s, filter)) != PD_OK) return pd_st_leave(s, st);
   forest f;

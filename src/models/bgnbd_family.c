@@ -15,6 +15,8 @@
 #include "models/distinct_times.h"
 #include "models/specfun.h"
 
+const char *const pd_bgnbd_family_param_names[4] = {"r", "alpha", "a", "b"};
+
 /* Rows with x above this use the direct formulas instead of the table, so
  * one extreme customer cannot make the table large. */
 #define TABLE_CAP 65536u

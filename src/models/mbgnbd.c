@@ -6,27 +6,6 @@
 
 #include <math.h>
 
-static const char *const names[] = {"r", "alpha", "a", "b"};
-
-static double negll(const pd_model_input *in, const double *logp, double *grad) {
-  return pd_bgnbd_family_negll(PD_BGNBD_MODIFIED, in, logp, grad);
-}
-
-static double negll_hessian(const pd_model_input *in, const double *logp,
-                            double *grad, double *hess) {
-  return pd_bgnbd_family_negll_hessian(PD_BGNBD_MODIFIED, in, logp, grad, hess);
-}
-
-static pd_status expected(const double *p, const pd_customer_data *d,
-                          double horizon, double *out, pd_errbuf *err) {
-  return pd_bgnbd_family_expected(PD_BGNBD_MODIFIED, p, d, horizon, out, err);
-}
-
-static pd_status p_alive(const double *p, const pd_customer_data *d,
-                         double *out, pd_errbuf *err) {
-  return pd_bgnbd_family_p_alive_all(PD_BGNBD_MODIFIED, p, d, out, err);
-}
-
 /* Alive after the first purchase with probability b/(a+b) (posterior
  * Beta(a, b+1)), then a BG/NBD customer. */
 static pd_status unconditional(const double *p, double t, double *out,
@@ -50,19 +29,5 @@ static pd_status p_purchases(const double *p, uint32_t n, double t,
   return PD_OK;
 }
 
-const pd_model_def pd_model_mbgnbd = {
-    .kind = PD_MODEL_MBGNBD,
-    .name = "mbgnbd",
-    .n_params = 4,
-    .param_names = names,
-    .validate = pd_bgnbd_family_validate,
-    .workspace = pd_bgnbd_family_workspace,
-    .prepare = pd_bgnbd_family_prepare,
-    .start = pd_bgnbd_family_start,
-    .negll = negll,
-    .negll_hessian = negll_hessian,
-    .expected_purchases = expected,
-    .p_alive = p_alive,
-    .unconditional_purchases = unconditional,
-    .p_purchases = p_purchases,
-};
+PD_BGNBD_FAMILY_MODEL(pd_model_mbgnbd, PD_BGNBD_MODIFIED, PD_MODEL_MBGNBD, "mbgnbd",
+                      unconditional, p_purchases)

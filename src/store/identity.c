@@ -432,10 +432,11 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
 
 /* Erase one event (see store_internal.h). */
 int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
+  /* Erasing twice is a no-op, so erasure and the purge need not check. */
+  if (pd_st_event_time(s, kind, i) == PD_ST_ERASED) return 0;
   switch (kind) {
     case PD_EV_LINK: {
       pd_st_link *e = &pd_st_links(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->source = e->campaign = e->guide = 0;
       e->channel = 0;
@@ -443,7 +444,6 @@ int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
     }
     case PD_EV_UNLINK: {
       pd_st_unlink *e = &pd_st_unlinks(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->guide = 0;
       e->channel = 0;
@@ -452,7 +452,6 @@ int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
     }
     case PD_EV_TOUCH: {
       pd_st_touch *e = &pd_st_touches(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->guide = e->campaign = 0;
       e->channel = 0;
@@ -462,7 +461,6 @@ int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
     }
     case PD_EV_ORDER: {
       pd_st_order *e = &pd_st_orders(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       s->order_total -= e->amount;
       /* order_id stays: the order-id table reads it, and a refund for an
        * erased order must be answered PD_E_ERASED, not "unknown order". */
@@ -474,14 +472,12 @@ int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
     }
     case PD_EV_REFUND: {
       pd_st_refund *e = &pd_st_refunds(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->amount = 0;
       break;
     }
     case PD_EV_REFERRAL: {
       pd_st_referral *e = &pd_st_referrals(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       /* The other party stays; it no longer has this referrer. */
       if (s->users[e->referee].referral_in == i)
         s->users[e->referee].referral_in = PD_ST_NIL;
@@ -491,14 +487,12 @@ int pd_st_erase_event(pd_store *s, int kind, uint32_t i) {
     }
     case PD_EV_BIND: {
       pd_st_bind *e = &pd_st_binds(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->guide = 0;
       break;
     }
     case PD_EV_CONSENT: {
       pd_st_consent *e = &pd_st_consents(s)[i];
-      if (e->time == PD_ST_ERASED) return 0;
       e->time = PD_ST_ERASED;
       e->purpose = e->granted = 0;
       break;
