@@ -18,8 +18,7 @@ static int valid_purpose(int32_t p) {
 
 static int same_consent(pd_store *s, const pd_st_consent *c,
                         const pd_consent *ev) {
-  if (ev->user == 0 || ev->user >= s->n_users) return 0;
-  return pd_st_find(s, c->user) == pd_st_find(s, (uint32_t)ev->user) &&
+  return pd_st_same_user(s, c->user, ev->user) &&
          c->time == (uint32_t)ev->time && c->purpose == ev->purpose &&
          c->granted == ev->granted;
 }

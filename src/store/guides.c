@@ -129,8 +129,7 @@ pd_status pd_st_record_bind(pd_store *s, const pd_guide_bind *in) {
     return st;
   if (idx != PD_ST_NIL) {
     const pd_st_bind *b = &pd_st_binds(s)[idx];
-    int same = ev.user != 0 && ev.user < s->n_users &&
-               pd_st_find(s, b->user) == pd_st_find(s, (uint32_t)ev.user) &&
+    int same = pd_st_same_user(s, b->user, ev.user) &&
                b->guide == ev.guide && b->time == (uint32_t)ev.time;
     return pd_st_replay(s, same, ev.event_id, "guide bind");
   }

@@ -13,10 +13,6 @@
 #include "store_internal.h"
 #include "store_query.h"
 
-static int same_user(pd_store *s, uint32_t stored, pd_user_id given) {
-  if (given == 0 || given >= s->n_users) return 0;
-  return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
-}
 
 pd_status pd_st_record_link(pd_store *s, const pd_link_event *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_link_event), "link");
@@ -30,7 +26,8 @@ pd_status pd_st_record_link(pd_store *s, const pd_link_event *in) {
     return st;
   if (idx != PD_ST_NIL) {
     const pd_st_link *l = &pd_st_links(s)[idx];
-    int same = same_user(s, l->user, ev.user) && l->channel == ev.channel &&
+    int same = pd_st_same_user(s, l->user, ev.user) &&
+               l->channel == ev.channel &&
                l->source == ev.source && l->campaign == ev.campaign &&
                l->guide == ev.guide && l->time == (uint32_t)ev.time;
     return pd_st_replay(s, same, ev.event_id, "link");
@@ -83,7 +80,8 @@ pd_status pd_st_record_unlink(pd_store *s, const pd_unlink_event *in) {
     return st;
   if (idx != PD_ST_NIL) {
     const pd_st_unlink *l = &pd_st_unlinks(s)[idx];
-    int same = same_user(s, l->user, ev.user) && l->channel == ev.channel &&
+    int same = pd_st_same_user(s, l->user, ev.user) &&
+               l->channel == ev.channel &&
                l->initiator == ev.initiator && l->guide == ev.guide &&
                l->time == (uint32_t)ev.time;
     return pd_st_replay(s, same, ev.event_id, "unlink");

@@ -71,10 +71,6 @@ static pd_status order_slots_reserve(pd_store *s) {
 
 /* ---- orders --------------------------------------------------------------- */
 
-static int same_user(pd_store *s, uint32_t stored, pd_user_id given) {
-  if (given == 0 || given >= s->n_users) return 0;
-  return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
-}
 
 pd_status pd_st_record_order(pd_store *s, const pd_order *in) {
   pd_status st = pd_st_check_size(s, in, sizeof(pd_order), "order");
@@ -94,7 +90,8 @@ pd_status pd_st_record_order(pd_store *s, const pd_order *in) {
     return st;
   if (idx != PD_ST_NIL) {
     const pd_st_order *o = &pd_st_orders(s)[idx];
-    int same = o->order_id == ev.order_id && same_user(s, o->user, ev.user) &&
+    int same = o->order_id == ev.order_id &&
+               pd_st_same_user(s, o->user, ev.user) &&
                o->time == (uint32_t)ev.time && o->amount == ev.amount &&
                o->channel == ev.channel && o->guide == ev.guide &&
                o->shop == ev.shop;

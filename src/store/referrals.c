@@ -24,12 +24,8 @@ pd_status pd_st_record_referral(pd_store *s, const pd_referral *in) {
     return st;
   if (idx != PD_ST_NIL) {
     const pd_st_referral *r = &pd_st_referrals(s)[idx];
-    int same = ev.referrer != 0 && ev.referrer < s->n_users &&
-               ev.referee != 0 && ev.referee < s->n_users &&
-               pd_st_find(s, r->referrer) ==
-                   pd_st_find(s, (uint32_t)ev.referrer) &&
-               pd_st_find(s, r->referee) ==
-                   pd_st_find(s, (uint32_t)ev.referee) &&
+    int same = pd_st_same_user(s, r->referrer, ev.referrer) &&
+               pd_st_same_user(s, r->referee, ev.referee) &&
                r->campaign == ev.campaign && r->time == (uint32_t)ev.time;
     return pd_st_replay(s, same, ev.event_id, "referral");
   }

@@ -361,6 +361,14 @@ void pd_st_identity_key_set(pd_store *s, const uint8_t *key, size_t len);
  * retention purge (purge.c). Returns 0 if it was erased already. */
 int pd_st_erase_event(pd_store *s, int kind, uint32_t i);
 
+/* Whether a caller's user id denotes the same user now as the id stored
+ * with an event (replays compare users through merges). */
+static inline int pd_st_same_user(pd_store *s, uint32_t stored,
+                                  pd_user_id given) {
+  if (given == 0 || given >= s->n_users) return 0;
+  return pd_st_find(s, stored) == pd_st_find(s, (uint32_t)given);
+}
+
 /* Resolve a caller's user id to an existing id that is not erased:
  * PD_OK with *out = the id itself (not canonical), or PD_E_NOT_FOUND /
  * PD_E_ERASED with a message naming `what`. */

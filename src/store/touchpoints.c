@@ -49,8 +49,7 @@ static pd_status check_touch_fields(pd_store *s, const pd_touchpoint *ev) {
 
 static int same_touch(pd_store *s, const pd_st_touch *t,
                       const pd_touchpoint *ev) {
-  if (ev->user == 0 || ev->user >= s->n_users) return 0;
-  return pd_st_find(s, t->user) == pd_st_find(s, (uint32_t)ev->user) &&
+  return pd_st_same_user(s, t->user, ev->user) &&
          t->time == (uint32_t)ev->time && t->kind == ev->kind &&
          t->purpose == ev->purpose && t->channel == ev->channel &&
          t->guide == ev->guide && t->campaign == ev->campaign &&
