@@ -257,17 +257,28 @@ static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
 
 /* ---- public: find, ensure, attach, canonical ---------------------------- */
 
+/* The opening the three identity calls share: `out` must be given, the
+ * identity is checked and normalised (pseudonymised into pk when the store
+ * is keyed), then looked up: *found is its index, or PD_ST_NIL. */
+static pd_status open_identity(pd_store *s, const void *out, const char *ns,
+                               size_t *ns_len, const char **key,
+                               size_t *key_len, char *pk, uint32_t *found) {
+  if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
+  pd_status st = check_identity(s, ns, ns_len, *key, key_len);
+  if (st) return st;
+  pseudonymise(s, ns, *ns_len, key, key_len, pk);
+  *found = ident_find(s, ns, *ns_len, *key, *key_len);
+  return PD_OK;
+}
+
 pd_status pd_user_find(pd_store *s, const char *ns, size_t ns_len,
                        const char *key, size_t key_len, pd_user_id *out) {
   pd_status st = pd_st_enter(s, 0);
   if (st) return st;
-  if (out == NULL)
-    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
-  st = check_identity(s, ns, &ns_len, key, &key_len);
-  if (st) return pd_st_leave(s, st);
   char pk[PSEUDONYM_LEN];
-  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
-  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
+  uint32_t i;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  if (st) return pd_st_leave(s, st);
   if (i == PD_ST_NIL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_NOT_FOUND,
                                  "no user has this identity"));
@@ -279,13 +290,10 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
                          const char *key, size_t key_len, pd_user_id *out) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  if (out == NULL)
-    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
-  st = check_identity(s, ns, &ns_len, key, &key_len);
-  if (st) return pd_st_leave(s, st);
   char pk[PSEUDONYM_LEN];
-  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
-  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
+  uint32_t i;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  if (st) return pd_st_leave(s, st);
   if (i != PD_ST_NIL) {
     *out = pd_st_find(s, s->idents[i].user);
     return pd_st_leave(s, PD_REPLAYED);
@@ -394,17 +402,12 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
                          pd_user_id *out) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
-  if (out == NULL)
-    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
-  st = check_identity(s, ns, &ns_len, key, &key_len);
-  if (st) return pd_st_leave(s, st);
   char pk[PSEUDONYM_LEN];
-  pseudonymise(s, ns, ns_len, &key, &key_len, pk);
-  uint32_t u = 0;
-  st = pd_st_user_check(s, user, "user", &u);
+  uint32_t i, u = 0;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  if (!st) st = pd_st_user_check(s, user, "user", &u);
   if (st) return pd_st_leave(s, st);
   uint32_t root = pd_st_find(s, u);
-  uint32_t i = ident_find(s, ns, ns_len, key, key_len);
   if (i != PD_ST_NIL) {
     uint32_t other = pd_st_find(s, s->idents[i].user);
     if (other == root) {
