@@ -16,6 +16,7 @@
 #include <privdomain/privdomain.h>
 
 #include "sim_rng.h"
+#include "testutil_alloc.h"
 #include "testutil_models.h"
 
 static pd_fit *new_fit(void) {
@@ -334,15 +335,17 @@ static void every_allocation_failure_is_clean_and_leaks_nothing(void **state) {
   long injected = 0; /* reported by docs/RELIABILITY.md */
   for (int m = 0; m < 3; m++) {
     for (long k = 1;; k++) {
-      fail_alloc f = {0, k, 0};
-      pd_allocator a = fail_allocator(&f);
+      test_alloc f;
+      test_alloc_init(&f);
+      pd_allocator a = test_alloc_allocator(&f);
+      test_alloc_fail_in(&f, k);
       pd_fit_options o = PD_FIT_OPTIONS_INIT;
       o.allocator = &a;
       pd_fit *fit = NULL;
       pd_status st = pd_fit_new(&o, &fit);
       if (st == PD_E_NOMEM) {
         assert_null(fit);
-        assert_int_equal(f.live, 0);
+        assert_int_equal(atomic_load(&f.live), 0);
         continue;
       }
       assert_int_equal(st, PD_OK);
@@ -352,13 +355,13 @@ static void every_allocation_failure_is_clean_and_leaks_nothing(void **state) {
       if (st == PD_E_NOMEM) {
         assert_int_equal(info.model, 0); /* unchanged */
         assert_non_null(strstr(pd_fit_errmsg(fit), "out of memory"));
-        assert_int_equal(f.live, 1); /* only the handle */
+        assert_int_equal(atomic_load(&f.live), 1); /* only the handle */
       } else {
         assert_int_equal(st, PD_OK);
         assert_int_equal(info.model, models[m]);
       }
       pd_fit_free(fit);
-      assert_int_equal(f.live, 0);
+      assert_int_equal(atomic_load(&f.live), 0);
       if (st == PD_OK) break;
       injected++;
       assert_true(k < 50);

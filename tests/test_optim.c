@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "models/optim.h"
+#include "testutil_alloc.h"
 #include "testutil_models.h"
 
 static pd_allocator libc(void) {
@@ -156,15 +157,17 @@ static void spd_inverse_inverts_and_rejects_indefinite_matrices(void **state) {
 static void every_allocation_failure_is_reported_without_leaks(void **state) {
   (void)state;
   for (long k = 1;; k++) {
-    fail_alloc f = {0, k, 0};
-    pd_allocator a = fail_allocator(&f);
+    test_alloc f;
+    test_alloc_init(&f);
+    pd_allocator a = test_alloc_allocator(&f);
+    test_alloc_fail_in(&f, k);
     double x[3] = {1, 1, 1}, H[9];
     pd_optim_result r;
     pd_status s1 = pd_optim_bfgs(&a, 3, x, quadratic, NULL, NULL, &r);
     pd_status s2 = pd_optim_hessian(&a, 3, x, quadratic, NULL, H);
     memcpy(H, Q, sizeof H);
     pd_status s3 = pd_optim_spd_inverse(&a, 3, H);
-    assert_int_equal(f.live, 0);
+    assert_int_equal(atomic_load(&f.live), 0);
     assert_true(s1 == PD_OK || s1 == PD_E_NOMEM);
     assert_true(s2 == PD_OK || s2 == PD_E_NOMEM);
     assert_true(s3 == PD_OK || s3 == PD_E_NOMEM);

@@ -1,6 +1,6 @@
-/* Helpers for the model tests: an allocator that fails its k-th call and
- * counts what is live (leak and out-of-memory checks), the CDNOW summary
- * loader, and a central-difference gradient check for model kernels.
+/* Helpers for the model tests: the CDNOW summary loader and a
+ * central-difference gradient check for model kernels (the failing
+ * allocator is tests/testutil_alloc.h).
  * Test-only, header-only; include after <cmocka.h>. */
 #ifndef PD_TESTS_TESTUTIL_MODELS_H
 #define PD_TESTS_TESTUTIL_MODELS_H
@@ -12,36 +12,6 @@
 #include <privdomain/alloc.h>
 
 #include "datasets_path.h"
-
-/* ---- failing allocator --------------------------------------------- */
-
-typedef struct fail_alloc {
-  long calls;     /* allocations attempted so far */
-  long fail_at;   /* 1-based call that fails; 0 = never */
-  long live;      /* blocks currently allocated */
-} fail_alloc;
-
-static inline void *fa_malloc(void *user, size_t size) {
-  fail_alloc *f = user;
-  if (++f->calls == f->fail_at) return NULL;
-  void *p = malloc(size);
-  if (p) f->live++;
-  return p;
-}
-static inline void *fa_realloc(void *user, void *ptr, size_t size) {
-  fail_alloc *f = user;
-  if (++f->calls == f->fail_at) return NULL;
-  return realloc(ptr, size);
-}
-static inline void fa_free(void *user, void *ptr) {
-  fail_alloc *f = user;
-  f->live--;
-  free(ptr);
-}
-static inline pd_allocator fail_allocator(fail_alloc *f) {
-  pd_allocator a = {fa_malloc, fa_realloc, fa_free, f};
-  return a;
-}
 
 /* ---- CDNOW --------------------------------------------------------- */
 
