@@ -52,8 +52,9 @@ enum {
 /**
  * pd_guide_set_commission - set @guide's commission rate to
  * @basis_points (0–10000; 1000 = 10%), or back to the figures' default
- * with -1. The setting is kept by the store (it is not an event: it is not
- * journaled or replayed, and the last call wins).
+ * with -1. The setting is kept by the store: it is not an event (no event
+ * id; the last call wins), but like every change it is written to an
+ * attached journal and saved in snapshots (persist.h).
  * Errors: PD_E_MISUSE (bad store, or called from a callback), PD_E_INVALID
  * (guide 0, basis_points outside -1–10000), PD_E_NOT_FOUND (no such
  * guide), PD_E_NOMEM. Thread safety: serialised on the store's lock.
