@@ -88,28 +88,30 @@ void pd_bgnbd_family_start(const pd_model_input *in, double *logp) {
 
 /* Fills the per-x columns for parameters p: A(x) is the log of everything
  * in L that depends on x and the parameters but not on t_x and T, minus
- * r log α. */
+ * r log α. Its beta part log B(a, b+x+s) - log B(a, b) is summed from
+ * x = 0 as -Σ log1p(a/(b+s+k)), not taken between lgamma values: with a
+ * and b near 1e6 (no visible dropout) those are ~1e7 and their difference
+ * would carry 1e-9 of noise, enough to stall the line search. */
 static void fill_table(pd_bgnbd_variant v, const double *p, double *tab,
                        size_t m) {
   double r = p[0], a = p[2], b = p[3];
   double s = (double)v;
   double *A = tab + T_A * m, *DR = tab + T_DR * m, *DA = tab + T_DA * m;
   double *DB = tab + T_DB * m, *LC = tab + T_LOGC * m, *DLC = tab + T_DLOGC * m;
-  double lg_r = pd_lgamma(r), lg_b = pd_lgamma(b), lg_ab = pd_lgamma(a + b);
+  double lg_r = pd_lgamma(r);
   double dg_r = pd_digamma(r), dg_b = pd_digamma(b), dg_ab = pd_digamma(a + b);
   double loga = log(a);
-  double lgr = 0, lgbx = 0, lgabx = 0, dgr = 0, dgbx = 0, dgabx = 0;
+  double lgr = 0, dgr = 0, dgbx = 0, dgabx = 0;
+  double beta = -s * log1p(a / b); /* log B(a, b+s) - log B(a, b) */
   for (size_t x = 0; x < m; x++) {
     double xd = (double)x;
     if (x % ANCHOR_EVERY == 0) {
       lgr = pd_lgamma(r + xd);
-      lgbx = pd_lgamma(b + xd + s);
-      lgabx = pd_lgamma(a + b + xd + s);
       dgr = pd_digamma(r + xd);
       dgbx = pd_digamma(b + xd + s);
       dgabx = pd_digamma(a + b + xd + s);
     }
-    A[x] = lgr - lg_r + lg_ab - lg_b + lgbx - lgabx;
+    A[x] = lgr - lg_r + beta;
     DR[x] = dgr - dg_r;
     DA[x] = dg_ab - dgabx;
     DB[x] = dg_ab - dg_b + dgbx - dgabx;
@@ -123,8 +125,7 @@ static void fill_table(pd_bgnbd_variant v, const double *p, double *tab,
     }
     /* Step the gamma and digamma values to x + 1. */
     lgr += log(r + xd);
-    lgbx += log(b + xd + s);
-    lgabx += log(a + b + xd + s);
+    beta -= log1p(a / (b + xd + s));
     dgr += 1.0 / (r + xd);
     dgbx += 1.0 / (b + xd + s);
     dgabx += 1.0 / (a + b + xd + s);
