@@ -296,6 +296,75 @@ static void the_distribution_bins_and_deciles_the_scores(void **state) {
   assert_true(d.mean_score == 0);
 }
 
+/* The population figure sums each user's touchpoints in one pass over
+ * the store; it must give, user by user, what pd_trust_user gives — for
+ * every kind of touchpoint, recorded out of time order, across a merge and
+ * for one guide's relationships. */
+static void the_distribution_agrees_with_each_users_trust(void **state) {
+  pd_store *s = *state;
+  static const int32_t kinds[] = {
+      PD_TOUCH_INBOUND_MESSAGE, PD_TOUCH_OUTBOUND_1TO1,
+      PD_TOUCH_BROADCAST,       PD_TOUCH_POST_EXPOSURE,
+      PD_TOUCH_CONTENT_VIEW,    PD_TOUCH_CONTENT_ENGAGEMENT,
+      PD_TOUCH_LIVE_VIEW,       PD_TOUCH_PROMISE_KEPT,
+      PD_TOUCH_PROMISE_BROKEN};
+  uint32_t g[2];
+  assert_int_equal(pd_guide_ensure(s, "g1", PD_NTS, 0, &g[0]), PD_OK);
+  assert_int_equal(pd_guide_ensure(s, "g2", PD_NTS, 0, &g[1]), PD_OK);
+  enum { N = 7 };
+  pd_user_id u[N];
+  for (int k = 0; k < N; k++) {
+    char key[8] = {'m', (char)('0' + k), 0};
+    u[k] = mt_user(s, key);
+    mt_link(s, u[k], PD_CHANNEL_WECOM, T0 - 90 * DAY);
+    mt_bind(s, u[k], g[0], T0 - 90 * DAY); /* every user's home guide */
+  }
+  uint64_t x = 12345;
+  for (int j = 0; j < 400; j++) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    uint32_t r = (uint32_t)(x >> 33);
+    int32_t kind = kinds[r % 9];
+    int32_t purpose = kind == PD_TOUCH_OUTBOUND_1TO1 ||
+                              kind == PD_TOUCH_BROADCAST ||
+                              kind == PD_TOUCH_POST_EXPOSURE
+                          ? (int32_t)(1 + (r >> 8) % 3)
+                          : PD_PURPOSE_NONE;
+    /* Times at random within 60 days before T0 (some after it). */
+    int64_t t = T0 - 60 * DAY + (int64_t)((r >> 4) % (62 * DAY));
+    mt_touch_g(s, u[(r >> 12) % N], kind, purpose, PD_CHANNEL_WECOM,
+               g[(r >> 20) % 2], t);
+  }
+  mt_rating(s, u[1], 9, 8, 0, 2, T0 - 3 * DAY);
+  mt_rating(s, u[1], 7, 0, 6, 3, T0 - 2 * DAY);
+  pd_user_id survivor;
+  assert_int_equal(pd_user_merge(s, u[5], u[6], &survivor), PD_OK);
+  for (int gi = 0; gi < 3; gi++) {
+    uint32_t guide = gi == 1 ? g[0] : 0; /* g[1]'s touches left out */
+    pd_trust_options o = PD_TRUST_OPTIONS_INIT;
+    o.formula = gi == 2 ? PD_TRUST_ADDITIVE : PD_TRUST_MULTIPLICATIVE;
+    double se = 0, sr = 0, si = 0, ss = 0, sc = 0;
+    for (int k = 0; k < N - 1; k++) {
+      pd_trust t = trust_of(s, u[k], guide, T0, &o);
+      se += t.expertise / (N - 1);
+      sr += t.reliability / (N - 1);
+      si += t.intimacy / (N - 1);
+      ss += t.self_orientation / (N - 1);
+      sc += t.score / (N - 1);
+    }
+    pd_metrics_filter f = PD_METRICS_FILTER_INIT;
+    f.as_of = T0;
+    f.guide = guide;
+    pd_trust_distribution d = PD_TRUST_DISTRIBUTION_INIT;
+    assert_int_equal(pd_trust_distribution_get(s, &f, &o, &d), PD_OK);
+    assert_int_equal(d.users, N - 1);
+    assert_float_equal(d.mean_expertise, se, 1e-12 * se);
+    assert_float_equal(d.mean_reliability, sr, 1e-12 * sr);
+    assert_float_equal(d.mean_intimacy, si, 1e-12 * si);
+    assert_float_equal(d.mean_self_orientation, ss, 1e-12 * ss);
+    assert_float_equal(d.mean_score, sc, 1e-12 * sc);
+  }
+}
+
 static void bad_options_are_rejected(void **state) {
   pd_store *s = *state;
   pd_user_id u = mt_user(s, "a");
@@ -370,6 +439,8 @@ int main(void) {
           teardown),
       cmocka_unit_test_setup_teardown(
           the_distribution_bins_and_deciles_the_scores, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          the_distribution_agrees_with_each_users_trust, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_options_are_rejected, setup,
                                       teardown),
       cmocka_unit_test(out_of_memory_is_reported_and_leaks_nothing),

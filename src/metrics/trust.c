@@ -7,6 +7,8 @@
 #include <privdomain/events.h>
 #include <privdomain/trust.h>
 
+#include "core/alloc.h"
+#include "core/prefetch.h"
 #include "filter.h"
 #include "pushes.h"
 #include "touch_groups.h"
@@ -85,43 +87,81 @@ static double score_of(double trust, int32_t formula) {
   return v < 0 ? 0 : v > 100 ? 100 : v;
 }
 
-/* The trust from the touchpoints x[0..n) of one user (only those with
- * `guide` when non-zero) at t. */
-static pd_status trust_core(pd_store *s, const pd_mx_touch *xs, size_t n,
-                            uint32_t guide, uint32_t t,
-                            const pd_trust_options *o,
-                            const pd_contact_policy *pol, trust_work *w,
-                            pd_trust *r) {
+/* The order-free part of one user's touchpoints: sums and counts that a
+ * single pass over the whole touchpoint column can gather in any order. */
+typedef struct trust_acc {
+  double inten; /* sum of weight x 2^(-age / half_life) */
+  uint32_t resp, kept, broken, brand, promos, exposures;
+} trust_acc;
+
+/* Add touchpoint (kind, purpose, time <= t) to a. */
+static inline void acc_touch(trust_acc *a, uint8_t kind, uint8_t purpose,
+                             uint32_t time, uint32_t t,
+                             const pd_trust_options *o, double lambda) {
+  double wk = 0;
+  switch (kind) {
+    case PD_TOUCH_INBOUND_MESSAGE: wk = o->weight_inbound; break;
+    case PD_TOUCH_OUTBOUND_1TO1: wk = o->weight_1to1; break;
+    case PD_TOUCH_BROADCAST: wk = o->weight_broadcast; break;
+    case PD_TOUCH_CONTENT_ENGAGEMENT:
+      wk = o->weight_engagement;
+      a->resp += 2;
+      break;
+    case PD_TOUCH_CONTENT_VIEW: a->resp += 1; break;
+    case PD_TOUCH_LIVE_VIEW:
+      wk = o->weight_live;
+      a->resp += 1;
+      break;
+    case PD_TOUCH_PROMISE_KEPT: a->kept++; break;
+    case PD_TOUCH_PROMISE_BROKEN: a->broken++; break;
+    default: break;
+  }
+  if (kind == PD_TOUCH_OUTBOUND_1TO1 || kind == PD_TOUCH_BROADCAST ||
+      kind == PD_TOUCH_POST_EXPOSURE) {
+    a->brand++;
+    a->promos += purpose == PD_PURPOSE_PROMOTION;
+    a->exposures += purpose == PD_PURPOSE_CONTENT;
+  }
+  if (wk > 0) a->inten += wk * exp2(-(double)(t - time) * lambda);
+}
+
+/* 1 if the finishing step needs the touchpoint itself (its time against
+ * other touchpoints, or its ratings), not just the sums of trust_acc. */
+static inline int needs_order(uint8_t kind, uint8_t purpose,
+                              const pd_contact_policy *pol) {
+  return kind == PD_TOUCH_INBOUND_MESSAGE || kind == PD_TOUCH_OUTBOUND_1TO1 ||
+         kind == PD_TOUCH_RATING ||
+         (purpose == PD_PURPOSE_PROMOTION &&
+          (kind == PD_TOUCH_BROADCAST ||
+           (kind == PD_TOUCH_POST_EXPOSURE && pol->count_post_exposures)));
+}
+
+/* The trust at t from a user's sums a and the touchpoints xs[0..n) (at
+ * least those for which needs_order() holds; others are ignored). */
+static pd_status trust_finish(pd_store *s, const trust_acc *a,
+                              const pd_mx_touch *xs, size_t n, uint32_t t,
+                              const pd_trust_options *o,
+                              const pd_contact_policy *pol, trust_work *w,
+                              pd_trust *r) {
   size_t nin = 0, nout = 0, npush = 0;
-  double inten = 0, resp = 0, rsum[4] = {0, 0, 0, 0};
-  uint32_t rcount[4] = {0, 0, 0, 0}, exposures = 0;
-  const double lambda = 1.0 / (double)o->half_life;
+  double rsum[4] = {0, 0, 0, 0};
+  uint32_t rcount[4] = {0, 0, 0, 0};
+  int out_sorted = 1;
+  r->promises_kept = a->kept;
+  r->promises_broken = a->broken;
+  r->brand_touches = a->brand;
+  r->promotions = a->promos;
   for (size_t j = 0; j < n; j++) {
     const pd_mx_touch *x = &xs[j];
-    if (x->time > t) continue;
-    if (guide != 0 && x->guide != guide) continue;
-    double wk = 0;
     switch (x->kind) {
       case PD_TOUCH_INBOUND_MESSAGE:
-        wk = o->weight_inbound;
         if (push_u32(s, &w->in, &nin, x->time) != 0) goto nomem;
         break;
       case PD_TOUCH_OUTBOUND_1TO1:
-        wk = o->weight_1to1;
+        if (nout > 0 && ((uint32_t *)w->out.p)[nout - 1] > x->time)
+          out_sorted = 0;
         if (push_u32(s, &w->out, &nout, x->time) != 0) goto nomem;
         break;
-      case PD_TOUCH_BROADCAST: wk = o->weight_broadcast; break;
-      case PD_TOUCH_CONTENT_ENGAGEMENT:
-        wk = o->weight_engagement;
-        resp += 2;
-        break;
-      case PD_TOUCH_CONTENT_VIEW: resp += 1; break;
-      case PD_TOUCH_LIVE_VIEW:
-        wk = o->weight_live;
-        resp += 1;
-        break;
-      case PD_TOUCH_PROMISE_KEPT: r->promises_kept++; break;
-      case PD_TOUCH_PROMISE_BROKEN: r->promises_broken++; break;
       case PD_TOUCH_RATING:
         r->ratings++;
         for (int k = 0; k < 4; k++)
@@ -132,27 +172,23 @@ static pd_status trust_core(pd_store *s, const pd_mx_touch *xs, size_t n,
         break;
       default: break;
     }
-    if (x->kind == PD_TOUCH_OUTBOUND_1TO1 || x->kind == PD_TOUCH_BROADCAST ||
-        x->kind == PD_TOUCH_POST_EXPOSURE) {
-      r->brand_touches++;
-      r->promotions += x->purpose == PD_PURPOSE_PROMOTION;
-      exposures += x->purpose == PD_PURPOSE_CONTENT;
-      if (x->purpose == PD_PURPOSE_PROMOTION &&
-          (x->kind != PD_TOUCH_POST_EXPOSURE || pol->count_post_exposures)) {
-        if (pd_mx_buf_reserve(s, &w->push, npush + 1, sizeof(pd_mx_push)))
-          goto nomem;
-        pd_mx_push *p = (pd_mx_push *)w->push.p + npush++;
-        p->eid = 0; /* ties need no order: the count broken is the same */
-        p->time = x->time;
-        p->channel = x->channel;
-      }
+    if (x->purpose == PD_PURPOSE_PROMOTION &&
+        (x->kind == PD_TOUCH_OUTBOUND_1TO1 || x->kind == PD_TOUCH_BROADCAST ||
+         (x->kind == PD_TOUCH_POST_EXPOSURE && pol->count_post_exposures))) {
+      if (pd_mx_buf_reserve(s, &w->push, npush + 1, sizeof(pd_mx_push)))
+        goto nomem;
+      pd_mx_push *p = (pd_mx_push *)w->push.p + npush++;
+      p->eid = 0; /* ties need no order: the count broken is the same */
+      p->time = x->time;
+      p->channel = x->channel;
     }
-    if (wk > 0) inten += wk * exp2(-(double)(t - x->time) * lambda);
   }
+  double resp = a->resp, inten = a->inten;
+  uint32_t exposures = a->exposures;
   /* Reliability: answered inbound messages (an outbound 1:1 within the
    * reply window), promises. */
   uint32_t *out = w->out.p, *in = w->in.p;
-  if (nout > 1) qsort(out, nout, sizeof *out, cmp_u32);
+  if (nout > 1 && !out_sorted) qsort(out, nout, sizeof *out, cmp_u32);
   for (size_t k = 0; k < nin; k++) {
     uint64_t end = (uint64_t)in[k] + (uint64_t)o->reply_window;
     /* First outbound at or after the message. */
@@ -226,9 +262,21 @@ static pd_status trust_user(pd_store *s, pd_user_id user, uint32_t guide,
   r.size = out->size;
   size_t n = 0;
   st = pd_mx_touches_of(s, pd_st_find(s, u), (uint32_t)as_of, &w.touches, &n);
-  if (st == PD_OK)
-    st = trust_core(s, w.touches.p, n, guide, (uint32_t)as_of, &o, &pol, &w,
-                    &r);
+  if (st == PD_OK) {
+    /* Keep this user's touchpoints with the guide, then sum and finish. */
+    pd_mx_touch *xs = w.touches.p;
+    size_t m = 0;
+    trust_acc a;
+    memset(&a, 0, sizeof a);
+    const double lambda = 1.0 / (double)o.half_life;
+    for (size_t j = 0; j < n; j++) {
+      if (guide != 0 && xs[j].guide != guide) continue;
+      acc_touch(&a, xs[j].kind, xs[j].purpose, xs[j].time, (uint32_t)as_of,
+                &o, lambda);
+      xs[m++] = xs[j];
+    }
+    st = trust_finish(s, &a, xs, m, (uint32_t)as_of, &o, &pol, &w, &r);
+  }
   work_free(s, &w);
   if (st == PD_OK) memcpy(out, &r, sizeof r);
   return st;
@@ -269,6 +317,70 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
   }
 }
 
+/* One sequential pass over the touchpoint column: the order-free sums of
+ * every canonical user into acc[root] (touchpoints at or before t, with
+ * guide when non-zero), and a copy of the few touchpoints that need order
+ * (needs_order) grouped into per-user runs of g, as pd_mx_touch_groups. A
+ * user's sums add up in column order, as pd_trust_user adds them, so both
+ * give the same figures. PD_OK or PD_E_NOMEM (message set). */
+static pd_status gather(pd_store *s, uint32_t t, uint32_t guide,
+                        const pd_trust_options *o, const pd_contact_policy *pol,
+                        trust_acc **acc_out, pd_mx_touch_groups *g) {
+  memset(g, 0, sizeof *g);
+  *acc_out = NULL;
+  const pd_st_touch *ts = pd_st_touches(s);
+  uint32_t n = s->col[PD_EV_TOUCH].n, nu = s->n_users;
+  const double lambda = 1.0 / (double)o->half_life;
+  uint32_t *pos = NULL;
+  uint32_t *root = pd_realloc_array(&s->alloc, NULL, nu ? nu : 1, sizeof *root);
+  trust_acc *acc = pd_calloc(&s->alloc, nu ? nu : 1, sizeof *acc);
+  g->start = pd_calloc(&s->alloc, (size_t)nu + 1, sizeof *g->start);
+  if (!root || !acc || !g->start) goto nomem;
+  root[0] = 0; /* read by the prefetches for erased touchpoints */
+  for (uint32_t u = 1; u < nu; u++) root[u] = pd_st_find(s, u);
+  size_t kept = 0;
+  /* Touchpoints arrive in time order, so root[] and the sums are hit at
+   * random: prefetch root PF touchpoints ahead and the sums PF/2 ahead. */
+  enum { PF = 32 };
+  for (uint32_t i = 0; i < n; i++) {
+    if (i + PF < n) PD_PREFETCH(&root[ts[i + PF].user]);
+    if (i + PF / 2 < n) PD_PREFETCH(&acc[root[ts[i + PF / 2].user]]);
+    const pd_st_touch *x = &ts[i];
+    if (x->time > t) continue; /* also skips erased touchpoints */
+    if (guide != 0 && x->guide != guide) continue;
+    uint32_t r = root[x->user];
+    acc_touch(&acc[r], x->kind, x->purpose, x->time, t, o, lambda);
+    if (needs_order(x->kind, x->purpose, pol)) {
+      g->start[r + 1]++;
+      kept++;
+    }
+  }
+  for (uint32_t u = 1; u <= nu; u++) g->start[u] += g->start[u - 1];
+  g->t = pd_realloc_array(&s->alloc, NULL, kept ? kept : 1, sizeof *g->t);
+  pos = pd_realloc_array(&s->alloc, NULL, nu ? nu : 1, sizeof *pos);
+  if (!g->t || !pos) goto nomem;
+  if (nu) memcpy(pos, g->start, (size_t)nu * sizeof *pos);
+  /* Scatter: pos[r] is the next free slot of root r's run. (Prefetching
+   * here as above measured no faster: few touchpoints are copied.) */
+  for (uint32_t i = 0; i < n; i++) {
+    const pd_st_touch *x = &ts[i];
+    if (x->time > t) continue;
+    if (guide != 0 && x->guide != guide) continue;
+    if (!needs_order(x->kind, x->purpose, pol)) continue;
+    pd_mx_touch_from(&g->t[pos[root[x->user]]++], x);
+  }
+  pd_free(&s->alloc, root);
+  pd_free(&s->alloc, pos);
+  *acc_out = acc;
+  return PD_OK;
+nomem:
+  pd_free(&s->alloc, root);
+  pd_free(&s->alloc, pos);
+  pd_free(&s->alloc, acc);
+  pd_mx_touch_groups_free(s, g);
+  return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+}
+
 static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
                               const pd_trust_options *opts,
                               pd_trust_distribution *out) {
@@ -288,7 +400,8 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
   double *scores = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *scores);
   if (!scores) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   pd_mx_touch_groups g;
-  if ((st = pd_mx_touch_groups_build(s, f.as_of, &g)) != PD_OK) {
+  trust_acc *acc;
+  if ((st = gather(s, f.as_of, f.guide, &o, &pol, &acc, &g)) != PD_OK) {
     pd_free(&s->alloc, scores);
     return st;
   }
@@ -301,10 +414,11 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
   for (uint32_t u = 1; u < s->n_users; u++) {
     if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;
     pd_trust t = PD_TRUST_INIT;
-    st = trust_core(s, g.t + g.start[u], g.start[u + 1] - g.start[u], f.guide,
-                    f.as_of, &o, &pol, &w, &t);
+    st = trust_finish(s, &acc[u], g.t + g.start[u],
+                      g.start[u + 1] - g.start[u], f.as_of, &o, &pol, &w, &t);
     if (st != PD_OK) {
       work_free(s, &w);
+      pd_free(&s->alloc, acc);
       pd_mx_touch_groups_free(s, &g);
       pd_free(&s->alloc, scores);
       return st;
@@ -319,6 +433,7 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
     r.histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
   }
   work_free(s, &w);
+  pd_free(&s->alloc, acc);
   pd_mx_touch_groups_free(s, &g);
   r.users = n;
   if (n > 0) {
