@@ -12,7 +12,8 @@ from . import constants as K
 from . import errors
 from ._convert import copy_doubles, size, text
 from ._lib import fn
-from .models import Summary, _Handle
+from ._handle import _Handle
+from .models import Summary
 
 _P = c_void_p
 _st = c_int32

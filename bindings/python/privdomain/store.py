@@ -28,6 +28,7 @@ from . import constants as K
 from . import errors
 from ._convert import (int32, minor_units, optional_time, seconds,
                        text, to_decimal, uint32, uint64)
+from ._handle import _Handle
 from ._lib import fn
 
 _P = c_void_p
@@ -241,11 +242,14 @@ class _Collector:
         return self.items
 
 
-class Store:
+class Store(_Handle):
     """A private domain in memory (pd_store). Use as a context manager or
     call close(); a closed store raises Misuse. Safe to share between
     threads (the C library serialises calls; error messages are copied
     under its lock)."""
+
+    _free = _store_free
+    _what = "store"
 
     def __init__(self, currency_exponent=2, identity_key=None):
         """A new empty store. `currency_exponent`: decimals of the minor
@@ -274,34 +278,7 @@ class Store:
         self._exponent = _store_currency_exponent(handle)
         return self
 
-    # ---- handle ---------------------------------------------------------
-
-    def close(self):
-        """Release the store (idempotent)."""
-        h, self._h = getattr(self, "_h", None), None
-        if h:
-            _store_free(h)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    @property
-    def closed(self):
-        return not self._h
-
-    def _handle(self):
-        if not self._h:
-            raise errors.Misuse("the store is closed")
-        return self._h
+    # ---- handle (close, context manager, Misuse once closed: _Handle) ---
 
     def errmsg(self):
         """The message of the store's last failed call ("" after a
@@ -310,9 +287,6 @@ class Store:
         if _store_errmsg_copy(self._h, buf, len(buf)) != errors.OK:
             return ""
         return buf.value.decode("utf-8", "replace")
-
-    def _check(self, status):
-        return errors.check(status, self.errmsg)
 
     @property
     def currency_exponent(self):

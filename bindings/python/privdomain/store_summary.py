@@ -13,7 +13,8 @@ from . import constants as K
 from ._convert import copy_doubles, int32, seconds, size
 from ._lib import fn
 from .metrics import filter_struct, pd_metrics_filter
-from .models import CustomerData, _Handle, fit_info, model_kind
+from ._handle import _Handle
+from .models import CustomerData, fit_info, model_kind
 from .store import Store, _Collector
 
 VALUE_P_ALIVE = 1
