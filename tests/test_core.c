@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "core/intern.h"
 #include "core/map64.h"
+#include "core/parallel.h"
 #include "core/utf8.h"
 
 static pd_allocator libc_alloc(void) {
@@ -154,6 +155,38 @@ static void grow_fails_cleanly_on_overflow(void **state) {
   assert_int_equal(pd_alloc_init(&a, &bad), -1);
 }
 
+/* Each block adds its own index into its own slot, many times over, so a
+ * block run twice, skipped, or writing another's slot shows up. */
+typedef struct block_tally {
+  uint64_t runs[1000];
+} block_tally;
+
+static void tally_block(void *ctx, size_t block) {
+  block_tally *t = ctx;
+  for (int i = 0; i < 1000; i++) t->runs[block] += block + 1;
+}
+
+static void parallel_for_runs_every_block_exactly_once(void **state) {
+  (void)state;
+  static const int32_t thread_counts[] = {-3, 0, 1, 2, 3, 8, 64, 1000};
+  for (size_t c = 0; c < sizeof thread_counts / sizeof *thread_counts; c++) {
+    static block_tally t;
+    memset(&t, 0, sizeof t);
+    pd_parallel_for(thread_counts[c], 1000, tally_block, &t);
+    for (size_t b = 0; b < 1000; b++)
+      assert_int_equal(t.runs[b], (uint64_t)(b + 1) * 1000);
+  }
+  pd_parallel_for(2, 0, tally_block, NULL); /* no blocks: fn never called */
+}
+
+static void parallel_thread_option_resolves(void **state) {
+  (void)state;
+  assert_int_equal(pd_parallel_resolve_threads(1), 1);
+  assert_int_equal(pd_parallel_resolve_threads(7), 7);
+  int32_t all = pd_parallel_resolve_threads(0);
+  assert_true(all >= 1 && all <= PD_PARALLEL_MAX_THREADS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(crc32c_matches_the_standard_check_value),
@@ -163,6 +196,8 @@ int main(void) {
       cmocka_unit_test(utf8_validation_follows_rfc3629),
       cmocka_unit_test(checked_arithmetic_reports_overflow),
       cmocka_unit_test(grow_fails_cleanly_on_overflow),
+      cmocka_unit_test(parallel_for_runs_every_block_exactly_once),
+      cmocka_unit_test(parallel_thread_option_resolves),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
