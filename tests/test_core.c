@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/checked.h"
 #include "core/crc32c.h"
+#include "core/envelope.h"
 #include "core/hash.h"
 #include "core/intern.h"
 #include "core/map64.h"
@@ -187,6 +188,48 @@ static void parallel_thread_option_resolves(void **state) {
   assert_true(all >= 1 && all <= PD_PARALLEL_MAX_THREADS);
 }
 
+static void envelope_round_trips_and_refuses_damage(void **state) {
+  (void)state;
+  pd_allocator a;
+  assert_int_equal(pd_alloc_init(&a, NULL), 0);
+  pd_obuf b = {&a, NULL, 0, 0, 0};
+  size_t start = pd_envelope_open(&b, 7);
+  pd_put32(&b, 0xDEADBEEFu);
+  pd_put64(&b, 42);
+  pd_envelope_close(&b, start);
+  assert_false(b.failed);
+  assert_int_equal(b.len, PD_ENVELOPE_HEADER + 12 + PD_ENVELOPE_TRAILER);
+
+  pd_ibuf in;
+  assert_int_equal(pd_envelope_read(b.p, b.len, 7, &in), PD_ENVELOPE_OK);
+  assert_int_equal(pd_get32(&in), 0xDEADBEEFu);
+  assert_int_equal(pd_get64(&in), 42);
+  assert_int_equal(pd_ileft(&in), 0);
+
+  assert_int_equal(pd_envelope_read(b.p, b.len, 8, &in),
+                   PD_ENVELOPE_WRONG_KIND);
+  assert_int_equal(pd_envelope_read(b.p, b.len - 1, 7, &in),
+                   PD_ENVELOPE_TRUNCATED);
+  assert_int_equal(pd_envelope_read(NULL, 0, 7, &in), PD_ENVELOPE_TRUNCATED);
+  for (size_t i = 0; i < b.len; i++) { /* every flipped bit is noticed */
+    b.p[i] ^= 0x10;
+    assert_int_not_equal(pd_envelope_read(b.p, b.len, 7, &in), PD_ENVELOPE_OK);
+    b.p[i] ^= 0x10;
+  }
+  pd_put8(&b, 0);
+  assert_int_equal(pd_envelope_read(b.p, b.len, 7, &in),
+                   PD_ENVELOPE_TRAILING);
+  b.p[4] = 2; /* a newer version */
+  assert_int_equal(pd_envelope_read(b.p, b.len - 1, 7, &in),
+                   PD_ENVELOPE_NEWER);
+  b.p[0] = 'X';
+  assert_int_equal(pd_envelope_read(b.p, b.len - 1, 7, &in),
+                   PD_ENVELOPE_BAD_MAGIC);
+  assert_string_equal(pd_envelope_check_text(PD_ENVELOPE_BAD_CRC),
+                      "damaged (checksum mismatch)");
+  pd_free(&a, b.p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(crc32c_matches_the_standard_check_value),
@@ -198,6 +241,7 @@ int main(void) {
       cmocka_unit_test(grow_fails_cleanly_on_overflow),
       cmocka_unit_test(parallel_for_runs_every_block_exactly_once),
       cmocka_unit_test(parallel_thread_option_resolves),
+      cmocka_unit_test(envelope_round_trips_and_refuses_damage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

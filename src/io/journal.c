@@ -12,7 +12,7 @@
 
 #include "core/crc32c.h"
 #include "journal_format.h"
-#include "persist_bytes.h"
+#include "core/le_bytes.h"
 #include "persist_internal.h"
 #include "store/mutation_codec.h"
 #include "store/mutation_hook.h"

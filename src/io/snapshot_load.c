@@ -14,7 +14,7 @@
 
 #include "core/crc32c.h"
 #include "core/utf8.h"
-#include "persist_bytes.h"
+#include "core/le_bytes.h"
 #include "persist_internal.h"
 #include "snapshot_format.h"
 #include "store/names.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/crc32c.h"
-#include "persist_bytes.h"
+#include "core/le_bytes.h"
 #include "persist_internal.h"
 #include "snapshot_format.h"
 #include "store/mutation_hook.h"

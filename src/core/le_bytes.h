@@ -1,8 +1,9 @@
-/* Little-endian encoding for the persistence formats: a growable output
- * buffer and a bounds-checked input cursor. Every multi-byte value in a
- * snapshot or journal goes through these, never through a struct. */
-#ifndef PD_IO_PERSIST_BYTES_H
-#define PD_IO_PERSIST_BYTES_H
+/* Little-endian encoding for every stable byte format (snapshots, journal,
+ * serialised aggregates): a growable output buffer and a bounds-checked
+ * input cursor. Every multi-byte value of those formats goes through
+ * these, never through a struct. */
+#ifndef PD_CORE_LE_BYTES_H
+#define PD_CORE_LE_BYTES_H
 
 #include <stddef.h>
 #include <stdint.h>
