@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 #include "core/checked.h"
 #include "core/crc32c.h"
 #include "core/envelope.h"
@@ -230,6 +231,31 @@ static void envelope_round_trips_and_refuses_damage(void **state) {
   pd_free(&a, b.p);
 }
 
+static void bytes_take_the_buffer_and_free_it(void **state) {
+  (void)state;
+  pd_allocator a;
+  assert_int_equal(pd_alloc_init(&a, NULL), 0);
+  pd_obuf b = {&a, NULL, 0, 0, 0};
+  pd_put32(&b, 0x01020304u);
+  const void *mem = b.p;
+  pd_bytes *out = NULL;
+  assert_int_equal(pd_bytes_take(&b, &out), 0);
+  assert_ptr_equal(pd_bytes_data(out), mem); /* moved, not copied */
+  assert_int_equal(pd_bytes_size(out), 4);
+  assert_memory_equal(pd_bytes_data(out), "\x04\x03\x02\x01", 4);
+  assert_null(b.p);
+  assert_int_equal(b.len, 0);
+  pd_bytes_free(out);
+  pd_bytes_free(NULL);
+  assert_null(pd_bytes_data(NULL));
+  assert_int_equal(pd_bytes_size(NULL), 0);
+
+  pd_obuf failed = {&a, NULL, 0, 0, 1};
+  out = NULL;
+  assert_int_equal(pd_bytes_take(&failed, &out), -1);
+  assert_null(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(crc32c_matches_the_standard_check_value),
@@ -242,6 +268,7 @@ int main(void) {
       cmocka_unit_test(parallel_for_runs_every_block_exactly_once),
       cmocka_unit_test(parallel_thread_option_resolves),
       cmocka_unit_test(envelope_round_trips_and_refuses_damage),
+      cmocka_unit_test(bytes_take_the_buffer_and_free_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "version.h"
 #include "status.h"
 #include "alloc.h"
+#include "bytes.h"
 #include "types.h"
 #include "store.h"
 #include "users.h"
