@@ -7,7 +7,9 @@
  * (store_value_predict also prints both fits' iterations, the Gamma-Gamma
  * parameters and the sums of expected spend and CLV, to check that a
  * faster fit gives the same answer).
- * Usage: bench_metrics_a [users] */
+ * Usage: bench_metrics_a [users] [threads,...]
+ * (each figure is run once per thread count of the comma-separated list,
+ * default 1; 0 = one per online processor; lines carry threads=). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,114 @@ static int collect_plan(void *user, const pd_followup_item *it) {
 static int ignore_group(void *user, const pd_value_group *g) {
   (void)g;
   ++*(uint64_t *)user;
+  return 0;
+}
+
+/* Every figure once, computed on `threads` threads (the store's setting);
+ * one line each. */
+static int figures(pd_store *s, const pd_user_id *ids, uint32_t n_users,
+                   uint64_t events, int32_t threads) {
+  int64_t as_of = T_BEGIN + (ROUNDS + 1) * 18 * DAY;
+  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
+  f.as_of = as_of;
+
+  double a = now(), c = cpu();
+  pd_trust_distribution td = PD_TRUST_DISTRIBUTION_INIT;
+  if (check(pd_trust_distribution_get(s, &f, NULL, &td), "trust", s)) return 1;
+  printf("bench=trust_distribution threads=%d users=%llu events=%llu seconds=%.3f cpu=%.3f "
+         "mean_score=%.2f\n", (int)threads,
+         (unsigned long long)td.users, (unsigned long long)events,
+         now() - a, cpu() - c, td.mean_score);
+
+  a = now();
+  c = cpu();
+  pd_pressure_stats ps = PD_PRESSURE_STATS_INIT;
+  if (check(pd_pressure_stats_get(s, &f, 7 * DAY, NULL, &ps), "pressure", s))
+    return 1;
+  printf("bench=pressure_stats threads=%d users=%llu events=%llu seconds=%.3f cpu=%.3f mean=%.3f "
+         "over_cap=%llu\n", (int)threads,
+         (unsigned long long)ps.users, (unsigned long long)events, now() - a, cpu() - c,
+         ps.mean, (unsigned long long)ps.over_cap_pushes);
+
+  a = now();
+  c = cpu();
+  uint64_t allowed = 0;
+  for (uint32_t i = 0; i < n_users; i++) {
+    pd_contact_verdict v = PD_CONTACT_VERDICT_INIT;
+    if (check(pd_contact_check(s, ids[i], PD_CHANNEL_WECOM,
+                               PD_PURPOSE_PROMOTION, as_of, NULL, &v),
+              "contact", s))
+      return 1;
+    allowed += (uint64_t)v.allowed;
+  }
+  printf("bench=contact_check_all threads=%d users=%u events=%llu seconds=%.3f cpu=%.3f "
+         "allowed=%llu\n", (int)threads,
+         n_users, (unsigned long long)events, now() - a, cpu() - c,
+         (unsigned long long)allowed);
+
+  a = now();
+  c = cpu();
+  pd_summary_spec spec = PD_SUMMARY_SPEC_INIT;
+  spec.calibration_end = as_of;
+  spec.unit = PD_TIME_UNIT_WEEK;
+  pd_store_summary *h = NULL;
+  if (check(pd_store_summary_new(s, &f, &spec, &h), "summary", s)) return 1;
+  printf("bench=store_summary threads=%d users=%u rows=%zu events=%llu seconds=%.3f cpu=%.3f\n", (int)threads,
+         n_users, pd_store_summary_rows(h), (unsigned long long)events,
+         now() - a, cpu() - c);
+
+  a = now();
+  c = cpu();
+  pd_status st = pd_store_summary_predict(h, NULL);
+  if (st != PD_OK) {
+    fprintf(stderr, "predict: %s\n", pd_store_summary_errmsg(h));
+    return 1;
+  }
+  double dt_pred = now() - a, dc_pred = cpu() - c;
+  /* The fitted parameters, so a faster fit can be checked for the same
+   * answer. */
+  pd_fit_info fi_tx = PD_FIT_INFO_INIT, fi_gg = PD_FIT_INFO_INIT;
+  if (check(pd_store_summary_fit(h, 0, &fi_tx), "fit tx", s) ||
+      check(pd_store_summary_fit(h, 1, &fi_gg), "fit gg", s))
+    return 1;
+  const double *spend = NULL, *clv = NULL;
+  if (check(pd_store_summary_column(h, PD_VALUE_EXPECTED_SPEND, &spend),
+            "spend", s) ||
+      check(pd_store_summary_column(h, PD_VALUE_CLV, &clv), "clv", s))
+    return 1;
+  double sum_spend = 0, sum_clv = 0;
+  for (size_t i = 0; i < pd_store_summary_rows(h); i++) {
+    sum_spend += spend[i];
+    sum_clv += clv[i];
+  }
+  printf("bench=store_value_predict threads=%d rows=%zu seconds=%.3f cpu=%.3f "
+         "tx_iter=%d gg_iter=%d gg=%.10g,%.10g,%.10g gg_se=%.6g,%.6g,%.6g "
+         "gg_ll=%.12g sum_spend=%.10g sum_clv=%.10g\n", (int)threads,
+         pd_store_summary_rows(h), dt_pred, dc_pred, fi_tx.iterations,
+         fi_gg.iterations, fi_gg.params[0], fi_gg.params[1], fi_gg.params[2],
+         fi_gg.std_errors[0], fi_gg.std_errors[1], fi_gg.std_errors[2],
+         fi_gg.log_likelihood, sum_spend, sum_clv);
+
+  a = now();
+  c = cpu();
+  uint64_t groups = 0;
+  if (check(pd_store_value_by(s, h, PD_VALUE_BY_SOURCE, as_of, ignore_group,
+                              &groups),
+            "value_by", s))
+    return 1;
+  printf("bench=value_by_source threads=%d rows=%zu groups=%llu seconds=%.3f cpu=%.3f\n", (int)threads,
+         pd_store_summary_rows(h), (unsigned long long)groups, now() - a, cpu() - c);
+
+  a = now();
+  c = cpu();
+  uint64_t listed = 0;
+  if (check(pd_followup_plan(s, h, &f, NULL, collect_plan, &listed),
+            "followup", s))
+    return 1;
+  printf("bench=followup_plan threads=%d users=%u events=%llu seconds=%.3f cpu=%.3f listed=%llu\n", (int)threads,
+         n_users, (unsigned long long)events, now() - a, cpu() - c,
+         (unsigned long long)listed);
+  pd_store_summary_free(h);
   return 0;
 }
 
@@ -169,107 +279,17 @@ int main(int argc, char **argv) {
   double t_build = now() - t0;
   printf("bench=metrics_a_build users=%u events=%llu seconds=%.3f\n",
          n_users, (unsigned long long)events, t_build);
-  int64_t as_of = T_BEGIN + (ROUNDS + 1) * 18 * DAY;
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = as_of;
-
-  double a = now(), c = cpu();
-  pd_trust_distribution td = PD_TRUST_DISTRIBUTION_INIT;
-  if (check(pd_trust_distribution_get(s, &f, NULL, &td), "trust", s)) return 1;
-  printf("bench=trust_distribution users=%llu events=%llu seconds=%.3f cpu=%.3f "
-         "mean_score=%.2f\n",
-         (unsigned long long)td.users, (unsigned long long)events,
-         now() - a, cpu() - c, td.mean_score);
-
-  a = now();
-  c = cpu();
-  pd_pressure_stats ps = PD_PRESSURE_STATS_INIT;
-  if (check(pd_pressure_stats_get(s, &f, 7 * DAY, NULL, &ps), "pressure", s))
-    return 1;
-  printf("bench=pressure_stats users=%llu events=%llu seconds=%.3f cpu=%.3f mean=%.3f "
-         "over_cap=%llu\n",
-         (unsigned long long)ps.users, (unsigned long long)events, now() - a, cpu() - c,
-         ps.mean, (unsigned long long)ps.over_cap_pushes);
-
-  a = now();
-  c = cpu();
-  uint64_t allowed = 0;
-  for (uint32_t i = 0; i < n_users; i++) {
-    pd_contact_verdict v = PD_CONTACT_VERDICT_INIT;
-    if (check(pd_contact_check(s, ids[i], PD_CHANNEL_WECOM,
-                               PD_PURPOSE_PROMOTION, as_of, NULL, &v),
-              "contact", s))
+  /* Every figure once per thread count of the list (default "1"). */
+  const char *list = argc > 2 ? argv[2] : "1";
+  for (const char *p = list; *p;) {
+    char *end;
+    long th = strtol(p, &end, 10);
+    if (end == p) break;
+    if (check(pd_store_set_threads(s, (int32_t)th), "threads", s) ||
+        figures(s, ids, n_users, events, (int32_t)th))
       return 1;
-    allowed += (uint64_t)v.allowed;
+    p = *end == ',' ? end + 1 : end;
   }
-  printf("bench=contact_check_all users=%u events=%llu seconds=%.3f cpu=%.3f "
-         "allowed=%llu\n",
-         n_users, (unsigned long long)events, now() - a, cpu() - c,
-         (unsigned long long)allowed);
-
-  a = now();
-  c = cpu();
-  pd_summary_spec spec = PD_SUMMARY_SPEC_INIT;
-  spec.calibration_end = as_of;
-  spec.unit = PD_TIME_UNIT_WEEK;
-  pd_store_summary *h = NULL;
-  if (check(pd_store_summary_new(s, &f, &spec, &h), "summary", s)) return 1;
-  printf("bench=store_summary users=%u rows=%zu events=%llu seconds=%.3f cpu=%.3f\n",
-         n_users, pd_store_summary_rows(h), (unsigned long long)events,
-         now() - a, cpu() - c);
-
-  a = now();
-  c = cpu();
-  pd_status st = pd_store_summary_predict(h, NULL);
-  if (st != PD_OK) {
-    fprintf(stderr, "predict: %s\n", pd_store_summary_errmsg(h));
-    return 1;
-  }
-  double dt_pred = now() - a, dc_pred = cpu() - c;
-  /* The fitted parameters, so a faster fit can be checked for the same
-   * answer. */
-  pd_fit_info fi_tx = PD_FIT_INFO_INIT, fi_gg = PD_FIT_INFO_INIT;
-  if (check(pd_store_summary_fit(h, 0, &fi_tx), "fit tx", s) ||
-      check(pd_store_summary_fit(h, 1, &fi_gg), "fit gg", s))
-    return 1;
-  const double *spend = NULL, *clv = NULL;
-  if (check(pd_store_summary_column(h, PD_VALUE_EXPECTED_SPEND, &spend),
-            "spend", s) ||
-      check(pd_store_summary_column(h, PD_VALUE_CLV, &clv), "clv", s))
-    return 1;
-  double sum_spend = 0, sum_clv = 0;
-  for (size_t i = 0; i < pd_store_summary_rows(h); i++) {
-    sum_spend += spend[i];
-    sum_clv += clv[i];
-  }
-  printf("bench=store_value_predict rows=%zu seconds=%.3f cpu=%.3f "
-         "tx_iter=%d gg_iter=%d gg=%.10g,%.10g,%.10g gg_se=%.6g,%.6g,%.6g "
-         "gg_ll=%.12g sum_spend=%.10g sum_clv=%.10g\n",
-         pd_store_summary_rows(h), dt_pred, dc_pred, fi_tx.iterations,
-         fi_gg.iterations, fi_gg.params[0], fi_gg.params[1], fi_gg.params[2],
-         fi_gg.std_errors[0], fi_gg.std_errors[1], fi_gg.std_errors[2],
-         fi_gg.log_likelihood, sum_spend, sum_clv);
-
-  a = now();
-  c = cpu();
-  uint64_t groups = 0;
-  if (check(pd_store_value_by(s, h, PD_VALUE_BY_SOURCE, as_of, ignore_group,
-                              &groups),
-            "value_by", s))
-    return 1;
-  printf("bench=value_by_source rows=%zu groups=%llu seconds=%.3f cpu=%.3f\n",
-         pd_store_summary_rows(h), (unsigned long long)groups, now() - a, cpu() - c);
-
-  a = now();
-  c = cpu();
-  uint64_t listed = 0;
-  if (check(pd_followup_plan(s, h, &f, NULL, collect_plan, &listed),
-            "followup", s))
-    return 1;
-  printf("bench=followup_plan users=%u events=%llu seconds=%.3f cpu=%.3f listed=%llu\n",
-         n_users, (unsigned long long)events, now() - a, cpu() - c,
-         (unsigned long long)listed);
-  pd_store_summary_free(h);
   pd_store_free(s);
   free(ids);
   free(rate);

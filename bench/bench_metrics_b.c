@@ -3,14 +3,16 @@
  * 1M users and about 20M events (one year, events recorded in random
  * order).
  *
- *   bench_metrics_b [users] [events] [figure]
+ *   bench_metrics_b [users] [events] [figure|all] [threads,...]
  *
  * Prints one machine-readable line per figure:
  *   bench=<figure> users=… events=… seconds=…
  * (wall and CPU time of one call on one thread, as of the end of the
  * year; with a figure name, only that figure is run, five times, for
  * profiling;
- * year; the CPU time is the figure to compare when the machine is busy). */
+ * year; the CPU time is the figure to compare when the machine is busy).
+ * Each figure runs once per thread count of the comma-separated list
+ * (default 1; 0 = one per online processor); lines carry threads=. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -197,6 +199,7 @@ static void build(pd_store *s, uint64_t users, uint64_t target) {
 
 static uint64_t n_users;
 static const char *only;
+static int32_t threads = 1; /* the store's setting for this round */
 
 /* Whether to run figure `name` (all unless one was named). */
 static int want(const char *name) { return !only || strcmp(only, name) == 0; }
@@ -209,16 +212,18 @@ static void report(const char *name, double t0, pd_status st, pd_store *s) {
     fprintf(stderr, "bench_metrics_b: %s: %s\n", name, pd_store_errmsg(s));
     exit(1);
   }
-  printf("bench=%s users=%llu events=%llu seconds=%.3f cpu_seconds=%.3f\n",
-         name, (unsigned long long)n_users, (unsigned long long)events, dt,
-         dc);
+  printf("bench=%s threads=%d users=%llu events=%llu seconds=%.3f "
+         "cpu_seconds=%.3f\n",
+         name, (int)threads, (unsigned long long)n_users,
+         (unsigned long long)events, dt, dc);
   fflush(stdout);
 }
 
 int main(int argc, char **argv) {
   n_users = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
   uint64_t target = argc > 2 ? strtoull(argv[2], NULL, 10) : 20000000;
-  only = argc > 3 ? argv[3] : NULL;
+  only = argc > 3 && strcmp(argv[3], "all") != 0 ? argv[3] : NULL;
+  const char *list = argc > 4 ? argv[4] : "1";
   pd_store *s = NULL;
   if (pd_store_new(NULL, &s) != PD_OK) return 1;
   double t0 = now();
@@ -227,102 +232,112 @@ int main(int argc, char **argv) {
          (unsigned long long)n_users, (unsigned long long)events, now() - t0);
   fflush(stdout);
 
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = T0 + YEAR;
-  pd_rows *rows = NULL;
-  pd_status st;
-  size_t n = 0;
+  /* Every figure once per thread count of the list. */
+  for (const char *p = list; *p;) {
+    char *end;
+    threads = (int32_t)strtol(p, &end, 10);
+    if (end == p) break;
+    p = *end == ',' ? end + 1 : end;
+    if (pd_store_set_threads(s, threads) != PD_OK) {
+      fprintf(stderr, "bench_metrics_b: threads: %s\n", pd_store_errmsg(s));
+      return 1;
+    }
+    pd_metrics_filter f = PD_METRICS_FILTER_INIT;
+    f.as_of = T0 + YEAR;
+    pd_rows *rows = NULL;
+    pd_status st;
+    size_t n = 0;
 
-  FIGURE("link_retention") {
-    t0 = now(), cpu0 = cpu();
-    st = pd_link_retention_compute(s, &f, NULL, &rows);
-    report("link_retention", t0, st, s);
-    pd_rows_free(rows);
+    FIGURE("link_retention") {
+      t0 = now(), cpu0 = cpu();
+      st = pd_link_retention_compute(s, &f, NULL, &rows);
+      report("link_retention", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("link_survival_km") {
+      pd_km *km = NULL;
+      pd_km_new(NULL, &km);
+      t0 = now(), cpu0 = cpu();
+      st = pd_link_survival_km(s, &f, 0, km);
+      report("link_survival_km", t0, st, s);
+      pd_km_free(km);
+    }
+    FIGURE("link_retention_sbg") {
+      pd_fit *fit = NULL;
+      pd_fit_new(NULL, &fit);
+      t0 = now(), cpu0 = cpu();
+      st = pd_link_retention_fit_sbg(s, &f, NULL, T0, T0 + 31 * DAY, fit);
+      report("link_retention_sbg", t0, st, s);
+      pd_fit_free(fit);
+    }
+    FIGURE("unlink_rate") {
+      pd_unlink_rate ur = PD_UNLINK_RATE_INIT;
+      t0 = now(), cpu0 = cpu();
+      st = pd_unlink_rate_compute(s, &f, 0, T0 + 180 * DAY, T0 + 210 * DAY,
+                                  &ur);
+      report("unlink_rate", t0, st, s);
+    }
+    FIGURE("campaign_health") {
+      pd_campaign_health ch = PD_CAMPAIGN_HEALTH_INIT;
+      t0 = now(), cpu0 = cpu();
+      st = pd_campaign_health_compute(s, &f, 1, T0 + 100 * DAY, T0 + 103 * DAY,
+                                      NULL, &ch);
+      report("campaign_health", t0, st, s);
+    }
+    FIGURE("funnel_by_source") {
+      pd_funnel_options fo = PD_FUNNEL_OPTIONS_INIT;
+      fo.group_by = PD_BY_SOURCE;
+      t0 = now(), cpu0 = cpu();
+      st = pd_funnel_compute(s, &f, &fo, &rows);
+      report("funnel_by_source", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("repurchase") {
+      t0 = now(), cpu0 = cpu();
+      st = pd_repurchase_compute(s, &f, NULL, &rows);
+      report("repurchase", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("referral_stats") {
+      pd_referral_stats rs = PD_REFERRAL_STATS_INIT;
+      t0 = now(), cpu0 = cpu();
+      st = pd_referral_stats_compute(s, &f, T0 + 180 * DAY, T0 + 210 * DAY,
+                                     &rs);
+      report("referral_stats", t0, st, s);
+    }
+    FIGURE("referral_top") {
+      pd_referrer_row top[100];
+      top[0].size = sizeof top[0];
+      t0 = now(), cpu0 = cpu();
+      st = pd_referral_top(s, &f, 100, top, 100, &n);
+      report("referral_top", t0, st, s);
+    }
+    FIGURE("guide_figures") {
+      t0 = now(), cpu0 = cpu();
+      st = pd_guide_figures_compute(s, &f, NULL, &rows);
+      report("guide_figures", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("guide_handovers") {
+      t0 = now(), cpu0 = cpu();
+      st = pd_guide_handover_history(s, &f, &rows);
+      report("guide_handovers", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("rfm") {
+      t0 = now(), cpu0 = cpu();
+      st = pd_rfm_compute(s, &f, &rows);
+      report("rfm", t0, st, s);
+      pd_rows_free(rows);
+    }
+    FIGURE("super_users") {
+      pd_super_user su[100];
+      su[0].size = sizeof su[0];
+      t0 = now(), cpu0 = cpu();
+      st = pd_super_users(s, &f, NULL, 100, su, 100, &n);
+      report("super_users", t0, st, s);
+    }
   }
-  FIGURE("link_survival_km") {
-    pd_km *km = NULL;
-    pd_km_new(NULL, &km);
-    t0 = now(), cpu0 = cpu();
-    st = pd_link_survival_km(s, &f, 0, km);
-    report("link_survival_km", t0, st, s);
-    pd_km_free(km);
-  }
-  FIGURE("link_retention_sbg") {
-    pd_fit *fit = NULL;
-    pd_fit_new(NULL, &fit);
-    t0 = now(), cpu0 = cpu();
-    st = pd_link_retention_fit_sbg(s, &f, NULL, T0, T0 + 31 * DAY, fit);
-    report("link_retention_sbg", t0, st, s);
-    pd_fit_free(fit);
-  }
-  FIGURE("unlink_rate") {
-    pd_unlink_rate ur = PD_UNLINK_RATE_INIT;
-    t0 = now(), cpu0 = cpu();
-    st = pd_unlink_rate_compute(s, &f, 0, T0 + 180 * DAY, T0 + 210 * DAY,
-                                &ur);
-    report("unlink_rate", t0, st, s);
-  }
-  FIGURE("campaign_health") {
-    pd_campaign_health ch = PD_CAMPAIGN_HEALTH_INIT;
-    t0 = now(), cpu0 = cpu();
-    st = pd_campaign_health_compute(s, &f, 1, T0 + 100 * DAY, T0 + 103 * DAY,
-                                    NULL, &ch);
-    report("campaign_health", t0, st, s);
-  }
-  FIGURE("funnel_by_source") {
-    pd_funnel_options fo = PD_FUNNEL_OPTIONS_INIT;
-    fo.group_by = PD_BY_SOURCE;
-    t0 = now(), cpu0 = cpu();
-    st = pd_funnel_compute(s, &f, &fo, &rows);
-    report("funnel_by_source", t0, st, s);
-    pd_rows_free(rows);
-  }
-  FIGURE("repurchase") {
-    t0 = now(), cpu0 = cpu();
-    st = pd_repurchase_compute(s, &f, NULL, &rows);
-    report("repurchase", t0, st, s);
-    pd_rows_free(rows);
-  }
-  FIGURE("referral_stats") {
-    pd_referral_stats rs = PD_REFERRAL_STATS_INIT;
-    t0 = now(), cpu0 = cpu();
-    st = pd_referral_stats_compute(s, &f, T0 + 180 * DAY, T0 + 210 * DAY,
-                                   &rs);
-    report("referral_stats", t0, st, s);
-  }
-  FIGURE("referral_top") {
-    pd_referrer_row top[100];
-    top[0].size = sizeof top[0];
-    t0 = now(), cpu0 = cpu();
-    st = pd_referral_top(s, &f, 100, top, 100, &n);
-    report("referral_top", t0, st, s);
-  }
-  FIGURE("guide_figures") {
-    t0 = now(), cpu0 = cpu();
-    st = pd_guide_figures_compute(s, &f, NULL, &rows);
-    report("guide_figures", t0, st, s);
-    pd_rows_free(rows);
-  }
-  FIGURE("guide_handovers") {
-    t0 = now(), cpu0 = cpu();
-    st = pd_guide_handover_history(s, &f, &rows);
-    report("guide_handovers", t0, st, s);
-    pd_rows_free(rows);
-  }
-  FIGURE("rfm") {
-    t0 = now(), cpu0 = cpu();
-    st = pd_rfm_compute(s, &f, &rows);
-    report("rfm", t0, st, s);
-    pd_rows_free(rows);
-  }
-  FIGURE("super_users") {
-    pd_super_user su[100];
-    su[0].size = sizeof su[0];
-    t0 = now(), cpu0 = cpu();
-    st = pd_super_users(s, &f, NULL, 100, su, 100, &n);
-    report("super_users", t0, st, s);
-  }
-
   pd_store_free(s);
   return 0;
 }

@@ -3,7 +3,9 @@
  *   bench=<name> n=<rows> seconds=<best wall time> [key=value ...]
  * CDNOW timings are the best of several runs; the 10M-customer runs use
  * synthetic BG/NBD customers with continuous recency and age (no repeated
- * rows, so nothing can be merged). Usage: bench_models_fit [n_large]. */
+ * rows, so nothing can be merged). Usage: bench_models_fit [n_large
+ * [threads]] (threads as pd_fit_options.threads, default 1; printed as
+ * threads=, with the process CPU seconds of each step as cpu=). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,23 @@
 #include <sys/resource.h>
 
 #include <privdomain/privdomain.h>
+
+static int32_t g_threads = 1;
+
+/* User + system CPU seconds of the process so far. */
+static double cpu_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* A fit with the benchmark's thread count. */
+static pd_status new_fit(pd_fit **fit) {
+  pd_fit_options o = PD_FIT_OPTIONS_INIT;
+  o.threads = g_threads;
+  return pd_fit_new(&o, fit);
+}
 
 static double now(void) {
   struct timespec ts;
@@ -76,7 +95,7 @@ static void bench_cdnow(const char *dir) {
     pd_fit_info info = PD_FIT_INFO_INIT;
     for (int rep = 0; rep < 20; rep++) {
       pd_fit *fit;
-      if (pd_fit_new(NULL, &fit) != PD_OK) return;
+      if (new_fit(&fit) != PD_OK) return;
       double t0 = now();
       pd_status st = pd_fit_estimate(fit, models[k], &d);
       double t1 = now();
@@ -85,8 +104,10 @@ static void bench_cdnow(const char *dir) {
       pd_fit_free(fit);
       if (t1 - t0 < best) best = t1 - t0;
     }
-    printf("bench=%s_fit_cdnow n=%zu seconds=%.6f iterations=%d loglik=%.4f\n",
-           pd_model_name(models[k]), n, best, info.iterations, info.log_likelihood);
+    printf("bench=%s_fit_cdnow n=%zu threads=%d seconds=%.6f iterations=%d "
+           "loglik=%.4f\n",
+           pd_model_name(models[k]), n, (int)g_threads, best, info.iterations,
+           info.log_likelihood);
   }
   free(x), free(tx), free(T);
 }
@@ -125,26 +146,30 @@ static void bench_large(size_t n) {
   pd_customer_data d = PD_CUSTOMER_DATA_INIT;
   d.n = n, d.x = x, d.t_x = tx, d.T = T;
   pd_fit *fit;
-  if (pd_fit_new(NULL, &fit) != PD_OK) return;
-  double t0 = now();
+  if (new_fit(&fit) != PD_OK) return;
+  double c0 = cpu_now(), t0 = now();
   pd_status st = pd_fit_estimate(fit, PD_MODEL_BGNBD, &d);
-  double t1 = now();
+  double t1 = now(), c1 = cpu_now();
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
-  printf("bench=bgnbd_fit_synthetic n=%zu seconds=%.3f iterations=%d status=%d "
-         "r=%.4f alpha=%.4f a=%.4f b=%.4f bytes_per_customer=%zu\n",
-         n, t1 - t0, info.iterations, (int)st, info.params[0], info.params[1],
-         info.params[2], info.params[3], 3 * sizeof(double));
-  t0 = now();
+  printf("bench=bgnbd_fit_synthetic n=%zu threads=%d seconds=%.3f cpu=%.3f "
+         "iterations=%d status=%d r=%.4f alpha=%.4f a=%.4f b=%.4f "
+         "loglik=%.6f bytes_per_customer=%zu\n",
+         n, (int)g_threads, t1 - t0, c1 - c0, info.iterations, (int)st,
+         info.params[0], info.params[1], info.params[2], info.params[3],
+         info.log_likelihood, 3 * sizeof(double));
+  c0 = cpu_now(), t0 = now();
   st = pd_predict_expected_purchases(fit, &d, 39.0, out);
-  t1 = now();
-  printf("bench=bgnbd_predict_expected_purchases n=%zu seconds=%.3f status=%d\n", n,
-         t1 - t0, (int)st);
-  t0 = now();
+  t1 = now(), c1 = cpu_now();
+  printf("bench=bgnbd_predict_expected_purchases n=%zu threads=%d seconds=%.3f "
+         "cpu=%.3f status=%d\n",
+         n, (int)g_threads, t1 - t0, c1 - c0, (int)st);
+  c0 = cpu_now(), t0 = now();
   st = pd_predict_p_alive(fit, &d, out);
-  t1 = now();
-  printf("bench=bgnbd_predict_p_alive n=%zu seconds=%.3f status=%d\n", n, t1 - t0,
-         (int)st);
+  t1 = now(), c1 = cpu_now();
+  printf("bench=bgnbd_predict_p_alive n=%zu threads=%d seconds=%.3f cpu=%.3f "
+         "status=%d\n",
+         n, (int)g_threads, t1 - t0, c1 - c0, (int)st);
   /* The caller's x, t_x, T and one output column, plus whatever the fit
    * and predictions allocated at their peak. */
   printf("bench=bgnbd_memory n=%zu bytes_per_customer=%.1f\n", n,
@@ -157,6 +182,7 @@ int main(int argc, char **argv) {
   const char *dir = getenv("PD_DATASETS");
   if (!dir) dir = "../shared/datasets";
   size_t n_large = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 10000000u;
+  if (argc > 2) g_threads = (int32_t)strtol(argv[2], NULL, 10);
   bench_cdnow(dir);
   if (n_large) bench_large(n_large);
   return 0;

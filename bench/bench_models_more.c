@@ -1,7 +1,9 @@
 /* Benchmarks of the spend, BG/BB, sBG and CLV models through the public
  * API. Prints one machine-readable line per measurement:
  *   bench=<name> n=<rows> seconds=<wall> [per_second=<rows/s>] [extra=...]
- * Usage: bench_models_more [customers]   (default 10,000,000)
+ * Usage: bench_models_more [customers [threads]]   (default 10,000,000
+ * and 1; threads as pd_fit_options.threads, printed as threads=, with the
+ * process CPU seconds of each step as cpu=)
  * The CDNOW and donations fits read $PD_DATASETS (default
  * ../shared/datasets) and are skipped with a line saying so when absent. */
 #include <math.h>
@@ -10,7 +12,26 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include <privdomain/privdomain.h>
+
+static int32_t g_threads = 1;
+
+/* User + system CPU seconds of the process so far. */
+static double cpu_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* A fit with the benchmark's thread count. */
+static pd_status new_fit(pd_fit **fit) {
+  pd_fit_options o = PD_FIT_OPTIONS_INIT;
+  o.threads = g_threads;
+  return pd_fit_new(&o, fit);
+}
 
 static double now(void) {
   struct timespec ts;
@@ -54,7 +75,7 @@ static void fit_cdnow_spend(void) {
   d.T = T;
   d.monetary = m;
   pd_fit *fit;
-  check(pd_fit_new(NULL, &fit), NULL, "pd_fit_new");
+  check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 50 };
   double t0 = now();
   for (int r = 0; r < REPS; r++)
@@ -62,9 +83,9 @@ static void fit_cdnow_spend(void) {
   double sec = (now() - t0) / REPS;
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
-  printf("bench=gammagamma_fit_cdnow n=%.0f seconds=%.6f iterations=%d p=%.4f "
-         "q=%.4f gamma=%.4f\n",
-         info.n_customers, sec, info.iterations, info.params[0],
+  printf("bench=gammagamma_fit_cdnow n=%.0f threads=%d seconds=%.6f "
+         "iterations=%d p=%.4f q=%.4f gamma=%.4f\n",
+         info.n_customers, (int)g_threads, sec, info.iterations, info.params[0],
          info.params[1], info.params[2]);
   pd_fit_free(fit);
 }
@@ -86,7 +107,7 @@ static void fit_donations(void) {
   d.T = T;
   d.weight = w;
   pd_fit *fit;
-  check(pd_fit_new(NULL, &fit), NULL, "pd_fit_new");
+  check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 50 };
   double t0 = now();
   for (int r = 0; r < REPS; r++)
@@ -94,15 +115,16 @@ static void fit_donations(void) {
   double sec = (now() - t0) / REPS;
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
-  printf("bench=bgbb_fit_donations n=%zu weight=%.0f seconds=%.6f "
-         "iterations=%d\n", n, info.n_customers, sec, info.iterations);
+  printf("bench=bgbb_fit_donations n=%zu threads=%d weight=%.0f seconds=%.6f "
+         "iterations=%d\n", n, (int)g_threads, info.n_customers, sec,
+         info.iterations);
   pd_fit_free(fit);
 }
 
 static void fit_sbg(void) {
   const double regular[8] = {1000, 631, 468, 382, 326, 289, 262, 241};
   pd_fit *fit;
-  check(pd_fit_new(NULL, &fit), NULL, "pd_fit_new");
+  check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 1000 };
   double t0 = now();
   for (int r = 0; r < REPS; r++)
@@ -113,8 +135,10 @@ static void fit_sbg(void) {
   for (int r = 0; r < REPS; r++)
     check(pd_retention_derl(fit, 0.1, (uint32_t)(r % 10), &derl), fit, "derl");
   double dsec = (now() - t0) / REPS;
-  printf("bench=sbg_fit_regular n=8 seconds=%.7f\n", sec);
-  printf("bench=sbg_derl n=1 seconds=%.8f\n", dsec);
+  printf("bench=sbg_fit_regular n=8 threads=%d seconds=%.7f\n",
+         (int)g_threads, sec);
+  printf("bench=sbg_derl n=1 threads=%d seconds=%.8f\n", (int)g_threads,
+         dsec);
   pd_fit_free(fit);
 }
 
@@ -134,13 +158,17 @@ static void synth(size_t n, double *x, double *tx, double *T, double *m) {
   }
 }
 
+static double cpu_mark;
+
 static void report(const char *name, size_t n, double sec) {
-  printf("bench=%s n=%zu seconds=%.4f per_second=%.0f\n", name, n, sec,
-         (double)n / sec);
+  double c = cpu_now();
+  printf("bench=%s n=%zu threads=%d seconds=%.4f cpu=%.4f per_second=%.0f\n",
+         name, n, (int)g_threads, sec, c - cpu_mark, (double)n / sec);
 }
 
 int main(int argc, char **argv) {
   size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 10000000u;
+  if (argc > 2) g_threads = (int32_t)strtol(argv[2], NULL, 10);
   fit_cdnow_spend();
   fit_donations();
   fit_sbg();
@@ -166,23 +194,26 @@ int main(int argc, char **argv) {
   const double bgp[4] = {0.243, 4.414, 0.793, 2.426};
   const double pnp[4] = {0.553, 10.578, 0.606, 11.669};
   const double bbp[4] = {1.204, 0.750, 0.657, 2.783};
-  check(pd_fit_new(NULL, &gg), NULL, "new");
-  check(pd_fit_new(NULL, &bg), NULL, "new");
-  check(pd_fit_new(NULL, &pn), NULL, "new");
-  check(pd_fit_new(NULL, &bb), NULL, "new");
+  check(new_fit(&gg), NULL, "new");
+  check(new_fit(&bg), NULL, "new");
+  check(new_fit(&pn), NULL, "new");
+  check(new_fit(&bb), NULL, "new");
   check(pd_fit_set_params(gg, PD_MODEL_GAMMAGAMMA, ggp, 3), gg, "set");
   check(pd_fit_set_params(bg, PD_MODEL_BGNBD, bgp, 4), bg, "set");
   check(pd_fit_set_params(pn, PD_MODEL_PARETONBD, pnp, 4), pn, "set");
   check(pd_fit_set_params(bb, PD_MODEL_BGBB, bbp, 4), bb, "set");
 
+  cpu_mark = cpu_now();
   double t0 = now();
   check(pd_predict_expected_spend(gg, &d, out), gg, "spend");
   report("gammagamma_expected_spend", n, now() - t0);
 
+  cpu_mark = cpu_now();
   t0 = now();
   check(pd_predict_clv(bg, gg, &d, 12, 0.01, 4.345, out), bg, "clv");
   report("clv_bgnbd_12_months", n, now() - t0);
 
+  cpu_mark = cpu_now();
   t0 = now();
   check(pd_predict_dert(pn, &d, log(1.15) / 52, out), pn, "dert");
   report("dert_paretonbd", n, now() - t0);
@@ -194,9 +225,11 @@ int main(int argc, char **argv) {
     tx[i] = x[i] > 0 ? (x[i] + (double)(i % 3) > 6 ? 6 : x[i] + (double)(i % 3))
                      : 0;
   }
+  cpu_mark = cpu_now();
   t0 = now();
   check(pd_predict_p_alive(bb, &d, out), bb, "bgbb alive");
   report("bgbb_p_alive", n, now() - t0);
+  cpu_mark = cpu_now();
   t0 = now();
   check(pd_predict_expected_purchases(bb, &d, 5, out), bb, "bgbb expected");
   report("bgbb_expected_purchases", n, now() - t0);

@@ -2,7 +2,7 @@
  * (mostly touchpoints, then orders, links, binds …), idempotency on
  * (every event has an id; a slice is retried and must replay).
  *
- *   bench_store [users] [events] [single|batch|both]
+ *   bench_store [users] [events] [single|batch|reserve|both|all]
  *
  * Prints machine-readable lines:
  *   bench=store_users users=… seconds=… bytes_per_user=… identity_string_bytes=…
@@ -12,14 +12,20 @@
  *   bench=store_replay events=… seconds=… events_per_second=…
  * and the same with pd_record_events() in batches of BATCH events, on a
  * fresh store: bench=store_record_batch …, bench=store_replay_batch ….
- * bytes_per_user excludes identity strings (counted apart);
- * bytes_per_event is the memory growth during recording / events. */
+ * "reserve" is a bulk load: batches after pd_store_reserve() of each
+ * kind's count (the call is timed and its memory counted):
+ * bench=store_record_reserve …. "both" = single and batch; "all" = the
+ * three. bytes_per_user excludes identity strings (counted apart);
+ * bytes_per_event is the memory growth during recording / events;
+ * store_total lines end with the process's peak RSS so far. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/resource.h>
 
 #include <privdomain/privdomain.h>
 
@@ -187,17 +193,35 @@ static pd_store *populate(uint64_t users, int print, double *per_user) {
   return s;
 }
 
+static long max_rss_kb(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
 /* Record `events` events one call each (batch = 0) or BATCH per
- * pd_record_events call, then retry 1M random earlier ones. */
+ * pd_record_events call (batch = 1; batch = 2 after reserving each kind's
+ * count), then retry 1M random earlier ones. */
 static int run(uint64_t users, uint64_t events, int batch) {
   double per_user;
   pd_store *s = populate(users, !batch, &per_user);
   if (!s) return 1;
-  const char *suffix = batch ? "_batch" : "";
+  const char *suffix = batch == 2 ? "_reserve" : batch ? "_batch" : "";
+  /* A bulk loader knows how many events of each kind it holds. */
+  uint64_t per_kind[PD_EVENT_CONSENT + 1] = {0};
+  if (batch == 2) {
+    event e;
+    for (uint64_t i = 0; i < events; i++)
+      per_kind[make(i, users, &e, NULL)]++;
+  }
   uint64_t m1 = mem(s), orders = 0;
   static uint64_t ids[BATCH];
   clock_t c2 = clock();
   double t2 = now();
+  for (int32_t k = 1; k <= PD_EVENT_CONSENT; k++)
+    if (per_kind[k] && pd_store_reserve(s, k, per_kind[k]) != PD_OK) {
+      fprintf(stderr, "reserve: %s\n", pd_store_errmsg(s));
+      return 1;
+    }
   if (!batch) {
     for (uint64_t i = 0; i < events; i++) {
       pd_status st = record(s, i, users, &orders);
@@ -251,10 +275,10 @@ static int run(uint64_t users, uint64_t events, int batch) {
   pd_store_stats st = PD_STORE_STATS_INIT;
   pd_store_get_stats(s, &st);
   printf("bench=store_total%s memory_bytes=%llu events=%llu users=%llu "
-         "orders=%llu\n",
+         "orders=%llu max_rss_kb=%ld\n",
          suffix, (unsigned long long)st.memory_bytes,
          (unsigned long long)st.events, (unsigned long long)st.users,
-         (unsigned long long)orders);
+         (unsigned long long)orders, max_rss_kb());
   pd_store_free(s);
   return 0;
 }
@@ -265,11 +289,19 @@ int main(int argc, char **argv) {
   const char *mode = argc > 3 ? argv[3] : "both";
   if (users == 0 || events == 0) {
     fprintf(stderr, "usage: bench_store [users] [events] "
-                    "[single|batch|both]\n");
+                    "[single|batch|reserve|both|all]\n");
     return 2;
   }
-  int single = strcmp(mode, "batch") != 0, batched = strcmp(mode, "single");
+  int all = strcmp(mode, "all") == 0, both = strcmp(mode, "both") == 0;
+  int single = all || both || strcmp(mode, "single") == 0;
+  int batched = all || both || strcmp(mode, "batch") == 0;
+  int reserved = all || strcmp(mode, "reserve") == 0;
+  if (!single && !batched && !reserved) {
+    fprintf(stderr, "bench_store: unknown mode %s\n", mode);
+    return 2;
+  }
   if (single && run(users, events, 0) != 0) return 1;
   if (batched && run(users, events, 1) != 0) return 1;
+  if (reserved && run(users, events, 2) != 0) return 1;
   return 0;
 }

@@ -276,6 +276,39 @@ static void weighted_rows_fit_exactly_like_the_expanded_rows(void **state) {
   }
 }
 
+/* Beyond a million rows (more than the packing scratch would hold if it
+ * were sized by rows) identical rows are still merged: the fit equals the
+ * fit of the weighted distinct rows, and it costs per distinct row. */
+static void millions_of_repeated_rows_fit_like_their_weighted_form(void **state) {
+  (void)state;
+  enum { COPIES = 400 }; /* 1.2M rows, > 2^20 */
+  make_base();
+  size_t n = (size_t)RAW * COPIES;
+  double *x = malloc(3 * n * sizeof *x);
+  assert_non_null(x);
+  double *tx = x + n, *T = tx + n;
+  for (size_t i = 0; i < n; i++)
+    x[i] = raw_x[i % RAW], tx[i] = raw_tx[i % RAW], T[i] = raw_T[i % RAW];
+  double w[RAW];
+  for (size_t j = 0; j < n_uniq; j++) w[j] = uniq_w[j] * COPIES;
+  pd_customer_data big = PD_CUSTOMER_DATA_INIT, d = base_weighted();
+  big.n = n, big.x = x, big.t_x = tx, big.T = T;
+  d.weight = w;
+  pd_fit *a = new_fit(), *b = new_fit();
+  assert_int_equal(pd_fit_estimate(a, PD_MODEL_BGNBD, &big), PD_OK);
+  assert_int_equal(pd_fit_estimate(b, PD_MODEL_BGNBD, &d), PD_OK);
+  pd_fit_info ia = PD_FIT_INFO_INIT, ib = PD_FIT_INFO_INIT;
+  pd_fit_get(a, &ia);
+  pd_fit_get(b, &ib);
+  assert_true(ia.converged);
+  assert_memory_equal(ia.params, ib.params, sizeof ia.params);
+  assert_true(ia.log_likelihood == ib.log_likelihood);
+  assert_true(ia.n_customers == (double)n);
+  pd_fit_free(a);
+  pd_fit_free(b);
+  free(x);
+}
+
 static void an_unconverged_fit_keeps_the_last_iterate_marked(void **state) {
   (void)state;
   pd_fit_options o = PD_FIT_OPTIONS_INIT;
@@ -430,6 +463,7 @@ int main(void) {
       cmocka_unit_test(set_params_validates_and_clears_estimates),
       cmocka_unit_test(invalid_data_is_rejected_naming_the_first_bad_row),
       cmocka_unit_test(weighted_rows_fit_exactly_like_the_expanded_rows),
+      cmocka_unit_test(millions_of_repeated_rows_fit_like_their_weighted_form),
       cmocka_unit_test(customers_acquired_at_the_end_add_nothing_to_the_fit),
       cmocka_unit_test(an_unconverged_fit_keeps_the_last_iterate_marked),
       cmocka_unit_test(prediction_arguments_are_checked),

@@ -262,10 +262,35 @@ static void bad_input_gets_a_clear_status(void **st) {
   pd_store_free(s);
 }
 
+/* A channel seen only in a cost record recorded after an any-channel
+ * cost still gets that cost: it belongs to every channel row,
+ * whatever order the records came in. */
+static void any_channel_cost_reaches_channels_first_seen_later(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_acquisition_cost c = PD_ACQUISITION_COST_INIT;
+  c.event_id = 1001, c.channel = PD_CHANNEL_DOUYIN, c.amount = 400;
+  c.period_start = MB_T0 + 2 * D, c.period_end = MB_T0 + 3 * D;
+  assert_int_equal(pd_record_cost(s, &c), PD_OK);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  pd_rows *rows = funnel(s, &f, PD_BY_CHANNEL, 0, 0);
+  assert_int_equal(pd_rows_count(rows), 3);
+  pd_funnel_row d = row(rows, 2);
+  assert_int_equal(d.key, PD_CHANNEL_DOUYIN);
+  assert_int_equal(d.reached, 0);
+  assert_int_equal(d.linked, 0);
+  assert_int_equal(d.cost, 400 + 1000); /* its own + the any-channel cost */
+  assert_int_equal(row(rows, 0).cost, 1000);
+  assert_int_equal(row(rows, 1).cost, 3000);
+  pd_rows_free(rows);
+  pd_store_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(the_whole_funnel_in_one_row),
       cmocka_unit_test(by_channel_rows_follow_the_acquisition_channel),
+      cmocka_unit_test(any_channel_cost_reaches_channels_first_seen_later),
       cmocka_unit_test(ltv_to_cac_per_source),
       cmocka_unit_test(conversion_window_is_configurable),
       cmocka_unit_test(as_of_in_the_past_ignores_later_events),

@@ -362,6 +362,16 @@ static void the_distribution_agrees_with_each_users_trust(void **state) {
     assert_float_equal(d.mean_intimacy, si, 1e-12 * si);
     assert_float_equal(d.mean_self_orientation, ss, 1e-12 * ss);
     assert_float_equal(d.mean_score, sc, 1e-12 * sc);
+    /* The same bits on any number of threads (pd_store_set_threads). */
+    const int32_t counts[] = {2, 3, 0, 1};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+      pd_trust_distribution e;
+      memset(&e, 0, sizeof e);
+      e.size = sizeof e;
+      assert_int_equal(pd_store_set_threads(s, counts[c]), PD_OK);
+      assert_int_equal(pd_trust_distribution_get(s, &f, &o, &e), PD_OK);
+      assert_memory_equal(&e, &d, sizeof d);
+    }
   }
 }
 

@@ -24,6 +24,7 @@
 #include "spend.h"
 #include "retention.h"
 #include "summary.h"
+#include "summary_partial.h"
 #include "survival.h"
 #include "io.h"
 #include "persist.h"
@@ -41,5 +42,6 @@
 #include "referral_metrics.h"
 #include "guide_metrics.h"
 #include "segments.h"
+#include "aggregates.h"
 
 #endif /* PRIVDOMAIN_H */

@@ -48,6 +48,8 @@ PD_BEGIN_DECLS
  * monetary NULL; x not whole), PD_E_RANGE (the data rules above and those
  * of pd_fit_estimate), PD_E_NUMERIC (the mean does not exist for a row:
  * p x + q <= 1, e.g. q <= 1 for x = 0). out is written only on success.
+ * Large inputs run on the fit's threads (pd_fit_options.threads), with
+ * results identical for every thread count.
  */
 PD_API pd_status pd_predict_expected_spend(pd_fit *fit,
                                            const pd_customer_data *data,
@@ -83,7 +85,9 @@ PD_API pd_status pd_predict_expected_spend(pd_fit *fit,
  * (discount_rate or units_per_month out of range, the data rules of either
  * model), PD_E_NUMERIC (a prediction failed), PD_E_NOMEM (a working buffer
  * of data->n doubles is allocated through the transactions fit's
- * allocator). out is written only on success.
+ * allocator). out is written only on success. Large inputs run on the
+ * transactions fit's threads (pd_fit_options.threads), with results
+ * identical for every thread count.
  */
 PD_API pd_status pd_predict_clv(pd_fit *transactions, pd_fit *spend,
                                 const pd_customer_data *data, uint32_t months,
@@ -106,7 +110,9 @@ PD_API pd_status pd_predict_clv(pd_fit *transactions, pd_fit *spend,
  * paretonbd, data or out NULL, the data errors of
  * pd_predict_p_alive), PD_E_RANGE (discount_rate not finite or <= 0, the
  * data rules), PD_E_NUMERIC, PD_E_NOMEM (a buffer of data->n doubles
- * through the fit's allocator). out is written only on success.
+ * through the fit's allocator). out is written only on success. Large
+ * inputs run on the fit's threads (pd_fit_options.threads), with results
+ * identical for every thread count.
  */
 PD_API pd_status pd_predict_dert(pd_fit *fit, const pd_customer_data *data,
                                  double discount_rate, double *out);

@@ -110,7 +110,8 @@ typedef struct pd_value_options {
   uint32_t months;         /**< CLV horizon in months (pd_predict_clv) */
   double discount_rate;    /**< per month, >= 0 */
   /** Fit options for both fits (allocator NULL = the handle's); NULL =
-   *  PD_FIT_OPTIONS_INIT. */
+   *  PD_FIT_OPTIONS_INIT with threads = the store's pd_store_threads()
+   *  when the summary was made. */
   const pd_fit_options *fit_options;
 } pd_value_options;
 

@@ -20,16 +20,19 @@
  *   are whole days divided by 1 or 7, so a week-unit value is a multiple of
  *   1/7.
  * - monetary value = mean spend of the repeat days (each day's spend is the
- *   sum of its purchases); 0 when x = 0.
+ *   sum of its purchases); 0 when x = 0. Spends are summed exactly and
+ *   rounded to a double once (to nearest, ties to even) before dividing by
+ *   x, so the value does not depend on the order or the grouping of the
+ *   purchases (summary_partial.h merges partitions bit for bit).
  * - x_holdout (only when an observation end is given) = number of distinct
  *   days with a purchase among transactions with calibration_end < time <=
  *   observation_end, not counting a day already counted in calibration.
  * - Customers whose first purchase is after calibration_end are left out.
  *   Transactions after observation_end (or after calibration_end when there
  *   is no observation end) are ignored.
- * - The values do not depend on the order in which transactions were added
- *   (each customer's purchases are summed in a canonical order). Rows come
- *   in the order in which customers first appeared in the added batches.
+ * - The values do not depend on the order in which transactions were added.
+ *   Rows come in the order in which customers first appeared in the added
+ *   batches (and in loaded partials, summary_partial.h).
  *
  * A pd_summary handle keeps the added transactions (20 bytes each, plus the
  * customer id text once per customer) and the result of the last
@@ -158,10 +161,16 @@ PD_API size_t pd_summary_transactions(const pd_summary *s);
  * pd_summary_compute - summarise the added transactions per customer (see
  * the convention at the top of this header), replacing any earlier result.
  *
+ * With partials loaded (summary_partial.h) the rows cover the added
+ * transactions and the partials, merged.
+ *
  * Errors: PD_E_MISUSE, PD_E_INVALID (spec NULL or bad size, unit unknown,
  * observation_end < calibration_end and not PD_SUMMARY_NO_HOLDOUT),
  * PD_E_RANGE (calibration_end or observation_end outside the time range),
- * PD_E_NOMEM. On error the previous result is kept.
+ * PD_E_CONFLICT (partials were loaded for other ends, or a customer's
+ * transactions overlap a loaded partial beyond the merge rule of
+ * summary_partial.h; the message names the customer), PD_E_NOMEM. On
+ * error the previous result is kept.
  */
 PD_API pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec);
 
@@ -237,7 +246,9 @@ PD_API pd_status pd_summary_compress(pd_summary *s);
  * When either is compressed, the result is compressed, with the weights of
  * equal (x, t_x, T) rows added. Only the results change: dst's
  * transactions do not, and a later pd_summary_compute() on dst recomputes
- * from its own transactions alone. src is not modified.
+ * from its own transactions (and loaded partials) alone. src is not
+ * modified. To merge customers summarised in several places, use
+ * summary_partial.h instead.
  *
  * Errors: PD_E_MISUSE (a handle NULL, or dst == src), PD_E_NOT_FOUND (a
  * handle has no result), PD_E_CONFLICT (computed with different specs),

@@ -1,7 +1,15 @@
+/* madvise is not in POSIX's base: ask glibc for its misc. extensions. */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE 1
+#endif
 #include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 static void *libc_malloc(void *user, size_t size) {
   (void)user;
@@ -63,6 +71,19 @@ char *pd_strndup(const pd_allocator *a, const char *s, size_t len) {
   if (len) memcpy(p, s, len);
   p[len] = '\0';
   return p;
+}
+
+void pd_advise_random_large(const pd_allocator *a, void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (a->malloc_fn != libc_malloc) return;
+  if (p == NULL || bytes < ((size_t)32 << 20)) return;
+  uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t to = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (to > from) (void)madvise((void *)from, (size_t)(to - from), MADV_HUGEPAGE);
+#else
+  (void)a, (void)p, (void)bytes;
+#endif
 }
 
 int pd_grow(const pd_allocator *a, void **ptr, size_t *cap, size_t need,

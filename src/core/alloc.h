@@ -29,4 +29,15 @@ char *pd_strndup(const pd_allocator *a, const char *s, size_t len);
 int pd_grow(const pd_allocator *a, void **ptr, size_t *cap, size_t need,
             size_t elem_size);
 
+/* Advise the system that [p, p + bytes) is read and written at random all
+ * over, so that it may back it with huge pages (Linux: madvise
+ * MADV_HUGEPAGE on the whole 2 MiB pages inside; elsewhere, and for blocks
+ * under 32 MiB, nothing). Only advice: it changes no contents and cannot
+ * fail. For a block that is then written whole (an index being built),
+ * call it before writing so that the pages are huge from the start: a
+ * random access then misses the TLB far less often. Memory from a
+ * caller-supplied allocator is left alone: it may come from a pool or a
+ * mapping whose owner decides how it is backed. */
+void pd_advise_random_large(const pd_allocator *a, void *p, size_t bytes);
+
 #endif

@@ -67,4 +67,37 @@ extern const pd_snap_kind pd_snap_kinds[PD_EV_KINDS];
 /* Bytes a record of kind k takes in the file (sum of its field widths). */
 size_t pd_snap_kind_bytes(int k);
 
+/* On little-endian hosts a record whose fields are listed in memory order,
+ * back to back from offset 0 and covering the whole struct, has the same
+ * bytes in the file as in the column: such columns are written and read
+ * as one block instead of field by field. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PD_SNAP_HOST_LE 1
+#else
+#define PD_SNAP_HOST_LE 0
+#endif
+
+/* Tests set this to 1 (while no snapshot is being read or written) to
+ * take the field-by-field paths even where the block paths apply, so both
+ * are checked on every host. 0 in normal use. */
+extern int pd_snap_portable_only;
+
+/* 1 if column k's records are their own file image on this host. */
+int pd_snap_kind_raw(int k);
+
+/* The same for the users and identities sections' rows. */
+#define PD_SNAP_USERS_RAW                                                  \
+  (PD_SNAP_HOST_LE && !pd_snap_portable_only && offsetof(pd_st_user, parent) == 0 &&                 \
+   offsetof(pd_st_user, next_member) == 4 &&                               \
+   offsetof(pd_st_user, referral_in) == 8 &&                               \
+   offsetof(pd_st_user, flags) == 12 && offsetof(pd_st_user, head) == 16 && \
+   sizeof(pd_st_user) == 4 * (4 + (size_t)PD_ST_USER_CHAINS))
+#define PD_SNAP_IDENTS_RAW                                                 \
+  (PD_SNAP_HOST_LE && !pd_snap_portable_only && offsetof(pd_st_identity, off) == 0 &&                \
+   sizeof(((pd_st_identity *)0)->off) == 8 &&                              \
+   offsetof(pd_st_identity, len) == 8 &&                                   \
+   offsetof(pd_st_identity, user) == 12 &&                                 \
+   offsetof(pd_st_identity, next) == 16 &&                                 \
+   offsetof(pd_st_identity, ns) == 20 && sizeof(pd_st_identity) == 24)
+
 #endif

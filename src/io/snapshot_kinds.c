@@ -114,3 +114,16 @@ size_t pd_snap_kind_bytes(int k) {
     n += pd_snap_kinds[k].f[j].width;
   return n;
 }
+
+int pd_snap_portable_only = 0;
+
+int pd_snap_kind_raw(int k) {
+  if (!PD_SNAP_HOST_LE || pd_snap_portable_only) return 0;
+  size_t at = 0;
+  for (int j = 0; j < PD_SNAP_MAX_FIELDS && pd_snap_kinds[k].f[j].width;
+       j++) {
+    if (pd_snap_kinds[k].f[j].off != at) return 0;
+    at += pd_snap_kinds[k].f[j].width;
+  }
+  return at == pd_snap_kinds[k].rec_size;
+}

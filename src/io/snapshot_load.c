@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <privdomain/channels.h>
@@ -29,6 +30,10 @@ typedef struct loader {
   pd_errbuf *err;
   unsigned char *buf; /* current section's payload */
   size_t cap;
+  /* Bytes known to remain in the input (a regular file's size less what
+   * was read), or UINT64_MAX when unknown: a section no longer than this
+   * gets its memory in one allocation, since the data is there. */
+  uint64_t avail;
 } loader;
 
 #define CORRUPT(...) pd_err(L->err, PD_E_CORRUPT, __VA_ARGS__)
@@ -45,14 +50,26 @@ static pd_status read_exact(loader *L, void *p, size_t n, const char *what) {
       return CORRUPT("the snapshot is truncated (in %s)", what);
     got += g;
   }
+  if (L->avail != UINT64_MAX) L->avail = L->avail > n ? L->avail - n : 0;
   return PD_OK;
 }
 
 /* Read a section payload of len bytes, growing the buffer only as data
- * arrives, so a hostile length costs no more memory than the data. */
-static pd_status read_payload(loader *L, uint64_t len, const char *what) {
-  size_t have = 0;
+ * arrives, so a hostile length costs no more memory than the data. The
+ * first `plen` bytes were read already and are in `pre`. */
+static pd_status read_payload(loader *L, const unsigned char *pre, size_t plen,
+                              uint64_t len, const char *what) {
+  size_t have = plen;
   if (len > SIZE_MAX / 2) return CORRUPT("section %s is impossibly long", what);
+  if (plen > 0) {
+    if (L->cap < 65536) {
+      unsigned char *q = pd_realloc_array(&L->s->alloc, L->buf, 65536, 1);
+      if (!q) return pd_err(L->err, PD_E_NOMEM, "out of memory");
+      L->buf = q;
+      L->cap = 65536;
+    }
+    memcpy(L->buf, pre, plen);
+  }
   while (have < len) {
     size_t step = have < 65536 ? 65536 : have;
     if (step > len - have) step = (size_t)(len - have);
@@ -410,6 +427,369 @@ static pd_status sec_events(loader *L, pd_ibuf *in, int kind) {
   return PD_OK;
 }
 
+/* ---- the large sections, read straight into the store's arrays ---------- */
+
+/* Users, identities and event columns are most of a snapshot. Where the
+ * host's layout of a row is its file image (snapshot_format.h), the rows
+ * are read in blocks straight into the array the store keeps, summed on
+ * the way, and then checked in place: no staging copy and no decoding.
+ * Other hosts and layouts take the buffered path (read_payload and the
+ * sec_* parsers above), which checks the same rules. */
+#define STEP_BYTES ((size_t)1 << 20)
+
+/* Read n bytes of the current section into a new array with `skip`
+ * leading bytes that are not from the file, adding them to *crc. The
+ * array is allocated once when the input is known to hold n more bytes,
+ * else grown as the data arrives. On success *out owns it (NULL when the
+ * array would be empty); on failure nothing is left allocated. */
+static pd_status stream_array(loader *L, size_t skip, uint64_t n,
+                              uint32_t *crc, void **out, const char *what) {
+  const pd_allocator *a = &L->s->alloc;
+  if (n > SIZE_MAX / 2 - skip)
+    return CORRUPT("section %s is impossibly long", what);
+  size_t total = skip + (size_t)n, cap = 0, have = 0;
+  unsigned char *p = NULL;
+  *out = NULL;
+  if (total == 0) return PD_OK;
+  if (n == 0 || (L->avail != UINT64_MAX && n <= L->avail)) {
+    if (!(p = pd_malloc(a, total)))
+      return pd_err(L->err, PD_E_NOMEM, "out of memory");
+    cap = total;
+  }
+  while (have < n) {
+    size_t step = (size_t)n - have;
+    if (step > STEP_BYTES) step = STEP_BYTES;
+    size_t need = skip + have + step;
+    if (need > cap) {
+      size_t ncap = cap < STEP_BYTES ? STEP_BYTES : cap * 2;
+      if (ncap < need || ncap < cap) ncap = need;
+      if (ncap > total) ncap = total;
+      unsigned char *q = pd_realloc_array(a, p, ncap, 1);
+      if (!q) {
+        pd_free(a, p);
+        return pd_err(L->err, PD_E_NOMEM, "out of memory");
+      }
+      p = q;
+      cap = ncap;
+    }
+    pd_status st = read_exact(L, p + skip + have, step, what);
+    if (st) {
+      pd_free(a, p);
+      return st;
+    }
+    *crc = pd_crc32c(*crc, p + skip + have, step);
+    have += step;
+  }
+  *out = p;
+  return PD_OK;
+}
+
+/* Read the section's 4-byte checksum and compare it with crc. */
+static pd_status check_crc(loader *L, uint32_t crc, const char *what) {
+  unsigned char c[4];
+  pd_status st = read_exact(L, c, 4, what);
+  if (st) return st;
+  if (crc != pd_rd32(c)) return CORRUPT("section %s fails its checksum", what);
+  return PD_OK;
+}
+
+typedef pd_status (*section_parser)(loader *L, pd_ibuf *in, int kind);
+
+/* The buffered path: the rest of the section into L->buf after the
+ * `plen` bytes already read, its checksum, then the parser. */
+static pd_status buffered(loader *L, const unsigned char *h,
+                          const unsigned char *pre, size_t plen, uint64_t len,
+                          const char *what, section_parser parse, int kind) {
+  pd_status st = read_payload(L, pre, plen, len, what);
+  if (st) return st;
+  uint32_t crc = pd_crc32c(pd_crc32c(0, h, PD_SNAP_SECTION_HEADER_BYTES),
+                           L->buf, (size_t)len);
+  if ((st = check_crc(L, crc, what)) != PD_OK) return st;
+  pd_ibuf in = {L->buf, (size_t)len, 0, 0};
+  if ((st = parse(L, &in, kind)) != PD_OK) return st;
+  if (in.bad || pd_ileft(&in) != 0)
+    return CORRUPT("section %s has %s", what,
+                   in.bad ? "too few bytes" : "bytes left over");
+  return PD_OK;
+}
+
+static pd_status parse_users(loader *L, pd_ibuf *in, int kind) {
+  (void)kind;
+  return sec_users(L, in);
+}
+static pd_status parse_identities(loader *L, pd_ibuf *in, int kind) {
+  (void)kind;
+  return sec_identities(L, in);
+}
+static pd_status parse_events(loader *L, pd_ibuf *in, int kind) {
+  return sec_events(L, in, kind);
+}
+
+/* Read `plen` <= 16 bytes that open a section, summing them after the
+ * section header. */
+static pd_status read_prefix(loader *L, const unsigned char *h, uint64_t len,
+                             unsigned char *pre, size_t plen, uint32_t *crc,
+                             const char *what) {
+  if (len < plen) return CORRUPT("section %s has too few bytes", what);
+  pd_status st = read_exact(L, pre, plen, what);
+  if (st) return st;
+  *crc = pd_crc32c(pd_crc32c(0, h, PD_SNAP_SECTION_HEADER_BYTES), pre, plen);
+  return PD_OK;
+}
+
+static pd_status stream_users(loader *L, const unsigned char *h,
+                              uint64_t len) {
+  pd_store *s = L->s;
+  unsigned char pre[8];
+  uint32_t crc;
+  pd_status st = read_prefix(L, h, len, pre, 8, &crc, "users");
+  if (st) return st;
+  uint32_t n = pd_rd32(pre), chains = pd_rd32(pre + 4);
+  if (!PD_SNAP_USERS_RAW || chains != PD_ST_USER_CHAINS || n < 1 ||
+      n > PD_ST_MAX_USERS + 1 ||
+      (uint64_t)(n - 1) * sizeof(pd_st_user) != len - 8)
+    return buffered(L, h, pre, 8, len, "users", parse_users, 0);
+  void *mem;
+  st = stream_array(L, sizeof(pd_st_user),
+                    (uint64_t)(n - 1) * sizeof(pd_st_user), &crc, &mem,
+                    "users");
+  if (st) return st;
+  pd_free(&s->alloc, s->users);
+  s->users = mem;
+  s->users_cap = n;
+  s->n_users = n;
+  if ((st = check_crc(L, crc, "users")) != PD_OK) return st;
+  pd_st_user *us = s->users;
+  memset(&us[0], 0, sizeof us[0]);
+  for (uint32_t u = 1; u < n; u++) {
+    const pd_st_user *p = &us[u];
+    if (p->parent == 0 || p->parent > u)
+      return CORRUPT("users: user %u has parent %u (must be 1..%u)", u,
+                     p->parent, u);
+    if (p->next_member == 0 || p->next_member >= n)
+      return CORRUPT("users: user %u has member link %u", u, p->next_member);
+    if (p->flags & ~(uint32_t)PD_ST_USER_ERASED)
+      return CORRUPT("users: user %u has unknown flags %#x", u, p->flags);
+  }
+  return PD_OK;
+}
+
+static pd_status stream_identities(loader *L, const unsigned char *h,
+                                   uint64_t len) {
+  pd_store *s = L->s;
+  unsigned char pre[8], cnt[4];
+  uint32_t crc;
+  pd_status st = read_prefix(L, h, len, pre, 8, &crc, "identities");
+  if (st) return st;
+  uint64_t blen = pd_rd64(pre);
+  if (!PD_SNAP_IDENTS_RAW || len < 12 || blen > len - 12)
+    return buffered(L, h, pre, 8, len, "identities", parse_identities, 0);
+  void *mem;
+  if ((st = stream_array(L, 0, blen, &crc, &mem, "identities")) != PD_OK)
+    return st;
+  s->ident_bytes = mem;
+  s->ident_bytes_cap = (size_t)blen;
+  s->ident_bytes_len = blen;
+  if ((st = read_exact(L, cnt, 4, "identities")) != PD_OK) return st;
+  crc = pd_crc32c(crc, cnt, 4);
+  uint32_t n = pd_rd32(cnt);
+  if (len - 12 - blen != (uint64_t)n * 24)
+    return CORRUPT("identities: %u identities do not fill the section", n);
+  if ((st = stream_array(L, 0, (uint64_t)n * 24, &crc, &mem,
+                         "identities")) != PD_OK)
+    return st;
+  s->idents = mem;
+  s->idents_cap = n;
+  s->n_idents = n;
+  if ((st = check_crc(L, crc, "identities")) != PD_OK) return st;
+  size_t key_max = s->ident_hashed ? 64 : PD_IDENTITY_KEY_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    const pd_st_identity *d = &s->idents[i];
+    if (d->off > blen || d->len > blen - d->off)
+      return CORRUPT("identities: identity %u lies outside the key bytes", i);
+    if (d->ns >= s->namespaces.n)
+      return CORRUPT("identities: identity %u has namespace %u", i, d->ns);
+    if (d->user >= s->n_users)
+      return CORRUPT("identities: identity %u has user %u", i, d->user);
+    if (d->next != PD_ST_NIL && d->next >= n)
+      return CORRUPT("identities: identity %u links to %u", i, d->next);
+    const char *key = s->ident_bytes + d->off;
+    if (d->user != 0 &&
+        (d->len == 0 || d->len > key_max || memchr(key, 0, d->len) != NULL ||
+         !pd_utf8_valid(key, d->len)))
+      return CORRUPT("identities: identity %u has an invalid key", i);
+  }
+  return PD_OK;
+}
+
+/* A field's check reduced to range tests: a value in [lo, lo + span], in
+ * [lo2, lo2 + span2] or equal to alt certainly passes field_ok(); anything
+ * else is decided by field_ok() itself (which also names the failure). */
+typedef struct range_check {
+  size_t off;
+  int width;
+  int exact; /* 0: the ranges are not the whole rule: always ask */
+  int two;   /* the second range is in use */
+  uint64_t lo, span, lo2, span2, alt;
+} range_check;
+
+static void range_of(const pd_store *s, int kind, uint32_t n,
+                     const pd_snap_field *f, range_check *r) {
+  uint64_t lo = 0, hi = UINT64_MAX, alt = 0, lo2 = 0, hi2 = 0;
+  int ok = 1;
+  switch (f->role) {
+    case PD_SF_OWNER:
+    case PD_SF_USER:
+      lo = 1;
+      hi = s->n_users - 1;
+      ok = s->n_users > 1;
+      break;
+    case PD_SF_NEXT:
+      hi = n - 1;
+      alt = PD_ST_NIL;
+      ok = n > 0;
+      break;
+    case PD_SF_TIME:
+      hi = (uint64_t)PD_TIME_MAX;
+      alt = PD_ST_ERASED;
+      break;
+    case PD_SF_TIME2: hi = (uint64_t)PD_TIME_MAX; break;
+    case PD_SF_CHANNEL:
+      /* built-ins (as many as this library has), then custom ids */
+      if (s->channel_names.n <= PD_CHANNEL_BUILTIN_LAST) {
+        hi = s->channel_names.n;
+      } else {
+        hi = PD_CHANNEL_BUILTIN_LAST;
+        lo2 = PD_CHANNEL_CUSTOM_FIRST;
+        hi2 = lo2 + (s->channel_names.n - PD_CHANNEL_BUILTIN_LAST) - 1;
+      }
+      break;
+    case PD_SF_GUIDE: hi = s->guide_codes.n; break;
+    case PD_SF_LABEL: hi = s->labels[f->arg].n; break;
+    case PD_SF_ORDER:
+      hi = (uint64_t)s->col[PD_EV_ORDER].n - 1;
+      ok = kind > PD_EV_ORDER && s->col[PD_EV_ORDER].n > 0;
+      break;
+    case PD_SF_AMOUNT: hi = (uint64_t)INT64_MAX; break;
+    case PD_SF_MAX: hi = f->arg; break;
+    case PD_SF_ZERO: hi = 0; break;
+    default: break;
+  }
+  r->off = f->off;
+  r->width = f->width;
+  r->exact = ok;
+  r->lo = lo;
+  r->span = hi - lo;
+  r->alt = alt;
+  r->two = lo2 != 0 && hi2 >= lo2;
+  if (!r->two) lo2 = hi2 = lo;
+  r->lo2 = lo2;
+  r->span2 = hi2 - lo2;
+}
+
+/* Records per block: the block stays in the L1/L2 cache while each field
+ * is tested down it in a loop of its own width. */
+#define CHECK_BLOCK 512u
+
+/* The test of one field down a block, in three forms of falling cost:
+ * two ranges and a special value, one range and a special value, one
+ * range. */
+#define RANGE_LOOP(T, TEST)                                   \
+  for (uint32_t i = i0; i < i1; i++) {                        \
+    T x;                                                      \
+    memcpy(&x, rec + (size_t)i * rs, sizeof x);               \
+    uint64_t v = x;                                           \
+    miss |= TEST;                                             \
+  }
+#define TEST_FULL                                             \
+  ((v - lo > span) & (v - r->lo2 > r->span2) & (v != alt))
+#define TEST_ALT ((v - lo > span) & (v != alt))
+#define TEST_RANGE (v - lo > span)
+#define BY_WIDTH(TEST)                                        \
+  switch (r->width) {                                         \
+    case 1: RANGE_LOOP(uint8_t, TEST) break;                  \
+    case 2: RANGE_LOOP(uint16_t, TEST) break;                 \
+    case 4: RANGE_LOOP(uint32_t, TEST) break;                 \
+    default: RANGE_LOOP(uint64_t, TEST) break;                \
+  }
+
+/* 1 if some value of field r in records [i0, i1) is outside its ranges. */
+static int block_misses(const unsigned char *base, size_t rs, uint32_t i0,
+                        uint32_t i1, const range_check *r) {
+  const unsigned char *rec = base + r->off;
+  const uint64_t lo = r->lo, span = r->span, alt = r->alt;
+  int miss = 0;
+  if (span == UINT64_MAX) return 0; /* any value */
+  if (r->two) {
+    BY_WIDTH(TEST_FULL)
+  } else if (alt - lo > span) {
+    BY_WIDTH(TEST_ALT)
+  } else {
+    BY_WIDTH(TEST_RANGE)
+  }
+  return miss;
+}
+
+/* Check every field of a column read as its file image; the first
+ * failure in record order is the one reported, as when decoding. */
+static pd_status check_column(loader *L, int kind) {
+  pd_store *s = L->s;
+  const pd_snap_kind *sk = &pd_snap_kinds[kind];
+  const pd_st_column *c = &s->col[kind];
+  range_check r[PD_SNAP_MAX_FIELDS];
+  int nf = 0, exact = 1;
+  for (; nf < PD_SNAP_MAX_FIELDS && sk->f[nf].width; nf++) {
+    range_of(s, kind, c->n, &sk->f[nf], &r[nf]);
+    exact &= r[nf].exact;
+  }
+  const unsigned char *base = c->rec;
+  size_t rs = c->rec_size;
+  for (uint32_t i0 = 0; i0 < c->n; i0 += CHECK_BLOCK) {
+    uint32_t i1 = c->n - i0 < CHECK_BLOCK ? c->n : i0 + CHECK_BLOCK;
+    int miss = !exact;
+    for (int j = 0; j < nf && !miss; j++)
+      miss = block_misses(base, rs, i0, i1, &r[j]);
+    if (!miss) continue;
+    for (uint32_t i = i0; i < i1; i++)
+      for (int j = 0; j < nf; j++) {
+        uint64_t v = get_field(base + (size_t)i * rs, &sk->f[j]);
+        if (!field_ok(s, kind, c->n, &sk->f[j], v))
+          return CORRUPT("%s event %u: field %d holds %llu, out of range",
+                         sk->name, i, j, (unsigned long long)v);
+      }
+  }
+  return PD_OK;
+}
+
+static pd_status stream_events(loader *L, const unsigned char *h,
+                               uint64_t len, int kind) {
+  pd_store *s = L->s;
+  pd_st_column *c = &s->col[kind];
+  unsigned char pre[12];
+  uint32_t crc;
+  pd_status st = read_prefix(L, h, len, pre, 12, &crc, "events");
+  if (st) return st;
+  uint32_t k = pd_rd32(pre), n = pd_rd32(pre + 4), bytes = pd_rd32(pre + 8);
+  size_t rb = pd_snap_kind_bytes(kind);
+  if (!pd_snap_kind_raw(kind) || c->rec_size != rb || k != (uint32_t)kind ||
+      bytes != rb || n > PD_ST_MAX_EVENTS_PER_KIND ||
+      (uint64_t)n * (8 + (uint64_t)rb) != len - 12)
+    return buffered(L, h, pre, 12, len, "events", parse_events, kind);
+  void *mem;
+  if ((st = stream_array(L, 0, (uint64_t)n * 8, &crc, &mem, "events")) !=
+      PD_OK)
+    return st;
+  c->eid = mem;
+  if ((st = stream_array(L, 0, (uint64_t)n * rb, &crc, &mem, "events")) !=
+      PD_OK)
+    return st;
+  c->rec = mem;
+  c->cap = n;
+  c->n = n;
+  if ((st = check_crc(L, crc, "events")) != PD_OK) return st;
+  return check_column(L, kind);
+}
+
 /* ---- whole-store checks ---------------------------------------------------- */
 
 static int owner_field(int kind, const pd_snap_field **own,
@@ -463,8 +843,46 @@ static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
   return PD_OK;
 }
 
+/* The store appends events and links each to the previous event of the
+ * same user id, so in every store it builds a chain runs through its
+ * owner's events from the newest down to the oldest, by index. That shape
+ * is checked in one sequential pass (last[u]: the newest event of user u
+ * seen so far); it proves every event is on exactly one chain, its
+ * owner's, with no cycle. Anything else falls back to walking the chains,
+ * which accepts every valid arrangement. */
+static int chains_in_order(const pd_store *s, int kind,
+                           const pd_snap_field *own,
+                           const pd_snap_field *next, uint32_t *last) {
+  const pd_st_column *c = &s->col[kind];
+  if (own->width != 4 || next->width != 4) return 0;
+  memset(last, 0xFF, (size_t)s->n_users * sizeof *last);
+  const unsigned char *rec = c->rec;
+  for (uint32_t i = 0; i < c->n; i++, rec += c->rec_size) {
+    uint32_t u, nx;
+    memcpy(&u, rec + own->off, 4);
+    memcpy(&nx, rec + next->off, 4);
+    if (nx != last[u]) return 0;
+    last[u] = i;
+  }
+  for (uint32_t u = 1; u < s->n_users; u++)
+    if (s->users[u].head[kind] != last[u]) return 0;
+  return 1;
+}
+
+static int identities_in_order(const pd_store *s, uint32_t *last) {
+  memset(last, 0xFF, (size_t)s->n_users * sizeof *last);
+  for (uint32_t i = 0; i < s->n_idents; i++) {
+    uint32_t u = s->idents[i].user;
+    if (u == 0 || s->idents[i].next != last[u]) return 0;
+    last[u] = i;
+  }
+  for (uint32_t u = 1; u < s->n_users; u++)
+    if (s->users[u].head[PD_ST_CHAIN_IDENTITY] != last[u]) return 0;
+  return 1;
+}
+
 /* Each chained kind: every event in exactly one chain, its owner's. */
-static pd_status check_chains(loader *L, uint8_t *seen) {
+static pd_status check_chains(loader *L, uint8_t *seen, uint32_t *last) {
   pd_store *s = L->s;
   for (int kind = 1; kind < PD_EV_KINDS; kind++) {
     const pd_snap_field *own, *next;
@@ -479,6 +897,7 @@ static pd_status check_chains(loader *L, uint8_t *seen) {
                          pd_snap_kinds[kind].name);
       continue;
     }
+    if (chains_in_order(s, kind, own, next, last)) continue;
     memset(seen, 0, c->n);
     uint64_t visited = 0;
     for (uint32_t u = 1; u < s->n_users; u++)
@@ -501,6 +920,7 @@ static pd_status check_chains(loader *L, uint8_t *seen) {
   }
   /* identities: chain slot 0; an erased identity (user 0) stays on the
    * chain of its erased user. */
+  if (identities_in_order(s, last)) return PD_OK;
   memset(seen, 0, s->n_idents);
   uint64_t visited = 0;
   for (uint32_t u = 1; u < s->n_users; u++)
@@ -580,7 +1000,7 @@ static pd_status check_store(loader *L) {
   if (!tmp || !seen)
     st = pd_err(L->err, PD_E_NOMEM, "out of memory");
   if (!st) st = check_users(L, tmp, seen);
-  if (!st) st = check_chains(L, seen);
+  if (!st) st = check_chains(L, seen, tmp);
   if (!st) st = check_relations(L);
   pd_free(&s->alloc, tmp);
   pd_free(&s->alloc, seen);
@@ -648,7 +1068,23 @@ static pd_status read_sections(loader *L, pd_snap_info *info) {
                     "the snapshot has events of kind %u, unknown to this "
                     "library (written by a newer version?)",
                     id - PD_SEC_EVENTS);
-    if ((st = read_payload(L, len, what)) != PD_OK ||
+    if (id == PD_SEC_USERS || id == PD_SEC_IDENTITIES ||
+        (id > PD_SEC_EVENTS && id != PD_SEC_END)) {
+      if (id == PD_SEC_USERS) {
+        st = stream_users(L, h, len);
+      } else if (id == PD_SEC_IDENTITIES) {
+        st = stream_identities(L, h, len);
+      } else {
+        next_kind = (int)(id - PD_SEC_EVENTS);
+        st = stream_events(L, h, len, next_kind);
+        info->events += L->s->col[next_kind].n;
+        next_kind++;
+      }
+      if (st) return st;
+      sections++;
+      continue;
+    }
+    if ((st = read_payload(L, NULL, 0, len, what)) != PD_OK ||
         (st = read_exact(L, c, 4, what)) != PD_OK)
       return st;
     uint32_t crc = pd_crc32c(pd_crc32c(0, h, sizeof h), L->buf, (size_t)len);
@@ -681,9 +1117,10 @@ static pd_status read_sections(loader *L, pd_snap_info *info) {
   }
 }
 
-pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
-                       pd_store **out, pd_snap_info *info, pd_errbuf *err) {
-  loader L = {fn, user, NULL, err, NULL, 0};
+static pd_status snap_read(pd_read_fn fn, void *user, uint64_t avail,
+                           const pd_persist_options *o, pd_store **out,
+                           pd_snap_info *info, pd_errbuf *err) {
+  loader L = {fn, user, NULL, err, NULL, 0, avail};
   pd_snap_info inf = {0, 0, 0};
   uint32_t flags = 0;
   int32_t exponent = 0;
@@ -717,13 +1154,26 @@ pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
   return PD_OK;
 }
 
+pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
+                       pd_store **out, pd_snap_info *info, pd_errbuf *err) {
+  return snap_read(fn, user, UINT64_MAX, o, out, info, err);
+}
+
 pd_status pd_snap_load_path(const char *path, const pd_persist_options *o,
                             pd_store **out, pd_snap_info *info,
                             pd_errbuf *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return pd_err(err, PD_E_IO, "cannot open %s: %s", path, strerror(errno));
-  pd_status st = pd_snap_read(pd_pf_fd_reader, &fd, o, out, info, err);
+  /* A regular file's size bounds what its sections can hold, so each
+   * large section is allocated once instead of grown as it arrives. */
+  struct stat sb;
+  uint64_t avail = UINT64_MAX;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0) {
+    avail = (uint64_t)sb.st_size;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  pd_status st = snap_read(pd_pf_fd_reader, &fd, avail, o, out, info, err);
   close(fd);
   return st;
 }

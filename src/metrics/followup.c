@@ -1,6 +1,7 @@
 /* Follow-up plans (followup.h): each guide's list for the day, ranked by
  * value at risk, with a reason per user. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <privdomain/followup.h>
 
 #include "filter.h"
+#include "par.h"
 #include "pushes.h"
 #include "store/consent_query.h"
 #include "store/store_query.h"
@@ -102,22 +104,50 @@ static pd_status contact_channel(pd_store *s, uint32_t root, uint32_t t,
   return PD_OK;
 }
 
-/* 1 if the promotional caps are already reached at t. */
-static pd_status capped(pd_store *s, uint32_t root, uint32_t t,
-                        const pd_contact_policy *pol, pd_mx_buf *b,
-                        int *out) {
-  size_t n = 0;
-  pd_status st = pd_mx_pushes(s, root, t, pol->count_post_exposures, 0, b, &n);
-  if (st) return st;
-  const pd_mx_push *p = b->p;
-  uint32_t day = 0, week = 0;
-  for (size_t i = 0; i < n; i++) {
-    day += (uint64_t)p[i].time + PD_MX_DAY > t;
-    week += (uint64_t)p[i].time + PD_MX_WEEK > t;
+/* Pushes in the cap windows, by canonical user (cap_block). */
+typedef struct plan_ctx_counts {
+  _Atomic uint32_t *day, *week;
+} plan_ctx_counts;
+
+/* Pushes of each canonical user in the day and in the week up to t (the
+ * windows of the contact caps), from one pass over the touchpoint column
+ * cut into blocks (par.h). Only pushes inside the week touch the counters,
+ * a small share of the column; they are added atomically, and integer
+ * counts do not depend on the order of the additions. */
+typedef struct cap_job {
+  const pd_store *s;
+  uint32_t t;
+  int posts;
+  _Atomic uint32_t *day, *week; /* [n_users] by root */
+} cap_job;
+
+static void cap_block(void *p, size_t b) {
+  const cap_job *j = p;
+  const pd_st_touch *ts = pd_st_touches(j->s);
+  uint32_t ne = j->s->col[PD_EV_TOUCH].n;
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  for (uint32_t i = lo; i < hi; i++) {
+    const pd_st_touch *x = &ts[i];
+    /* time > t also skips erased touchpoints */
+    if (x->time > j->t || (uint64_t)x->time + PD_MX_WEEK <= j->t ||
+        !pd_mx_is_push(x, j->posts))
+      continue;
+    uint32_t r = pd_mx_find_ro(j->s, x->user);
+    atomic_fetch_add_explicit(&j->week[r], 1, memory_order_relaxed);
+    if ((uint64_t)x->time + PD_MX_DAY > j->t)
+      atomic_fetch_add_explicit(&j->day[r], 1, memory_order_relaxed);
   }
-  *out = (pol->per_day && day >= pol->per_day) ||
+}
+
+/* 1 if the promotional caps are already reached at t, from the counts of
+ * cap_block. */
+static int capped(const plan_ctx_counts *c, uint32_t root,
+                  const pd_contact_policy *pol) {
+  uint32_t day = atomic_load_explicit(&c->day[root], memory_order_relaxed);
+  uint32_t week = atomic_load_explicit(&c->week[root], memory_order_relaxed);
+  return (pol->per_day && day >= pol->per_day) ||
          (pol->per_week && week >= pol->per_week);
-  return PD_OK;
 }
 
 /* Time of the latest 1:1 or inbound message at or before t, or -1. */
@@ -138,6 +168,7 @@ static int64_t last_personal_contact(const pd_store *s, uint32_t root,
 
 typedef struct plan_ctx {
   pd_mx_buf items, purch, refunds, pushes;
+  plan_ctx_counts caps;
   uint32_t *row_of; /* user id -> summary row + 1 */
   uint8_t *is_key;  /* by summary row */
   uint8_t *priv;
@@ -148,6 +179,8 @@ static void ctx_free(pd_store *s, plan_ctx *c) {
   pd_mx_buf_free(s, &c->purch);
   pd_mx_buf_free(s, &c->refunds);
   pd_mx_buf_free(s, &c->pushes);
+  pd_free(&s->alloc, (void *)c->caps.day);
+  pd_free(&s->alloc, (void *)c->caps.week);
   pd_free(&s->alloc, c->row_of);
   pd_free(&s->alloc, c->is_key);
   pd_free(&s->alloc, c->priv);
@@ -187,9 +220,7 @@ static pd_status plan_user(pd_store *s, const pd_store_summary *h,
   if (!pd_st_consent_at(s, root, PD_CONSENT_MARKETING, t, NULL) ||
       !pd_st_consent_at(s, root, PD_CONSENT_PERSONALISED_MARKETING, t, NULL))
     return PD_OK;
-  int cap = 0;
-  if ((st = capped(s, root, t, pol, &c->pushes, &cap)) != PD_OK) return st;
-  if (cap) return PD_OK;
+  if (capped(&c->caps, root, pol)) return PD_OK;
   size_t np = 0;
   if ((st = pd_ss_purchases(s, root, t, &c->purch, &c->refunds, &np)) != PD_OK)
     return st;
@@ -266,6 +297,19 @@ static pd_status plan(pd_store *s, const pd_store_summary *h,
     st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
     goto done;
   }
+  c.caps.day = pd_calloc(&s->alloc, (size_t)s->n_users + 1,
+                        sizeof *c.caps.day);
+  c.caps.week = pd_calloc(&s->alloc, (size_t)s->n_users + 1,
+                         sizeof *c.caps.week);
+  if (!c.caps.day || !c.caps.week) {
+    st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    goto done;
+  }
+  cap_job cj = {s, f.as_of, pol.count_post_exposures, c.caps.day,
+                c.caps.week};
+  pd_parallel_for(pd_mx_threads(s),
+                  pd_mx_blocks(s->col[PD_EV_TOUCH].n, PD_MX_EVENT_BLOCK),
+                  cap_block, &cj);
   size_t n = 0;
   for (uint32_t u = 1; u < s->n_users; u++) {
     if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;

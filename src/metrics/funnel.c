@@ -124,6 +124,9 @@ static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
     (*v)[gi].reached += rc[i].reached;
   }
   const pd_st_cost *co = pd_st_costs(s);
+  /* Costs of no particular channel belong to every channel row, so they
+   * are added once all rows exist (whatever order the records came in). */
+  int64_t every_channel = 0;
   for (uint32_t i = 0; i < s->col[PD_EV_COST].n && !st; i++) {
     if (co[i].period_start > c->f.as_of) continue;
     if ((c->f.channel && co[i].channel != 0 &&
@@ -131,8 +134,7 @@ static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
         (c->f.source && co[i].source != c->f.source))
       continue;
     if (by == PD_BY_CHANNEL && co[i].channel == 0) {
-      /* A cost of no particular channel belongs to every channel row. */
-      for (size_t k = 0; k < g->n; k++) (*v)[k].cost += co[i].amount;
+      every_channel += co[i].amount;
       continue;
     }
     int64_t key = by == PD_BY_CHANNEL  ? co[i].channel
@@ -144,6 +146,8 @@ static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
       break;
     (*v)[gi].cost += co[i].amount;
   }
+  if (!st && every_channel)
+    for (size_t k = 0; k < g->n; k++) (*v)[k].cost += every_channel;
   return st;
 }
 

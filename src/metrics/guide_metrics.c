@@ -6,6 +6,7 @@
 
 #include <privdomain/guide_metrics.h>
 
+#include "par.h"
 #include "population.h"
 #include "rows.h"
 
@@ -23,26 +24,74 @@ typedef struct guide_acc {
   uint32_t h_in, h_out;
 } guide_acc;
 
+/* What one block of users (par.h) writes: its own sums, merged in block
+ * order afterwards, and its working buffers, reserved beforehand for the
+ * block's largest user so that a worker never allocates. */
+typedef struct user_work {
+  change *tl;
+  size_t tl_n, tl_cap;
+  pd_mb_spells sp;
+  uint64_t *moved; /* users moved per handover index */
+  guide_acc *acc;  /* per guide id (index 0 = no guide) */
+  pd_mb_tagged reply;
+  pd_status st;
+} user_work;
+
 typedef struct pass_state {
   pd_mb_ctx c;
   pd_guide_figures_options o;
   pd_mb_csr binds, orders, touches, links, unlinks;
-  pd_mb_spells sp;
-  change *tl;
-  size_t tl_n, tl_cap;
   uint64_t *moved; /* users moved per handover index */
+  /* Handovers up to as_of grouped by the guide they move users away
+   * from, each group in (time, event id) order: from_off[g] .. from_off[g
+   * + 1] index from_list, which holds handover indices. */
+  uint32_t *from_off, *from_list;
   uint32_t *order_guide; /* attributed guide per order index, NIL = none */
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
   pd_mb_tagged reply;
   int64_t *ref;
+  /* the blocks of users of the per-user pass */
+  int full;
+  size_t nblk, blk_users;
+  user_work *w;
 } pass_state;
 
 /* The user's guide timeline up to as_of, replayed as pd_st_guide_at()
  * does: binds and handovers in (time, event id) order; a bind sets the
  * guide, a handover moves the user when it names their current guide. */
-static pd_status timeline(pass_state *x, uint32_t r) {
+/* (time, event id): the order of binds and handovers. */
+typedef struct event_pos {
+  uint32_t time;
+  uint64_t eid;
+} event_pos;
+
+static int pos_after(uint32_t time, uint64_t eid, event_pos p) {
+  return time > p.time || (time == p.time && eid > p.eid);
+}
+
+/* The first handover away from guide g after position p, or NIL. A user
+ * can only be moved by a handover naming their current guide, so only
+ * that guide's handovers are searched (binary search: the cost does not
+ * grow with the handovers of other guides). */
+static uint32_t next_handover(const pass_state *x, uint32_t g, event_pos p) {
+  if (g == 0) return PD_ST_NIL;
+  const pd_store *s = x->c.s;
+  const pd_st_handover *h = pd_st_handovers(s);
+  const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
+  uint32_t lo = x->from_off[g], hi = x->from_off[g + 1];
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2, i = x->from_list[mid];
+    if (pos_after(h[i].time, heid[i], p))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo < x->from_off[g + 1] ? x->from_list[lo] : PD_ST_NIL;
+}
+
+static pd_status timeline(const pass_state *x, user_work *w, uint32_t r) {
   pd_store *s = x->c.s;
-  x->tl_n = 0;
+  w->tl_n = 0;
   size_t nb = x->binds.off[r + 1] - x->binds.off[r];
   if (nb == 0) return PD_OK;
   const uint64_t *bk = x->binds.key + x->binds.off[r];
@@ -50,54 +99,63 @@ static pd_status timeline(pass_state *x, uint32_t r) {
   const uint64_t *beid = s->col[PD_EV_BIND].eid;
   const pd_st_handover *h = pd_st_handovers(s);
   const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
-  size_t nh = s->col[PD_EV_HANDOVER].n, j = 0;
   uint32_t g = 0;
-  /* Handovers before the first bind cannot move this user. */
-  while (j < nh) {
-    const pd_st_handover *e = &h[s->handover_sorted[j]];
-    uint64_t ee = heid[s->handover_sorted[j]];
-    if (e->time > b[pd_mb_key_index(bk[0])].time || (e->time == b[pd_mb_key_index(bk[0])].time && ee > beid[pd_mb_key_index(bk[0])]))
-      break;
-    j++;
-  }
+  event_pos pos = {0, 0};
   for (size_t k = 0;;) {
-    /* Next event: bind k or handover j, whichever comes first. */
-    int take_bind;
-    uint32_t hi = j < nh ? s->handover_sorted[j] : PD_ST_NIL;
-    if (hi != PD_ST_NIL && h[hi].time > x->c.f.as_of) hi = PD_ST_NIL;
-    if (k < nb && hi != PD_ST_NIL)
-      take_bind = b[pd_mb_key_index(bk[k])].time < h[hi].time ||
-                  (b[pd_mb_key_index(bk[k])].time == h[hi].time && beid[pd_mb_key_index(bk[k])] < heid[hi]);
-    else if (k < nb)
-      take_bind = 1;
-    else if (hi != PD_ST_NIL)
-      take_bind = 0;
-    else
-      break;
+    /* Next event: bind k or the next handover of the current guide. */
+    uint32_t hi = next_handover(x, g, pos);
+    uint32_t bi = k < nb ? pd_mb_key_index(bk[k]) : PD_ST_NIL;
+    if (bi == PD_ST_NIL && hi == PD_ST_NIL) break;
     uint32_t t;
-    if (take_bind) {
-      g = b[pd_mb_key_index(bk[k])].guide;
-      t = b[pd_mb_key_index(bk[k])].time;
+    if (hi == PD_ST_NIL ||
+        (bi != PD_ST_NIL && !pos_after(b[bi].time, beid[bi],
+                                       (event_pos){h[hi].time, heid[hi]}))) {
+      g = b[bi].guide;
+      t = b[bi].time;
+      pos = (event_pos){t, beid[bi]};
       k++;
     } else {
-      j++;
-      if (g == 0 || h[hi].from != g) continue;
       g = h[hi].to;
       t = h[hi].time;
-      x->moved[hi]++;
+      pos = (event_pos){t, heid[hi]};
+      w->moved[hi]++;
     }
-    if (pd_grow(&s->alloc, (void **)&x->tl, &x->tl_cap, x->tl_n + 1,
-                sizeof *x->tl) != 0)
-      return pd_mb_nomem(&x->c);
-    x->tl[x->tl_n++] = (change){t, g};
+    /* tl_cap was reserved for the block's users (never grows here). */
+    if (w->tl_n >= w->tl_cap) return PD_E_NOMEM;
+    w->tl[w->tl_n++] = (change){t, g};
   }
   return PD_OK;
 }
 
+/* Groups the handovers up to as_of by their `from` guide (counting sort
+ * of the time-sorted list, so each group stays in time order). */
+static pd_status handovers_by_from(pass_state *x) {
+  pd_store *s = x->c.s;
+  const pd_st_handover *h = pd_st_handovers(s);
+  size_t nh = s->col[PD_EV_HANDOVER].n, ng = s->guide_codes.n;
+  x->from_off = pd_calloc(&s->alloc, ng + 2, sizeof *x->from_off);
+  x->from_list = pd_malloc(&s->alloc, (nh + 1) * sizeof *x->from_list);
+  if (!x->from_off || !x->from_list) return pd_mb_nomem(&x->c);
+  size_t m = 0; /* handovers up to as_of: a prefix of the sorted list */
+  while (m < nh && h[s->handover_sorted[m]].time <= x->c.f.as_of) m++;
+  for (size_t j = 0; j < m; j++) x->from_off[h[s->handover_sorted[j]].from + 1]++;
+  for (size_t g = 1; g <= ng + 1; g++) x->from_off[g] += x->from_off[g - 1];
+  /* Filled from the back so each group ends up in time order, with its
+   * offset moved back to the group's start. */
+  for (size_t j = m; j-- > 0;) {
+    uint32_t i = s->handover_sorted[j];
+    x->from_list[--x->from_off[h[i].from + 1]] = i;
+  }
+  /* Now from_off[g + 1] is the start of group g; shift to from_off[g]. */
+  for (size_t g = 0; g <= ng; g++) x->from_off[g] = x->from_off[g + 1];
+  x->from_off[ng + 1] = (uint32_t)m;
+  return PD_OK;
+}
+
 /* The guide at time t from the timeline. */
-static uint32_t guide_at(const pass_state *x, uint32_t t) {
+static uint32_t guide_at(const user_work *w, uint32_t t) {
   uint32_t g = 0;
-  for (size_t i = 0; i < x->tl_n && x->tl[i].time <= t; i++) g = x->tl[i].guide;
+  for (size_t i = 0; i < w->tl_n && w->tl[i].time <= t; i++) g = w->tl[i].guide;
   return g;
 }
 
@@ -114,16 +172,16 @@ static int service_tag(const pd_store *s, uint32_t i, const void *ctx) {
 }
 
 /* Replies to the user's inbound messages. */
-static pd_status service(pass_state *x, uint32_t r) {
+static pd_status service(const pass_state *x, user_work *w, uint32_t r) {
   pd_store *s = x->c.s;
   const uint64_t *v = x->touches.key + x->touches.off[r];
   size_t n = x->touches.off[r + 1] - x->touches.off[r];
   for (size_t k = 0; k < n; k++) {
     if (pd_mb_key_tag(v[k]) != TAG_INBOUND) continue;
     uint32_t t = pd_mb_key_time(v[k]);
-    uint32_t g = guide_at(x, t);
+    uint32_t g = guide_at(w, t);
     if (g == 0) continue;
-    x->acc[g].inbound++;
+    w->acc[g].inbound++;
     for (size_t q = k + 1; q < n; q++) {
       uint32_t rt = pd_mb_key_time(v[q]);
       if ((int64_t)(rt - t) > x->o.reply_window) break;
@@ -131,37 +189,155 @@ static pd_status service(pass_state *x, uint32_t r) {
       if (x->o.reply_same_guide &&
           pd_st_touches(s)[pd_mb_key_index(v[q])].guide != g)
         continue;
-      x->acc[g].replied++;
-      pd_status st = pd_mb_tagged_push(&x->c, &x->reply, g, (double)(rt - t));
-      if (st) return st;
+      w->acc[g].replied++;
+      /* reserved for every inbound message of the block: no allocation */
+      if (w->reply.n >= w->reply.tag_cap || w->reply.n >= w->reply.val_cap)
+        return PD_E_NOMEM;
+      w->reply.tag[w->reply.n] = g;
+      w->reply.val[w->reply.n++] = (double)(rt - t);
       break;
     }
   }
   return PD_OK;
 }
 
-static pd_status one_user(pass_state *x, uint32_t r) {
-  pd_status st = timeline(x, r);
+static pd_status one_user(const pass_state *x, user_work *w, uint32_t r) {
+  pd_status st = timeline(x, w, r);
   if (st) return st;
-  x->acc[guide_at(x, x->c.f.as_of)].bound++;
+  w->acc[guide_at(w, x->c.f.as_of)].bound++;
   /* Orders are only noted with their guide here; their amounts are summed
    * in one sequential pass afterwards (orders_by_guide()). */
   if (x->o.attribution == PD_GUIDE_ATTR_BOUND)
     for (uint32_t k = x->orders.off[r]; k < x->orders.off[r + 1]; k++)
       x->order_guide[pd_mb_key_index(x->orders.key[k])] =
-          guide_at(x, pd_mb_key_time(x->orders.key[k]));
-  if ((st = service(x, r))) return st;
+          guide_at(w, pd_mb_key_time(x->orders.key[k]));
+  if ((st = service(x, w, r))) return st;
   if (x->unlinks.off[r] == x->unlinks.off[r + 1]) return PD_OK;
-  if ((st = pd_mb_spells_of(&x->c, &x->links, &x->unlinks, r, 0, &x->sp)))
+  /* The spell buffers were reserved for the block: no allocation. */
+  if ((st = pd_mb_spells_of((pd_mb_ctx *)&x->c, &x->links, &x->unlinks, r, 0,
+                            &w->sp)))
     return st;
-  for (size_t i = 0; i < x->sp.n; i++) {
-    const pd_mb_spell *p = &x->sp.v[i];
+  for (size_t i = 0; i < w->sp.n; i++) {
+    const pd_mb_spell *p = &w->sp.v[i];
     if (p->end == PD_ST_NIL) continue;
-    uint32_t g = guide_at(x, p->end);
-    x->acc[g].unlinks++;
-    x->acc[g].user_unlinks += pd_mb_user_initiated(p->initiator);
+    uint32_t g = guide_at(w, p->end);
+    w->acc[g].unlinks++;
+    w->acc[g].user_unlinks += pd_mb_user_initiated(p->initiator);
   }
   return PD_OK;
+}
+
+/* The users of block b: [*lo, *hi). */
+static void blk_range(const pass_state *x, size_t b, uint32_t *lo,
+                      uint32_t *hi) {
+  *lo = (uint32_t)(b * x->blk_users);
+  *hi = x->c.n;
+  if (*hi - *lo > x->blk_users) *hi = *lo + (uint32_t)x->blk_users;
+}
+
+static void users_block(void *p, size_t b) {
+  const pass_state *x = p;
+  user_work *w = &x->w[b];
+  uint32_t lo, hi;
+  blk_range(x, b, &lo, &hi);
+  for (uint32_t r = lo ? lo : 1; r < hi && !w->st; r++) {
+    if (x->c.root_of[r] != r || !x->c.pass[r]) continue;
+    w->st = x->full ? one_user(x, w, r) : timeline(x, w, r);
+  }
+}
+
+static size_t csr_len(const pd_mb_csr *m, uint32_t r) {
+  return m->key ? m->off[r + 1] - m->off[r] : 0;
+}
+
+/* Each block's buffers, sized for its largest user (and all its inbound
+ * messages), then the blocks in parallel, then their sums merged in block
+ * order (the replies stay in user order, as one pass would list them). */
+static pd_status users_pass(pass_state *x) {
+  pd_mb_ctx *c = &x->c;
+  pd_store *s = c->s;
+  const pd_allocator *a = &s->alloc;
+  size_t ng = s->guide_codes.n, nh = s->col[PD_EV_HANDOVER].n;
+  /* At most 64 blocks: each has sums per guide. */
+  x->blk_users = PD_MX_USER_BLOCK;
+  if (pd_mx_blocks(c->n, x->blk_users) > 64)
+    x->blk_users = pd_mx_blocks(c->n, 64);
+  x->nblk = pd_mx_blocks(c->n, x->blk_users);
+  x->w = pd_calloc(a, x->nblk + 1, sizeof *x->w);
+  if (!x->w) return pd_mb_nomem(c);
+  size_t replies = 0;
+  for (size_t b = 0; b < x->nblk; b++) {
+    user_work *w = &x->w[b];
+    uint32_t lo, hi;
+    blk_range(x, b, &lo, &hi);
+    size_t mb = 0, ms = 0, inbound = 0;
+    for (uint32_t r = lo; r < hi; r++) {
+      size_t nb = csr_len(&x->binds, r);
+      size_t nsp = csr_len(&x->links, r) + csr_len(&x->unlinks, r);
+      if (nb > mb) mb = nb;
+      if (nsp > ms) ms = nsp;
+    }
+    if (x->touches.key)
+      for (uint32_t k = x->touches.off[lo]; k < x->touches.off[hi]; k++)
+        inbound += pd_mb_key_tag(x->touches.key[k]) == TAG_INBOUND;
+    replies += inbound;
+    w->moved = pd_calloc(a, nh + 1, sizeof *w->moved);
+    w->acc = pd_calloc(a, ng + 1, sizeof *w->acc);
+    if (!w->moved || !w->acc ||
+        pd_grow(a, (void **)&w->tl, &w->tl_cap, mb + nh + 1,
+                sizeof *w->tl) != 0 ||
+        pd_grow(a, (void **)&w->sp.refs, &w->sp.refs_cap, 2 * ms + 1,
+                sizeof *w->sp.refs) != 0 ||
+        pd_grow(a, (void **)&w->sp.v, &w->sp.cap, ms + 1,
+                sizeof *w->sp.v) != 0 ||
+        pd_grow(a, (void **)&w->reply.tag, &w->reply.tag_cap, inbound + 1,
+                sizeof *w->reply.tag) != 0 ||
+        pd_grow(a, (void **)&w->reply.val, &w->reply.val_cap, inbound + 1,
+                sizeof *w->reply.val) != 0)
+      return pd_mb_nomem(c);
+  }
+  pd_parallel_for(c->threads, x->nblk, users_block, x);
+  for (size_t b = 0; b < x->nblk; b++)
+    if (x->w[b].st) return pd_mb_nomem(c); /* cannot happen: reserved */
+  if (pd_grow(a, (void **)&x->reply.tag, &x->reply.tag_cap, replies + 1,
+              sizeof *x->reply.tag) != 0 ||
+      pd_grow(a, (void **)&x->reply.val, &x->reply.val_cap, replies + 1,
+              sizeof *x->reply.val) != 0)
+    return pd_mb_nomem(c);
+  for (size_t b = 0; b < x->nblk; b++) {
+    const user_work *w = &x->w[b];
+    for (size_t g = 0; g <= ng; g++) {
+      guide_acc *d = &x->acc[g];
+      const guide_acc *e = &w->acc[g];
+      d->bound += e->bound;
+      d->inbound += e->inbound;
+      d->replied += e->replied;
+      d->unlinks += e->unlinks;
+      d->user_unlinks += e->user_unlinks;
+    }
+    for (size_t h = 0; h < nh; h++) x->moved[h] += w->moved[h];
+    memcpy(x->reply.tag + x->reply.n, w->reply.tag,
+           w->reply.n * sizeof *w->reply.tag);
+    memcpy(x->reply.val + x->reply.n, w->reply.val,
+           w->reply.n * sizeof *w->reply.val);
+    x->reply.n += w->reply.n;
+  }
+  return PD_OK;
+}
+
+static void work_free(pass_state *x) {
+  if (!x->w) return;
+  const pd_allocator *a = &x->c.s->alloc;
+  for (size_t b = 0; b < x->nblk; b++) {
+    user_work *w = &x->w[b];
+    pd_free(a, w->tl);
+    pd_free(a, w->moved);
+    pd_free(a, w->acc);
+    pd_mb_spells_free(&x->c, &w->sp);
+    pd_mb_tagged_free(&x->c, &w->reply);
+  }
+  pd_free(a, x->w);
+  x->w = NULL;
 }
 
 /* Add each order of a user passing the filter (at or before as_of) to its
@@ -186,10 +362,11 @@ static void pass_free(pass_state *x) {
   pd_mb_csr_free(&x->c, &x->touches);
   pd_mb_csr_free(&x->c, &x->links);
   pd_mb_csr_free(&x->c, &x->unlinks);
-  pd_mb_spells_free(&x->c, &x->sp);
+  work_free(x);
   pd_mb_tagged_free(&x->c, &x->reply);
-  pd_free(a, x->tl);
   pd_free(a, x->moved);
+  pd_free(a, x->from_off);
+  pd_free(a, x->from_list);
   pd_free(a, x->order_guide);
   pd_free(a, x->acc);
   pd_free(a, x->ref);
@@ -209,6 +386,7 @@ static pd_status run(pass_state *x, pd_store *s,
                        sizeof *x->moved);
   x->acc = pd_calloc(&s->alloc, ng + 1, sizeof *x->acc);
   if (!x->moved || !x->acc) st = pd_mb_nomem(c);
+  if (!st) st = handovers_by_from(x);
   if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, NULL, &x->binds);
   if (full && !st) {
     if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, NULL, &x->orders)) &&
@@ -225,10 +403,9 @@ static pd_status run(pass_state *x, pd_store *s,
         memset(x->order_guide, 0xff, no * sizeof *x->order_guide);
     }
   }
-  for (uint32_t r = 1; r < c->n && !st; r++) {
-    if (c->root_of[r] != r || !c->pass[r]) continue;
-    st = full ? one_user(x, r) : timeline(x, r);
-  }
+  x->full = full;
+  if (!st) st = users_pass(x);
+  if (!st) work_free(x);
   if (full && !st) orders_by_guide(x);
   if (st) pass_free(x);
   return st;

@@ -8,6 +8,7 @@
 #include <privdomain/events.h>
 
 #include "core/prefetch.h"
+#include "par.h"
 #include "store/store_query.h"
 
 pd_status pd_mb_nomem(pd_mb_ctx *c) {
@@ -29,6 +30,35 @@ pd_status pd_mb_top_k_args(pd_store *s, const void *rows, const size_t *n,
   return PD_OK;
 }
 
+/* ctx_init's passes over user blocks: roots and the filter, then the
+ * per-id lookup that column scans use. */
+typedef struct ctx_job {
+  pd_mb_ctx *c;
+  int restricted;
+} ctx_job;
+
+static void ctx_roots_block(void *p, size_t b) {
+  const ctx_job *j = p;
+  pd_mb_ctx *c = j->c;
+  const pd_store *s = c->s;
+  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = c->n;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  for (uint32_t u = lo ? lo : 1; u < hi; u++) {
+    uint32_t r = pd_mx_find_ro(s, u);
+    c->root_of[u] = (s->users[r].flags & PD_ST_USER_ERASED) ? 0 : r;
+    if (r == u && c->root_of[u])
+      c->pass[u] = (uint8_t)(!j->restricted || pd_mx_filter_match(s, &c->f, u));
+  }
+}
+
+static void ctx_in_root_block(void *p, size_t b) {
+  pd_mb_ctx *c = ((const ctx_job *)p)->c;
+  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = c->n;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  for (uint32_t u = lo; u < hi; u++)
+    c->in_root[u] = c->pass[c->root_of[u]] ? c->root_of[u] : 0;
+}
+
 pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
                          const pd_metrics_filter *filter) {
   memset(c, 0, sizeof *c);
@@ -36,6 +66,7 @@ pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
   pd_status st = pd_mx_filter_load(s, filter, &c->f);
   if (st) return st;
   c->n = s->n_users;
+  c->threads = pd_mx_threads(s);
   c->root_of = pd_malloc(&s->alloc, (size_t)c->n * sizeof *c->root_of);
   c->pass = pd_calloc(&s->alloc, c->n, 1);
   c->in_root = pd_malloc(&s->alloc, (size_t)c->n * sizeof *c->in_root);
@@ -43,17 +74,11 @@ pd_status pd_mb_ctx_init(pd_mb_ctx *c, pd_store *s,
     pd_mb_ctx_free(c);
     return pd_mb_nomem(c);
   }
-  int restricted = c->f.channel || c->f.source || c->f.guide || c->f.shop;
+  ctx_job j = {c, c->f.channel || c->f.source || c->f.guide || c->f.shop};
   c->root_of[0] = 0;
-  for (uint32_t u = 1; u < c->n; u++) {
-    uint32_t r = pd_st_find(s, u);
-    c->root_of[u] = (s->users[r].flags & PD_ST_USER_ERASED) ? 0 : r;
-  }
-  for (uint32_t u = 1; u < c->n; u++)
-    if (c->root_of[u] == u)
-      c->pass[u] = (uint8_t)(!restricted || pd_mx_filter_match(s, &c->f, u));
-  for (uint32_t u = 0; u < c->n; u++)
-    c->in_root[u] = c->pass[c->root_of[u]] ? c->root_of[u] : 0;
+  size_t nb = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  pd_parallel_for(c->threads, nb, ctx_roots_block, &j);
+  pd_parallel_for(c->threads, nb, ctx_in_root_block, &j);
   return PD_OK;
 }
 
@@ -154,75 +179,167 @@ static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
   }
 }
 
+/* pd_mb_csr_build in three parallel passes. (1) Column blocks: the root
+ * of each kept event (who[]), counted per (column block, user block).
+ * (2) Column blocks: each kept event's key and its offset within its user
+ * block, moved to the event's user block (stable: column order within a
+ * user block). (3) User blocks: a counting sort by user inside the block
+ * (its counters stay in cache), then each user's keys sorted. */
+typedef struct csr_job {
+  pd_mb_ctx *c;
+  const pd_store *s;
+  int kind;
+  uint32_t upto, ne;
+  pd_mb_tag_fn tag;
+  const void *tag_ctx;
+  const char *rec;
+  size_t rs, uo, to;
+  size_t nub;      /* user blocks */
+  uint32_t *who;   /* [ne] root of each kept event, 0 = dropped */
+  uint32_t *cnt;   /* [column block][user block] kept events */
+  size_t *pos;     /* [column block][user block] next slot in stage */
+  size_t *ubstart; /* [nub + 1] first slot of each user block */
+  uint64_t *stage; /* keys grouped by user block */
+  uint16_t *uloc;  /* root - first id of its user block, beside stage */
+  pd_mb_csr *out;
+} csr_job;
+
+static void csr_who_block(void *p, size_t b) {
+  const csr_job *j = p;
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t *cnt = j->cnt + b * j->nub;
+  const uint32_t *in_root = j->c->in_root;
+  /* Events are in arrival order, so the per-user lookups are random
+   * accesses; prefetching PF events ahead hides most of their latency. */
+  enum { PF = 16 };
+  for (uint32_t i = lo; i < hi; i++) {
+    const char *e = j->rec + (size_t)i * j->rs;
+    if (i + PF < hi) PD_PREFETCH(&in_root[field(e + PF * j->rs, j->uo)]);
+    /* The tag first: it reads this record, the user lookup is a random
+     * access worth skipping for the events a tag drops. */
+    uint32_t r = field(e, j->to) <= j->upto &&
+                         (!j->tag || j->tag(j->s, i, j->tag_ctx) >= 0)
+                     ? in_root[field(e, j->uo)]
+                     : 0;
+    j->who[i] = r;
+    if (r) cnt[r >> PD_MX_USER_BLOCK_BITS]++;
+  }
+}
+
+static void csr_stage_block(void *p, size_t b) {
+  const csr_job *j = p;
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  size_t *pos = j->pos + b * j->nub;
+  for (uint32_t i = lo; i < hi; i++) {
+    uint32_t r = j->who[i];
+    if (!r) continue;
+    const char *e = j->rec + (size_t)i * j->rs;
+    uint64_t g = j->tag ? (uint64_t)j->tag(j->s, i, j->tag_ctx) : 0;
+    size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
+    j->stage[at] = (uint64_t)field(e, j->to) << 32 | g << PD_ST_INDEX_BITS | i;
+    j->uloc[at] = (uint16_t)(r & (PD_MX_USER_BLOCK - 1));
+  }
+}
+
+static void csr_user_block(void *p, size_t ub) {
+  const csr_job *j = p;
+  uint32_t *off = j->out->off;
+  uint64_t *key = j->out->key;
+  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->c->n;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
+  /* off[r] (r in this block) counts, then is r's fill cursor, and ends as
+   * the end of r's run; the caller shifts it to off[r + 1]. */
+  for (size_t k = from; k < to; k++) off[lo + j->uloc[k]]++;
+  uint32_t run = (uint32_t)from;
+  for (uint32_t r = lo; r < hi; r++) {
+    uint32_t n = off[r];
+    off[r] = run;
+    run += n;
+  }
+  for (size_t k = from; k < to; k++) key[off[lo + j->uloc[k]]++] = j->stage[k];
+  const uint64_t *eid = j->s->col[j->kind].eid;
+  uint32_t start = (uint32_t)from;
+  for (uint32_t r = lo; r < hi; r++) {
+    size_t n = off[r] - start;
+    if (n > 1) sort_keys(eid, key + start, n);
+    start = off[r];
+  }
+}
+
 pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
                           pd_mb_tag_fn tag, const void *tag_ctx,
                           pd_mb_csr *out) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
-  uint32_t ne = s->col[kind].n;
-  const char *rec = s->col[kind].rec;
-  size_t rs = s->col[kind].rec_size;
-  size_t uo = user_offset(kind), to = time_offset(kind);
+  csr_job j;
+  memset(&j, 0, sizeof j);
+  j.c = c;
+  j.s = s;
+  j.kind = kind;
+  j.upto = upto; /* erased events have time PD_ST_ERASED > upto */
+  j.ne = s->col[kind].n;
+  j.tag = tag;
+  j.tag_ctx = tag_ctx;
+  j.rec = s->col[kind].rec;
+  j.rs = s->col[kind].rec_size;
+  j.uo = user_offset(kind);
+  j.to = time_offset(kind);
+  j.nub = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  j.out = out;
+  size_t neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   out->key = NULL;
-  out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
-  /* The first pass notes each kept event's user (0 = dropped), so the
-   * second reads that sequentially instead of looking it up again. */
-  uint32_t *who = pd_malloc(a, ((size_t)ne + 1) * sizeof *who);
-  if (!out->off || !who) {
-    pd_free(a, out->off);
-    pd_free(a, who);
-    out->off = NULL;
-    return pd_mb_nomem(c);
-  }
-  /* Erased events have time PD_ST_ERASED > upto. */
+  out->off = NULL;
+  j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who);
+  j.cnt = pd_calloc(a, neb * j.nub + 1, sizeof *j.cnt);
+  j.pos = pd_malloc(a, (neb * j.nub + 1) * sizeof *j.pos);
+  j.ubstart = pd_malloc(a, (j.nub + 1) * sizeof *j.ubstart);
+  if (!j.who || !j.cnt || !j.pos || !j.ubstart) goto nomem;
+  pd_parallel_for(c->threads, neb, csr_who_block, &j);
+  /* Slots: user block major, column block minor, so each user block's
+   * events stay in column order. */
   size_t kept = 0;
-  /* Events are in arrival order, so the per-user lookups below are random
-   * accesses into arrays of a few MB; prefetching PF events ahead hides
-   * most of their latency. */
-  enum { PF = 16 };
-  for (uint32_t i = 0; i < ne; i++) {
-    const char *e = rec + (size_t)i * rs;
-    if (i + PF < ne) PD_PREFETCH(&c->in_root[field(e + PF * rs, uo)]);
-    /* The tag first: it reads this record, the user lookup is a random
-     * access worth skipping for the events a tag drops. */
-    who[i] = field(e, to) <= upto && (!tag || tag(s, i, tag_ctx) >= 0)
-                 ? c->in_root[field(e, uo)]
-                 : 0;
+  for (size_t ub = 0; ub < j.nub; ub++) {
+    j.ubstart[ub] = kept;
+    for (size_t b = 0; b < neb; b++) {
+      j.pos[b * j.nub + ub] = kept;
+      kept += j.cnt[b * j.nub + ub];
+    }
   }
-  for (uint32_t i = 0; i < ne; i++) {
-    uint32_t r = who[i];
-    if (i + PF < ne) PD_PREFETCH(&out->off[who[i + PF] + 1]);
-    if (!r) continue;
-    out->off[r + 1]++;
-    kept++;
-  }
+  j.ubstart[j.nub] = kept;
+  pd_free(a, j.cnt);
+  j.cnt = NULL;
+  j.stage = pd_malloc(a, (kept + 1) * sizeof *j.stage);
+  j.uloc = pd_malloc(a, (kept + 1) * sizeof *j.uloc);
+  if (!j.stage || !j.uloc) goto nomem;
+  pd_parallel_for(c->threads, neb, csr_stage_block, &j);
+  pd_free(a, j.who);
+  j.who = NULL;
+  out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
   out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
-  if (!out->key) {
-    pd_free(a, out->off);
-    pd_free(a, who);
-    out->off = NULL;
-    return pd_mb_nomem(c);
-  }
-  for (uint32_t r = 0; r < c->n; r++) out->off[r + 1] += out->off[r];
-  /* off[r] is the fill cursor of r, then shifted back. */
-  for (uint32_t i = 0; i < ne; i++) {
-    uint32_t r = who[i];
-    if (i + PF < ne) PD_PREFETCH(&out->off[who[i + PF]]);
-    if (!r) continue;
-    const char *e = rec + (size_t)i * rs;
-    uint64_t g = tag ? (uint64_t)tag(s, i, tag_ctx) : 0;
-    out->key[out->off[r]++] =
-        (uint64_t)field(e, to) << 32 | g << PD_ST_INDEX_BITS | i;
-  }
-  pd_free(a, who);
+  if (!out->off || !out->key) goto nomem;
+  pd_parallel_for(c->threads, j.nub, csr_user_block, &j);
   for (uint32_t r = c->n; r > 0; r--) out->off[r] = out->off[r - 1];
   out->off[0] = 0;
-  const uint64_t *eid = s->col[kind].eid;
-  for (uint32_t r = 1; r < c->n; r++) {
-    size_t n = out->off[r + 1] - out->off[r];
-    if (n > 1) sort_keys(eid, out->key + out->off[r], n);
-  }
+  pd_free(a, j.stage);
+  pd_free(a, j.uloc);
+  pd_free(a, j.pos);
+  pd_free(a, j.ubstart);
   return PD_OK;
+nomem:
+  pd_free(a, j.who);
+  pd_free(a, j.cnt);
+  pd_free(a, j.pos);
+  pd_free(a, j.ubstart);
+  pd_free(a, j.stage);
+  pd_free(a, j.uloc);
+  pd_free(a, out->off);
+  pd_free(a, out->key);
+  out->off = NULL;
+  out->key = NULL;
+  return pd_mb_nomem(c);
 }
 
 void pd_mb_csr_free(pd_mb_ctx *c, pd_mb_csr *csr) {

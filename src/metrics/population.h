@@ -30,6 +30,7 @@ typedef struct pd_mb_ctx {
   uint8_t *pass;     /* [n] 1 for canonical ids that pass the filter */
   uint32_t *in_root; /* [n] root_of[u] if that root passes, else 0: one
                         lookup per event in the column scans */
+  int32_t threads;   /* the store's thread count, resolved (par.h) */
 } pd_mb_ctx;
 
 /* Check the filter and resolve every user. Store lock held; on error the
@@ -82,7 +83,8 @@ static inline uint32_t pd_mb_key_tag(uint64_t k) {
   return (uint32_t)k >> PD_ST_INDEX_BITS;
 }
 
-/* tag may be NULL (keep everything, tag 0). */
+/* tag may be NULL (keep everything, tag 0). The tag function is called
+ * from c->threads threads at once: it may only read. */
 pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
                           pd_mb_tag_fn tag, const void *tag_ctx,
                           pd_mb_csr *out);

@@ -8,6 +8,7 @@
 #include <privdomain/pressure.h>
 
 #include "filter.h"
+#include "par.h"
 #include "pushes.h"
 #include "store/consent_query.h"
 #include "store/store_query.h"
@@ -161,6 +162,85 @@ static double nearest_rank(const uint32_t *v, size_t n, unsigned pct) {
   return v[r < 1 ? 0 : r - 1];
 }
 
+/* The same rank from a histogram: hist[c] users with c pushes. */
+static double nearest_rank_hist(const uint64_t *hist, size_t n,
+                                uint32_t max, unsigned pct) {
+  if (n == 0) return 0;
+  size_t r = (pct * n + 99) / 100;
+  if (r < 1) r = 1;
+  uint64_t seen = 0;
+  for (uint32_t c = 0; c <= max; c++) {
+    seen += hist[c];
+    if (seen >= r) return c;
+  }
+  return max;
+}
+
+/* Pushes sorted on a block's own stack when a user has at most this many;
+ * the rare user with more is left to the calling thread, which may
+ * allocate. */
+#define LOCAL_PUSHES 256
+
+/* One user block's integer partials (order-free, so the totals do not
+ * depend on how blocks are spread over threads). */
+typedef struct press_part {
+  uint64_t users, pushes, over_cap_pushes, users_over_cap;
+  uint32_t max;
+} press_part;
+
+typedef struct press_job {
+  pd_store *s; /* read only on workers; pd_mx_pushes only gets a buffer
+                  big enough, so it never allocates there */
+  const pd_mx_filter *f;
+  const pd_contact_policy *pol;
+  int64_t from;
+  uint32_t min_cap, nu;
+  uint32_t *counts; /* [nu] pushes in the window, UINT32_MAX = not counted */
+  uint8_t *deferred; /* [nu] 1 = over-cap count left to the caller */
+  press_part *part;  /* [user blocks] */
+} press_job;
+
+static void press_block(void *p, size_t ub) {
+  const press_job *j = p;
+  pd_store *s = j->s;
+  const pd_st_touch *ts = pd_st_touches(s);
+  uint32_t as_of = j->f->as_of, lo = (uint32_t)(ub * PD_MX_USER_BLOCK),
+           hi = j->nu;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  press_part *pt = &j->part[ub];
+  pd_mx_push local[LOCAL_PUSHES];
+  for (uint32_t u = lo ? lo : 1; u < hi; u++) {
+    j->counts[u] = UINT32_MAX;
+    if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, j->f, u)) continue;
+    uint32_t c = 0, any = 0;
+    PD_ST_FOREACH_MEMBER(s, u, m)
+    PD_ST_FOREACH_EVENT(s, m, PD_EV_TOUCH, i) {
+      const pd_st_touch *x = &ts[i];
+      if (x->time > as_of || !pd_mx_is_push(x, j->pol->count_post_exposures))
+        continue;
+      any++;
+      c += (int64_t)x->time > j->from;
+    }
+    j->counts[u] = c;
+    pt->users++;
+    pt->pushes += c;
+    if (c > pt->max) pt->max = c;
+    /* No push can break a cap unless the user has more pushes than the
+     * smallest cap, so most users need no sorting. */
+    if (c == 0 || any <= j->min_cap) continue;
+    if (any > LOCAL_PUSHES) {
+      j->deferred[u] = 1;
+      continue;
+    }
+    pd_mx_buf b = {local, LOCAL_PUSHES};
+    size_t n = 0;
+    (void)pd_mx_pushes(s, u, as_of, j->pol->count_post_exposures, 0, &b, &n);
+    uint32_t over = pd_mx_over_cap(local, n, j->pol, j->from);
+    pt->over_cap_pushes += over;
+    pt->users_over_cap += over > 0;
+  }
+}
+
 static pd_status pressure_stats(pd_store *s, const pd_metrics_filter *filter,
                                 int64_t window,
                                 const pd_contact_policy *policy,
@@ -180,58 +260,79 @@ static pd_status pressure_stats(pd_store *s, const pd_metrics_filter *filter,
   if (window <= 0)
     return pd_err(&s->err, PD_E_RANGE, "window %lld must be > 0 seconds",
                   (long long)window);
-  int64_t from = (int64_t)f.as_of - window;
-  /* No push can break a cap unless the user has more pushes than the
-   * smallest cap, so most users need no sorting. */
-  uint32_t min_cap = UINT32_MAX;
+  press_job j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  j.f = &f;
+  j.pol = &pol;
+  j.from = (int64_t)f.as_of - window;
+  j.nu = s->n_users;
+  j.min_cap = UINT32_MAX;
   const uint32_t caps[4] = {pol.per_day, pol.per_week, pol.per_channel_day,
                             pol.per_channel_week};
   for (int k = 0; k < 4; k++)
-    if (caps[k] != 0 && caps[k] < min_cap) min_cap = caps[k];
-  uint32_t *counts = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *counts);
-  if (!counts) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    if (caps[k] != 0 && caps[k] < j.min_cap) j.min_cap = caps[k];
+  size_t nub = pd_mx_blocks(j.nu, PD_MX_USER_BLOCK);
+  const pd_allocator *a = &s->alloc;
+  j.counts = pd_malloc(a, ((size_t)j.nu + 1) * sizeof *j.counts);
+  j.deferred = pd_calloc(a, (size_t)j.nu + 1, 1);
+  j.part = pd_calloc(a, nub + 1, sizeof *j.part);
+  uint64_t *hist = NULL;
   pd_mx_buf b = {NULL, 0};
+  if (!j.counts || !j.deferred || !j.part) goto nomem;
+  pd_parallel_for(pd_mx_threads(s), nub, press_block, &j);
   pd_pressure_stats r = PD_PRESSURE_STATS_INIT;
   r.size = out->size;
-  size_t nu = 0;
-  const pd_st_touch *ts = pd_st_touches(s);
-  for (uint32_t u = 1; u < s->n_users; u++) {
-    if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;
-    uint32_t c = 0, any = 0;
-    PD_ST_FOREACH_MEMBER(s, u, m)
-    PD_ST_FOREACH_EVENT(s, m, PD_EV_TOUCH, i) {
-      const pd_st_touch *x = &ts[i];
-      if (x->time > f.as_of || !pd_mx_is_push(x, pol.count_post_exposures))
-        continue;
-      any++;
-      c += (int64_t)x->time > from;
-    }
-    counts[nu++] = c;
-    r.pushes += c;
-    if (c > r.max) r.max = c;
-    if (c == 0 || any <= min_cap) continue;
+  for (size_t ub = 0; ub < nub; ub++) {
+    const press_part *pt = &j.part[ub];
+    r.users += pt->users;
+    r.pushes += pt->pushes;
+    r.over_cap_pushes += pt->over_cap_pushes;
+    r.users_over_cap += pt->users_over_cap;
+    if (pt->max > r.max) r.max = pt->max;
+  }
+  for (uint32_t u = 1; u < j.nu; u++) {
+    if (!j.deferred[u]) continue;
     size_t n = 0;
     if ((st = pd_mx_pushes(s, u, f.as_of, pol.count_post_exposures, 0, &b,
-                           &n)) != PD_OK) {
-      pd_free(&s->alloc, counts);
-      pd_mx_buf_free(s, &b);
-      return st;
-    }
-    uint32_t over = pd_mx_over_cap(b.p, n, &pol, from);
+                           &n)) != PD_OK)
+      goto fail;
+    uint32_t over = pd_mx_over_cap(b.p, n, &pol, j.from);
     r.over_cap_pushes += over;
     r.users_over_cap += over > 0;
   }
-  pd_mx_buf_free(s, &b);
-  r.users = nu;
+  size_t nu = 0;
+  for (uint32_t u = 1; u < j.nu; u++)
+    if (j.counts[u] != UINT32_MAX) j.counts[nu++] = j.counts[u];
   if (nu > 0) {
     r.mean = (double)r.pushes / (double)nu;
-    qsort(counts, nu, sizeof *counts, cmp_u32);
-    r.p50 = nearest_rank(counts, nu, 50);
-    r.p90 = nearest_rank(counts, nu, 90);
+    /* Counts are small: a histogram instead of sorting millions. */
+    if (r.max < (UINT32_C(1) << 20) &&
+        (hist = pd_calloc(a, (size_t)r.max + 1, sizeof *hist)) != NULL) {
+      for (size_t i = 0; i < nu; i++) hist[j.counts[i]]++;
+      r.p50 = nearest_rank_hist(hist, nu, r.max, 50);
+      r.p90 = nearest_rank_hist(hist, nu, r.max, 90);
+    } else {
+      qsort(j.counts, nu, sizeof *j.counts, cmp_u32);
+      r.p50 = nearest_rank(j.counts, nu, 50);
+      r.p90 = nearest_rank(j.counts, nu, 90);
+    }
   }
-  pd_free(&s->alloc, counts);
+  pd_free(a, hist);
+  pd_mx_buf_free(s, &b);
+  pd_free(a, j.counts);
+  pd_free(a, j.deferred);
+  pd_free(a, j.part);
   memcpy(out, &r, sizeof r);
   return PD_OK;
+nomem:
+  st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
+fail:
+  pd_mx_buf_free(s, &b);
+  pd_free(a, j.counts);
+  pd_free(a, j.deferred);
+  pd_free(a, j.part);
+  return st;
 }
 
 pd_status pd_pressure_stats_get(pd_store *s, const pd_metrics_filter *filter,

@@ -1,8 +1,10 @@
 /* RFM quintile scores and the named segments (segments.h). */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <privdomain/segments.h>
 
+#include "par.h"
 #include "population.h"
 #include "rows.h"
 
@@ -61,6 +63,60 @@ static void quintiles(uint64_t *key, uint32_t *pos, uint64_t *tk,
     score[pos[rank]] = 1 + (int32_t)((5 * (uint64_t)rank) / n);
 }
 
+/* Per-buyer counts from one pass over the order column cut into blocks
+ * (par.h): blocks add into shared per-user counters atomically; integer
+ * sums and maxima do not depend on the order of the updates. */
+typedef struct rfm_job {
+  const pd_mb_ctx *c;
+  const int64_t *ref;
+  _Atomic uint32_t *cnt, *last;
+  _Atomic int64_t *rev;
+  /* the three scorings (recency, frequency, monetary), one block each */
+  size_t n;
+  const uint32_t *ids;
+  uint64_t *key[3], *tk[3];
+  uint32_t *pos[3], *tp[3];
+  int32_t *sc;
+} rfm_job;
+
+static void rfm_orders_block(void *p, size_t b) {
+  const rfm_job *j = p;
+  const pd_store *s = j->c->s;
+  const pd_st_order *o = pd_st_orders(s);
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = s->col[PD_EV_ORDER].n;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  for (uint32_t i = lo; i < hi; i++) {
+    if (o[i].time > j->c->f.as_of) continue;
+    uint32_t r = j->c->root_of[o[i].user];
+    if (r == 0 || !j->c->pass[r]) continue;
+    atomic_fetch_add_explicit(&j->cnt[r], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&j->rev[r], pd_mb_net(s, j->ref, i),
+                              memory_order_relaxed);
+    uint32_t seen = atomic_load_explicit(&j->last[r], memory_order_relaxed);
+    while (o[i].time > seen &&
+           !atomic_compare_exchange_weak_explicit(&j->last[r], &seen,
+                                                  o[i].time,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+  }
+}
+
+static void rfm_score_block(void *p, size_t k) {
+  const rfm_job *j = p;
+  uint64_t *key = j->key[k];
+  uint32_t *pos = j->pos[k];
+  uint32_t as_of = j->c->f.as_of;
+  for (size_t q = 0; q < j->n; q++) {
+    uint32_t u = j->ids[q];
+    key[q] = k == 0 ? (uint64_t)(UINT32_MAX - (as_of - j->last[u]))
+             : k == 1 ? (uint64_t)j->cnt[u]
+                      : (uint64_t)j->rev[u] ^ ((uint64_t)1 << 63);
+    pos[q] = (uint32_t)q;
+  }
+  quintiles(key, pos, j->tk[k], j->tp[k], j->n, j->sc + k * j->n);
+}
+
 pd_status pd_rfm_compute(pd_store *s, const pd_metrics_filter *filter,
                          pd_rows **out) {
   pd_status st = pd_st_enter(s, 0);
@@ -70,84 +126,73 @@ pd_status pd_rfm_compute(pd_store *s, const pd_metrics_filter *filter,
   pd_mb_ctx c;
   if ((st = pd_mb_ctx_init(&c, s, filter)) != PD_OK) return pd_st_leave(s, st);
   const pd_allocator *a = &s->alloc;
-  uint32_t *cnt = pd_calloc(a, c.n, sizeof *cnt);
-  uint32_t *last = pd_calloc(a, c.n, sizeof *last);
-  int64_t *rev = pd_calloc(a, c.n, sizeof *rev);
+  rfm_job j;
+  memset(&j, 0, sizeof j);
+  j.c = &c;
+  j.cnt = pd_calloc(a, c.n, sizeof *j.cnt);
+  j.last = pd_calloc(a, c.n, sizeof *j.last);
+  j.rev = pd_calloc(a, c.n, sizeof *j.rev);
   int64_t *ref = NULL;
-  uint64_t *key = NULL, *tk = NULL;
-  uint32_t *pos = NULL, *tp = NULL, *ids = NULL;
-  int32_t *sc = NULL;
+  uint32_t *ids = NULL;
   pd_rows *rows = NULL;
-  if (!cnt || !last || !rev) st = pd_mb_nomem(&c);
+  if (!j.cnt || !j.last || !j.rev) st = pd_mb_nomem(&c);
   if (!st) st = pd_mb_refunds_at(&c, c.f.as_of, &ref);
   size_t n = 0;
   if (!st) {
-    const pd_st_order *o = pd_st_orders(s);
-    for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
-      if (o[i].time > c.f.as_of) continue;
-      uint32_t r = c.root_of[o[i].user];
-      if (r == 0 || !c.pass[r]) continue;
-      n += cnt[r] == 0;
-      cnt[r]++;
-      rev[r] += pd_mb_net(s, ref, i);
-      if (o[i].time > last[r]) last[r] = o[i].time;
+    j.ref = ref;
+    pd_parallel_for(c.threads,
+                    pd_mx_blocks(s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK),
+                    rfm_orders_block, &j);
+    for (uint32_t r = 1; r < c.n; r++) n += j.cnt[r] != 0;
+    for (int k = 0; k < 3; k++) {
+      j.key[k] = pd_malloc(a, (n + 1) * sizeof *j.key[k]);
+      j.tk[k] = pd_malloc(a, (n + 1) * sizeof *j.tk[k]);
+      j.pos[k] = pd_malloc(a, (n + 1) * sizeof *j.pos[k]);
+      j.tp[k] = pd_malloc(a, (n + 1) * sizeof *j.tp[k]);
+      if (!j.key[k] || !j.tk[k] || !j.pos[k] || !j.tp[k]) st = PD_E_NOMEM;
     }
-    key = pd_malloc(a, (n + 1) * sizeof *key);
-    tk = pd_malloc(a, (n + 1) * sizeof *tk);
-    pos = pd_malloc(a, (n + 1) * sizeof *pos);
-    tp = pd_malloc(a, (n + 1) * sizeof *tp);
     ids = pd_malloc(a, (n + 1) * sizeof *ids);
-    sc = pd_malloc(a, (3 * n + 1) * sizeof *sc);
+    j.sc = pd_malloc(a, (3 * n + 1) * sizeof *j.sc);
     rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_RFM,
                           sizeof(pd_rfm_row), n);
-    if (!key || !tk || !pos || !tp || !ids || !sc || !rows)
-      st = pd_mb_nomem(&c);
+    if (st || !ids || !j.sc || !rows) st = pd_mb_nomem(&c);
   }
   if (!st) {
     /* ids[] by decreasing id: position p holds the p-th largest buyer. */
     size_t m = 0;
     for (uint32_t r = c.n; r-- > 1;)
-      if (cnt[r]) ids[m++] = r;
-    for (size_t p = 0; p < n; p++) {
-      key[p] = (uint64_t)(UINT32_MAX - (c.f.as_of - last[ids[p]]));
-      pos[p] = (uint32_t)p;
-    }
-    quintiles(key, pos, tk, tp, n, sc);
-    for (size_t p = 0; p < n; p++) {
-      key[p] = cnt[ids[p]];
-      pos[p] = (uint32_t)p;
-    }
-    quintiles(key, pos, tk, tp, n, sc + n);
-    for (size_t p = 0; p < n; p++) {
-      key[p] = (uint64_t)rev[ids[p]] ^ ((uint64_t)1 << 63);
-      pos[p] = (uint32_t)p;
-    }
-    quintiles(key, pos, tk, tp, n, sc + 2 * n);
+      if (j.cnt[r]) ids[m++] = r;
+    j.n = n;
+    j.ids = ids;
+    pd_parallel_for(c.threads, 3, rfm_score_block, &j);
+    const int32_t *sc = j.sc;
     /* Rows by increasing id: position n-1-q. */
     for (size_t q = 0; q < n; q++) {
       size_t p = n - 1 - q;
       uint32_t u = ids[p];
       pd_rfm_row *row = pd_mb_row(rows, q);
       row->user = u;
-      row->recency_days = (double)(c.f.as_of - last[u]) / PD_MB_DAY;
-      row->frequency = cnt[u];
-      row->monetary = rev[u];
+      row->recency_days = (double)(c.f.as_of - j.last[u]) / PD_MB_DAY;
+      row->frequency = j.cnt[u];
+      row->monetary = j.rev[u];
       row->r_score = sc[p];
       row->f_score = sc[n + p];
       row->m_score = sc[2 * n + p];
       row->segment = pd_segment_from_scores(row->r_score, row->f_score);
     }
   }
-  pd_free(a, cnt);
-  pd_free(a, last);
-  pd_free(a, rev);
+  pd_free(a, (void *)j.cnt);
+  pd_free(a, (void *)j.last);
+  pd_free(a, (void *)j.rev);
   pd_free(a, ref);
-  pd_free(a, key);
-  pd_free(a, tk);
-  pd_free(a, pos);
-  pd_free(a, tp);
+  for (int k = 0; k < 3; k++) {
+    pd_free(a, j.key[k]);
+    pd_free(a, j.tk[k]);
+    pd_free(a, j.pos[k]);
+    pd_free(a, j.tp[k]);
+  }
   pd_free(a, ids);
-  pd_free(a, sc);
+  pd_free(a, j.sc);
   pd_mb_ctx_free(&c);
   if (st)
     pd_rows_free(rows);

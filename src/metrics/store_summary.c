@@ -194,6 +194,7 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
   h->magic = SS_MAGIC;
   h->unit = spec->unit;
   h->holdout = holdout;
+  h->threads = s->threads_minus_one + 1; /* the store's setting, unresolved */
   /* Upper bound on rows: live canonical users. */
   size_t cap = (size_t)s->live_users;
   if (cap == 0) cap = 1;
@@ -497,6 +498,8 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
       return pd_err(&h->err, PD_E_INVALID, "fit_options size too small");
     memcpy(&fo, o.fit_options, sizeof fo);
     fo.size = sizeof fo;
+  } else {
+    fo.threads = h->threads; /* the store's pd_store_set_threads() */
   }
   if (fo.allocator == NULL) fo.allocator = &h->alloc;
   /* Working memory: 4 prediction columns, then the spend data (gx, gm)

@@ -21,6 +21,7 @@ struct pd_store_summary {
   int has_pred;
   double *pred; /* p_alive, expected, spend, clv: n each (+ work space) */
   pd_fit_info fit_tx, fit_gg;
+  int32_t threads; /* the store's thread setting when made (0 = per CPU) */
 };
 
 int pd_ss_valid(const pd_store_summary *h);

@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/prefetch.h"
 #include "filter.h"
+#include "par.h"
 #include "pushes.h"
 #include "touch_groups.h"
 #include "store/store_query.h"
@@ -317,68 +318,248 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
   }
 }
 
-/* One sequential pass over the touchpoint column: the order-free sums of
- * every canonical user into acc[root] (touchpoints at or before t, with
- * guide when non-zero), and a copy of the few touchpoints that need order
- * (needs_order) grouped into per-user runs of g, as pd_mx_touch_groups. A
- * user's sums add up in column order, as pd_trust_user adds them, so both
- * give the same figures. PD_OK or PD_E_NOMEM (message set). */
-static pd_status gather(pd_store *s, uint32_t t, uint32_t guide,
-                        const pd_trust_options *o, const pd_contact_policy *pol,
-                        trust_acc **acc_out, pd_mx_touch_groups *g) {
-  memset(g, 0, sizeof *g);
-  *acc_out = NULL;
-  const pd_st_touch *ts = pd_st_touches(s);
-  uint32_t n = s->col[PD_EV_TOUCH].n, nu = s->n_users;
-  const double lambda = 1.0 / (double)o->half_life;
-  uint32_t *pos = NULL;
-  uint32_t *root = pd_realloc_array(&s->alloc, NULL, nu ? nu : 1, sizeof *root);
-  trust_acc *acc = pd_calloc(&s->alloc, nu ? nu : 1, sizeof *acc);
-  g->start = pd_calloc(&s->alloc, (size_t)nu + 1, sizeof *g->start);
-  if (!root || !acc || !g->start) goto nomem;
-  root[0] = 0; /* read by the prefetches for erased touchpoints */
-  for (uint32_t u = 1; u < nu; u++) root[u] = pd_st_find(s, u);
-  size_t kept = 0;
-  /* Touchpoints arrive in time order, so root[] and the sums are hit at
-   * random: prefetch root PF touchpoints ahead and the sums PF/2 ahead. */
+/* The distribution in parallel passes (par.h). Column blocks note each
+ * kept touchpoint's root and count them per (column block, user block);
+ * then each kept touchpoint moves, as a compact copy, to its user block,
+ * in column order. Each user block then adds up its users' order-free sums
+ * in that order (so a user's sums add up in column order, as
+ * pd_trust_user adds them, and both give the same figures), groups the
+ * touchpoints that need order (needs_order) into per-user runs, and
+ * finishes its users into partial sums that the calling thread combines in
+ * block order. */
+typedef struct dist_part {
+  double se, sr, si, ss, sc;
+  uint64_t n;
+  uint64_t histogram[PD_TRUST_BINS];
+  size_t g_from;  /* the block's first slot in g (set by the caller) */
+  size_t max_run; /* longest run of one user's needs_order touchpoints */
+  pd_status st;
+} dist_part;
+
+typedef struct dist_job {
+  const pd_store *s;
+  pd_store *sw; /* the same store, for trust_finish's buffers (reserved
+                   beforehand, so never grown in a worker) */
+  const pd_mx_filter *f;
+  const pd_trust_options *o;
+  const pd_contact_policy *pol;
+  double lambda;
+  uint32_t t, guide, ne, nu;
+  size_t nub;
+  uint32_t *root;   /* [nu] canonical id of each id */
+  uint32_t *cnt;    /* [column block][user block] kept touchpoints */
+  size_t *pos;      /* [column block][user block] next slot in stage */
+  size_t *ubstart;  /* [nub + 1] */
+  pd_mx_touch *stage;
+  uint16_t *uloc;   /* root - first id of its user block, beside stage */
+  uint32_t *start;  /* [nu + 1] runs of needs_order touchpoints in g */
+  pd_mx_touch *g;   /* needs_order touchpoints, runs by user */
+  trust_acc *acc;   /* [nu] */
+  double *scores;   /* [nu] score by root, -1 = not in the figure */
+  trust_work *work; /* [nub] */
+  dist_part *part;  /* [nub] */
+} dist_job;
+
+static void user_range(const dist_job *j, size_t ub, uint32_t *lo,
+                       uint32_t *hi) {
+  *lo = (uint32_t)(ub * PD_MX_USER_BLOCK);
+  *hi = j->nu;
+  if (*hi - *lo > PD_MX_USER_BLOCK) *hi = *lo + (uint32_t)PD_MX_USER_BLOCK;
+}
+
+static void dist_roots_block(void *p, size_t ub) {
+  const dist_job *j = p;
+  uint32_t lo, hi;
+  user_range(j, ub, &lo, &hi);
+  for (uint32_t u = lo ? lo : 1; u < hi; u++)
+    j->root[u] = pd_mx_find_ro(j->s, u);
+}
+
+static inline int dist_keep(const dist_job *j, const pd_st_touch *x) {
+  /* time > t also skips erased touchpoints */
+  return x->time <= j->t && (j->guide == 0 || x->guide == j->guide);
+}
+
+static void dist_count_block(void *p, size_t b) {
+  const dist_job *j = p;
+  const pd_st_touch *ts = pd_st_touches(j->s);
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t *cnt = j->cnt + b * j->nub;
+  /* Touchpoints arrive in time order, so root[] is hit at random. */
   enum { PF = 32 };
-  for (uint32_t i = 0; i < n; i++) {
-    if (i + PF < n) PD_PREFETCH(&root[ts[i + PF].user]);
-    if (i + PF / 2 < n) PD_PREFETCH(&acc[root[ts[i + PF / 2].user]]);
+  for (uint32_t i = lo; i < hi; i++) {
+    if (i + PF < hi) PD_PREFETCH(&j->root[ts[i + PF].user]);
+    if (!dist_keep(j, &ts[i])) continue;
+    cnt[j->root[ts[i].user] >> PD_MX_USER_BLOCK_BITS]++;
+  }
+}
+
+static void dist_stage_block(void *p, size_t b) {
+  const dist_job *j = p;
+  const pd_st_touch *ts = pd_st_touches(j->s);
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  size_t *pos = j->pos + b * j->nub;
+  enum { PF = 32 };
+  for (uint32_t i = lo; i < hi; i++) {
+    if (i + PF < hi) PD_PREFETCH(&j->root[ts[i + PF].user]);
     const pd_st_touch *x = &ts[i];
-    if (x->time > t) continue; /* also skips erased touchpoints */
-    if (guide != 0 && x->guide != guide) continue;
-    uint32_t r = root[x->user];
-    acc_touch(&acc[r], x->kind, x->purpose, x->time, t, o, lambda);
-    if (needs_order(x->kind, x->purpose, pol)) {
-      g->start[r + 1]++;
-      kept++;
+    if (!dist_keep(j, x)) continue;
+    uint32_t r = j->root[x->user];
+    size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
+    pd_mx_touch_from(&j->stage[at], x);
+    j->uloc[at] = (uint16_t)(r & (PD_MX_USER_BLOCK - 1));
+  }
+}
+
+/* Sums and runs of one user block. start[r] for r in the block counts,
+ * then is r's cursor, and ends as the end of r's run (the caller shifts
+ * it to start[r + 1]); the block's runs occupy g from part[ub].g_from. */
+static void dist_sum_block(void *p, size_t ub) {
+  const dist_job *j = p;
+  uint32_t lo, hi;
+  user_range(j, ub, &lo, &hi);
+  size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
+  for (size_t k = from; k < to; k++) {
+    const pd_mx_touch *x = &j->stage[k];
+    uint32_t r = lo + j->uloc[k];
+    acc_touch(&j->acc[r], x->kind, x->purpose, x->time, j->t, j->o,
+              j->lambda);
+    if (needs_order(x->kind, x->purpose, j->pol)) j->start[r]++;
+  }
+  dist_part *pt = &j->part[ub];
+  uint32_t run = (uint32_t)pt->g_from, max = 0;
+  for (uint32_t r = lo; r < hi; r++) {
+    uint32_t n = j->start[r];
+    if (n > max) max = n;
+    j->start[r] = run;
+    run += n;
+  }
+  for (size_t k = from; k < to; k++) {
+    const pd_mx_touch *x = &j->stage[k];
+    if (needs_order(x->kind, x->purpose, j->pol))
+      j->g[j->start[lo + j->uloc[k]]++] = *x;
+  }
+  pt->max_run = max;
+}
+
+static void dist_finish_block(void *p, size_t ub) {
+  const dist_job *j = p;
+  uint32_t lo, hi;
+  user_range(j, ub, &lo, &hi);
+  dist_part *pt = &j->part[ub];
+  for (uint32_t u = lo ? lo : 1; u < hi; u++) {
+    j->scores[u] = -1.0;
+    if (!pd_mx_is_root(j->s, u) || !pd_mx_filter_match(j->s, j->f, u))
+      continue;
+    pd_trust t = PD_TRUST_INIT;
+    pd_status st = trust_finish(j->sw, &j->acc[u], j->g + j->start[u],
+                                j->start[u + 1] - j->start[u], j->t, j->o,
+                                j->pol, &j->work[ub], &t);
+    if (st != PD_OK) { /* cannot happen: the buffers were reserved */
+      pt->st = st;
+      return;
+    }
+    j->scores[u] = t.score;
+    pt->n++;
+    pt->se += t.expertise;
+    pt->sr += t.reliability;
+    pt->si += t.intimacy;
+    pt->ss += t.self_orientation;
+    pt->sc += t.score;
+    int bin = (int)(t.score / 10.0);
+    pt->histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
+  }
+}
+
+static void dist_job_free(pd_store *s, dist_job *j) {
+  const pd_allocator *a = &s->alloc;
+  if (j->work)
+    for (size_t ub = 0; ub < j->nub; ub++) work_free(s, &j->work[ub]);
+  pd_free(a, j->work);
+  pd_free(a, j->part);
+  pd_free(a, j->root);
+  pd_free(a, j->cnt);
+  pd_free(a, j->pos);
+  pd_free(a, j->ubstart);
+  pd_free(a, j->stage);
+  pd_free(a, j->uloc);
+  pd_free(a, j->start);
+  pd_free(a, j->g);
+  pd_free(a, j->acc);
+  pd_free(a, j->scores);
+  memset(j, 0, sizeof *j);
+}
+
+/* Every passing user's trust into j->scores and j->part (see above).
+ * PD_OK or PD_E_NOMEM (message set). */
+static pd_status dist_run(pd_store *s, dist_job *j, int32_t threads) {
+  const pd_allocator *a = &s->alloc;
+  size_t nu = j->nu, neb = pd_mx_blocks(j->ne, PD_MX_EVENT_BLOCK);
+  j->nub = pd_mx_blocks(nu, PD_MX_USER_BLOCK);
+  j->root = pd_malloc(a, (nu + 1) * sizeof *j->root);
+  j->cnt = pd_calloc(a, neb * j->nub + 1, sizeof *j->cnt);
+  j->pos = pd_malloc(a, (neb * j->nub + 1) * sizeof *j->pos);
+  j->ubstart = pd_malloc(a, (j->nub + 1) * sizeof *j->ubstart);
+  j->part = pd_calloc(a, j->nub + 1, sizeof *j->part);
+  j->work = pd_calloc(a, j->nub + 1, sizeof *j->work);
+  if (!j->root || !j->cnt || !j->pos || !j->ubstart || !j->part || !j->work)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  j->root[0] = 0; /* read by the prefetches for erased touchpoints */
+  pd_parallel_for(threads, j->nub, dist_roots_block, j);
+  pd_parallel_for(threads, neb, dist_count_block, j);
+  size_t kept = 0;
+  for (size_t ub = 0; ub < j->nub; ub++) {
+    j->ubstart[ub] = kept;
+    for (size_t b = 0; b < neb; b++) {
+      j->pos[b * j->nub + ub] = kept;
+      kept += j->cnt[b * j->nub + ub];
     }
   }
-  for (uint32_t u = 1; u <= nu; u++) g->start[u] += g->start[u - 1];
-  g->t = pd_realloc_array(&s->alloc, NULL, kept ? kept : 1, sizeof *g->t);
-  pos = pd_realloc_array(&s->alloc, NULL, nu ? nu : 1, sizeof *pos);
-  if (!g->t || !pos) goto nomem;
-  if (nu) memcpy(pos, g->start, (size_t)nu * sizeof *pos);
-  /* Scatter: pos[r] is the next free slot of root r's run. (Prefetching
-   * here as above measured no faster: few touchpoints are copied.) */
-  for (uint32_t i = 0; i < n; i++) {
-    const pd_st_touch *x = &ts[i];
-    if (x->time > t) continue;
-    if (guide != 0 && x->guide != guide) continue;
-    if (!needs_order(x->kind, x->purpose, pol)) continue;
-    pd_mx_touch_from(&g->t[pos[root[x->user]]++], x);
+  j->ubstart[j->nub] = kept;
+  j->stage = pd_malloc(a, (kept + 1) * sizeof *j->stage);
+  j->uloc = pd_malloc(a, (kept + 1) * sizeof *j->uloc);
+  if (!j->stage || !j->uloc)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  pd_parallel_for(threads, neb, dist_stage_block, j);
+  pd_free(a, j->pos);
+  j->pos = NULL;
+  /* Where each block's runs start in g: its needs_order touchpoints are
+   * counted on the calling thread (a sequential read of stage). */
+  size_t ordered = 0;
+  for (size_t ub = 0; ub < j->nub; ub++) {
+    j->part[ub].g_from = ordered;
+    for (size_t k = j->ubstart[ub]; k < j->ubstart[ub + 1]; k++)
+      ordered += needs_order(j->stage[k].kind, j->stage[k].purpose, j->pol);
   }
-  pd_free(&s->alloc, root);
-  pd_free(&s->alloc, pos);
-  *acc_out = acc;
+  j->acc = pd_calloc(a, nu + 1, sizeof *j->acc);
+  j->start = pd_calloc(a, nu + 1, sizeof *j->start);
+  j->g = pd_malloc(a, (ordered + 1) * sizeof *j->g);
+  j->scores = pd_malloc(a, (nu + 1) * sizeof *j->scores);
+  if (!j->acc || !j->start || !j->g || !j->scores)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  pd_parallel_for(threads, j->nub, dist_sum_block, j);
+  pd_free(a, j->stage);
+  pd_free(a, j->uloc);
+  j->stage = NULL;
+  j->uloc = NULL;
+  for (size_t r = nu; r > 0; r--) j->start[r] = j->start[r - 1];
+  j->start[0] = 0;
+  /* Each block's finishing buffers, sized for its longest run, so that
+   * trust_finish never grows them on a worker. */
+  for (size_t ub = 0; ub < j->nub; ub++) {
+    size_t m = j->part[ub].max_run + 1;
+    trust_work *w = &j->work[ub];
+    if (pd_mx_buf_reserve(s, &w->in, m, sizeof(uint32_t)) ||
+        pd_mx_buf_reserve(s, &w->out, m, sizeof(uint32_t)) ||
+        pd_mx_buf_reserve(s, &w->push, m, sizeof(pd_mx_push)))
+      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  }
+  pd_parallel_for(threads, j->nub, dist_finish_block, j);
+  for (size_t ub = 0; ub < j->nub; ub++)
+    if (j->part[ub].st != PD_OK) return j->part[ub].st;
   return PD_OK;
-nomem:
-  pd_free(&s->alloc, root);
-  pd_free(&s->alloc, pos);
-  pd_free(&s->alloc, acc);
-  pd_mx_touch_groups_free(s, g);
-  return pd_err(&s->err, PD_E_NOMEM, "out of memory");
 }
 
 static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
@@ -397,44 +578,39 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
                   "pd_trust_distribution size %zu is smaller than %zu (use "
                   "PD_TRUST_DISTRIBUTION_INIT)",
                   out->size, sizeof *out);
-  double *scores = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *scores);
-  if (!scores) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  pd_mx_touch_groups g;
-  trust_acc *acc;
-  if ((st = gather(s, f.as_of, f.guide, &o, &pol, &acc, &g)) != PD_OK) {
-    pd_free(&s->alloc, scores);
+  dist_job j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  j.sw = s;
+  j.f = &f;
+  j.o = &o;
+  j.pol = &pol;
+  j.lambda = 1.0 / (double)o.half_life;
+  j.t = f.as_of;
+  j.guide = f.guide;
+  j.ne = s->col[PD_EV_TOUCH].n;
+  j.nu = s->n_users;
+  if ((st = dist_run(s, &j, pd_mx_threads(s))) != PD_OK) {
+    dist_job_free(s, &j);
     return st;
   }
-  trust_work w;
-  memset(&w, 0, sizeof w);
   pd_trust_distribution r = PD_TRUST_DISTRIBUTION_INIT;
   r.size = out->size;
-  size_t n = 0;
+  /* Partials combined in block order, scores compacted in user order. */
   double se = 0, sr = 0, si = 0, ss = 0, sc = 0;
-  for (uint32_t u = 1; u < s->n_users; u++) {
-    if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;
-    pd_trust t = PD_TRUST_INIT;
-    st = trust_finish(s, &acc[u], g.t + g.start[u],
-                      g.start[u + 1] - g.start[u], f.as_of, &o, &pol, &w, &t);
-    if (st != PD_OK) {
-      work_free(s, &w);
-      pd_free(&s->alloc, acc);
-      pd_mx_touch_groups_free(s, &g);
-      pd_free(&s->alloc, scores);
-      return st;
-    }
-    scores[n++] = t.score;
-    se += t.expertise;
-    sr += t.reliability;
-    si += t.intimacy;
-    ss += t.self_orientation;
-    sc += t.score;
-    int bin = (int)(t.score / 10.0);
-    r.histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
+  size_t n = 0;
+  for (size_t ub = 0; ub < j.nub; ub++) {
+    const dist_part *pt = &j.part[ub];
+    se += pt->se;
+    sr += pt->sr;
+    si += pt->si;
+    ss += pt->ss;
+    sc += pt->sc;
+    for (int k = 0; k < PD_TRUST_BINS; k++) r.histogram[k] += pt->histogram[k];
   }
-  work_free(s, &w);
-  pd_free(&s->alloc, acc);
-  pd_mx_touch_groups_free(s, &g);
+  double *scores = j.scores;
+  for (uint32_t u = 1; u < j.nu; u++)
+    if (scores[u] >= 0) scores[n++] = scores[u];
   r.users = n;
   if (n > 0) {
     double dn = (double)n;
@@ -451,7 +627,7 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
       from = rank - 1;
     }
   }
-  pd_free(&s->alloc, scores);
+  dist_job_free(s, &j);
   memcpy(out, &r, sizeof r);
   return PD_OK;
 }

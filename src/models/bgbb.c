@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "models/model.h"
+#include "models/row_blocks.h"
 #include "models/specfun.h"
 
 int pd_bgbb_history_ok(double x, double t_x, double n) {
@@ -246,10 +247,47 @@ static void bgbb_start(const pd_model_input *in, double *logp) {
   for (int k = 0; k < 4; k++) logp[k] = 0.0;
 }
 
+/* What the row blocks of the likelihood read. */
+typedef struct bgbb_rows {
+  const pd_customer_data *d;
+  double th[4], lb0;
+  int want_grad;
+} bgbb_rows;
+
+/* pd_bgbb_negll's sums over rows [begin, end): Σ w log L and its
+ * gradient over the natural parameters. */
+static void bgbb_row_sums(void *vctx, size_t begin, size_t end,
+                          double *sums) {
+  const bgbb_rows *c = vctx;
+  const pd_customer_data *d = c->d;
+  double sum = 0.0, gs[4] = {0.0, 0.0, 0.0, 0.0};
+  for (size_t i = begin; i < end; i++) {
+    double w = d->weight ? d->weight[i] : 1.0;
+    if (w == 0.0) continue;
+    double gi[4];
+    double tx = d->x[i] > 0.0 ? d->t_x[i] : 0.0;
+    sum += w * loglik_with(c->th, c->lb0, d->x[i], tx, d->T[i],
+                           c->want_grad ? gi : NULL);
+    if (c->want_grad)
+      for (int k = 0; k < 4; k++) gs[k] += w * gi[k];
+  }
+  sums[0] = sum;
+  for (int k = 0; k < 4; k++) sums[1 + k] = gs[k];
+}
+
+/* pd_bgbb_negll over row blocks (identical to it below one block). */
 static double bgbb_model_negll(const pd_model_input *in, const double *logp,
                                double *grad) {
-  const pd_customer_data *d = in->customers;
-  return pd_bgbb_negll(logp, d->n, d->x, d->t_x, d->T, d->weight, grad);
+  bgbb_rows c;
+  c.d = in->customers;
+  for (int k = 0; k < 4; k++) c.th[k] = exp(logp[k]);
+  c.lb0 = lbeta0(c.th);
+  c.want_grad = grad != NULL;
+  double sums[5];
+  pd_row_sums(in->threads, c.d->n, 5, bgbb_row_sums, &c, sums);
+  if (grad)
+    for (int k = 0; k < 4; k++) grad[k] = -sums[1 + k] * c.th[k];
+  return -sums[0];
 }
 
 static pd_status whole_horizon(double h, pd_errbuf *err) {
@@ -324,4 +362,5 @@ const pd_model_def pd_model_bgbb = {
     .p_alive = bgbb_p_alive,
     .unconditional_purchases = bgbb_unconditional,
     .p_purchases = bgbb_p_purchases_entry,
+    .check_rows = bgbb_check_rows,
 };

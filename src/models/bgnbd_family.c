@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "models/distinct_times.h"
+#include "models/row_blocks.h"
 #include "models/specfun.h"
 
 const char *const pd_bgnbd_family_param_names[4] = {"r", "alpha", "a", "b"};
@@ -162,36 +163,37 @@ double pd_bgnbd_family_loglik1(pd_bgnbd_variant v, const double *p, double x,
   return row[T_A] + r * log(alpha) + hi + log1p(exp(lo - hi));
 }
 
-double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
-                             const double *logp, double *grad) {
-  const pd_customer_data *d = in->customers;
-  double p[4];
-  for (int i = 0; i < 4; i++) p[i] = exp(logp[i]);
-  double r = p[0], alpha = p[1], a = p[2], b = p[3];
-  if (!isfinite(r) || !isfinite(alpha) || !isfinite(a) || !isfinite(b) ||
-      r <= 0.0 || alpha <= 0.0 || a <= 0.0 || b <= 0.0)
-    return INFINITY;
-  const table_header *h = in->work;
-  size_t m = h->m;
-  double *tab = (double *)(void *)((char *)in->work + sizeof *h);
-  fill_table(v, p, tab, m);
-  const double *A = tab + T_A * m, *DR = tab + T_DR * m, *DA = tab + T_DA * m;
-  const double *DB = tab + T_DB * m, *LC = tab + T_LOGC * m;
-  const double *DLC = tab + T_DLOGC * m;
+/* What the row kernels read; filled on the calling thread per evaluation
+ * and only read by the blocks. */
+typedef struct family_eval {
+  pd_bgnbd_variant v;
+  const double *p;
+  const pd_customer_data *d;
+  const table_header *h;
+  const double *tab;  /* the per-x columns (T_COLS of m) */
+  const double *htab; /* the Hessian columns (H_COLS of m), or NULL */
+} family_eval;
 
+enum { S_LL, S_GR, S_GALPHA, S_GA, S_GB, S_W, S_COUNT };
+
+/* The sums of negll over rows [begin, end): log L without r log α, its
+ * derivatives over (r, α, a, b) and the total weight. */
+static void negll_rows(void *vctx, size_t begin, size_t end, double *sums) {
+  const family_eval *c = vctx;
+  pd_bgnbd_variant v = c->v;
+  const double *p = c->p;
+  const pd_customer_data *d = c->d;
+  const table_header *h = c->h;
+  size_t m = h->m;
+  double r = p[0], alpha = p[1], a = p[2];
+  const double *A = c->tab + T_A * m, *DR = c->tab + T_DR * m;
+  const double *DA = c->tab + T_DA * m, *DB = c->tab + T_DB * m;
+  const double *LC = c->tab + T_LOGC * m, *DLC = c->tab + T_DLOGC * m;
   const double *X = d->x, *TX = d->t_x, *TT = d->T, *W = d->weight;
-  /* With repeating times, log(α+t) and 1/(α+t) come from a table filled
-   * here once per distinct t. */
   const pd_distinct_times *dt = &h->times;
-  if (dt->count)
-    for (size_t k = 0; k < dt->count; k++) {
-      double at = alpha + dt->value[k];
-      h->log_at[k] = log(at);
-      h->inv_at[k] = 1.0 / at;
-    }
   double ll = 0.0, g_r = 0.0, g_alpha = 0.0, g_a = 0.0, g_b = 0.0;
   double wsum = 0.0; /* Σ w, for the r log α term */
-  for (size_t i = 0; i < d->n; i++) {
+  for (size_t i = begin; i < end; i++) {
     double w = W ? W[i] : 1.0;
     if (w == 0.0) continue;
     double x = X[i];
@@ -259,6 +261,37 @@ double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
     g_a += w * (da_x + p2 / a);
     g_b += w * (db_x + p2 * dlc_x);
   }
+  sums[S_LL] = ll, sums[S_GR] = g_r, sums[S_GALPHA] = g_alpha;
+  sums[S_GA] = g_a, sums[S_GB] = g_b, sums[S_W] = wsum;
+}
+
+double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
+                             const double *logp, double *grad) {
+  const pd_customer_data *d = in->customers;
+  double p[4];
+  for (int i = 0; i < 4; i++) p[i] = exp(logp[i]);
+  double r = p[0], alpha = p[1], a = p[2], b = p[3];
+  if (!isfinite(r) || !isfinite(alpha) || !isfinite(a) || !isfinite(b) ||
+      r <= 0.0 || alpha <= 0.0 || a <= 0.0 || b <= 0.0)
+    return INFINITY;
+  const table_header *h = in->work;
+  size_t m = h->m;
+  double *tab = (double *)(void *)((char *)in->work + sizeof *h);
+  fill_table(v, p, tab, m);
+  /* With repeating times, log(α+t) and 1/(α+t) come from a table filled
+   * here once per distinct t. */
+  const pd_distinct_times *dt = &h->times;
+  if (dt->count)
+    for (size_t k = 0; k < dt->count; k++) {
+      double at = alpha + dt->value[k];
+      h->log_at[k] = log(at);
+      h->inv_at[k] = 1.0 / at;
+    }
+  family_eval c = {v, p, d, h, tab, NULL};
+  double s[S_COUNT];
+  pd_row_sums(in->threads, d->n, S_COUNT, negll_rows, &c, s);
+  double ll = s[S_LL], g_r = s[S_GR], g_alpha = s[S_GALPHA];
+  double wsum = s[S_W];
   double la = log(alpha);
   ll += wsum * r * la;
   g_r += wsum * la;
@@ -267,8 +300,8 @@ double pd_bgnbd_family_negll(pd_bgnbd_variant v, const pd_model_input *in,
     /* Chain rule to log-parameters: ∂/∂log θ = θ ∂/∂θ. */
     grad[0] = -g_r * r;
     grad[1] = -g_alpha * alpha;
-    grad[2] = -g_a * a;
-    grad[3] = -g_b * b;
+    grad[2] = -s[S_GA] * a;
+    grad[3] = -s[S_GB] * b;
   }
   return isfinite(ll) ? -ll : INFINITY;
 }
@@ -308,29 +341,19 @@ static void a_hessian(pd_bgnbd_variant v, const double *p, double x,
   h[H_BB] = h[H_AA] - pd_trigamma(b) + pd_trigamma(b + x + s);
 }
 
-double pd_bgnbd_family_negll_hessian(pd_bgnbd_variant v,
-                                     const pd_model_input *in,
-                                     const double *logp, double *grad,
-                                     double *hess) {
-  /* Called once per estimate, so it favours plainness over speed: the
-   * log-sum-exp of the two terms has Hessian p1 H1 + p2 H2 + p1 p2 δ δᵀ
-   * (δ = ∇e1 - ∇e2); the x-only part comes from per-x tables. */
-  double f = pd_bgnbd_family_negll(v, in, logp, grad);
-  if (!isfinite(f)) return f;
-  const pd_customer_data *d = in->customers;
-  double p[4];
-  for (int i = 0; i < 4; i++) p[i] = exp(logp[i]);
+/* The Hessian pass over rows [begin, end): sums[0..3] the gradient G
+ * over (r, α, a, b) without the r log α term, sums[4..19] the Hessian H
+ * row-major, sums[20] the total weight. */
+static void hessian_rows(void *vctx, size_t begin, size_t end, double *sums) {
+  const family_eval *c = vctx;
+  pd_bgnbd_variant v = c->v;
+  const pd_customer_data *d = c->d;
+  const double *p = c->p, *tab = c->tab, *htab = c->htab;
+  size_t m = c->h->m;
   double r = p[0], alpha = p[1], a = p[2], b = p[3], s = (double)v;
-  /* negll left the per-x table for these parameters in the workspace. */
-  const table_header *th = in->work;
-  size_t m = th->m;
-  const double *tab = (const double *)(const void *)((const char *)in->work +
-                                                     sizeof *th);
-  double *htab = (double *)(void *)((char *)in->work + sizeof *th) + m * T_COLS;
-  fill_hessian_table(v, p, htab, m);
   double H[4][4] = {{0}}, G[4] = {0}, wsum = 0.0;
   double ha[H_COLS], ga[4];
-  for (size_t i = 0; i < d->n; i++) {
+  for (size_t i = begin; i < end; i++) {
     double w = pd_model_weight(d, i);
     if (w == 0.0) continue;
     double x = d->x[i];
@@ -380,6 +403,41 @@ double pd_bgnbd_family_negll_hessian(pd_bgnbd_variant v,
       G[j] += w * (ga[j] + gr[j]);
       for (int k = 0; k < 4; k++) H[j][k] += w * hr[j][k];
     }
+  }
+  for (int j = 0; j < 4; j++) {
+    sums[j] = G[j];
+    for (int k = 0; k < 4; k++) sums[4 + 4 * j + k] = H[j][k];
+  }
+  sums[20] = wsum;
+}
+
+double pd_bgnbd_family_negll_hessian(pd_bgnbd_variant v,
+                                     const pd_model_input *in,
+                                     const double *logp, double *grad,
+                                     double *hess) {
+  /* Called once per estimate, so it favours plainness over speed: the
+   * log-sum-exp of the two terms has Hessian p1 H1 + p2 H2 + p1 p2 δ δᵀ
+   * (δ = ∇e1 - ∇e2); the x-only part comes from per-x tables. */
+  double f = pd_bgnbd_family_negll(v, in, logp, grad);
+  if (!isfinite(f)) return f;
+  const pd_customer_data *d = in->customers;
+  double p[4];
+  for (int i = 0; i < 4; i++) p[i] = exp(logp[i]);
+  double r = p[0], alpha = p[1];
+  /* negll left the per-x table for these parameters in the workspace. */
+  const table_header *th = in->work;
+  size_t m = th->m;
+  const double *tab = (const double *)(const void *)((const char *)in->work +
+                                                     sizeof *th);
+  double *htab = (double *)(void *)((char *)in->work + sizeof *th) + m * T_COLS;
+  fill_hessian_table(v, p, htab, m);
+  family_eval c = {v, p, d, th, tab, htab};
+  double sums[21];
+  pd_row_sums(in->threads, d->n, 21, hessian_rows, &c, sums);
+  double H[4][4], G[4], wsum = sums[20];
+  for (int j = 0; j < 4; j++) {
+    G[j] = sums[j];
+    for (int k = 0; k < 4; k++) H[j][k] = sums[4 + 4 * j + k];
   }
   /* r log α, summed over rows. */
   G[0] += wsum * log(alpha);

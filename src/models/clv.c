@@ -10,6 +10,7 @@
 #include "models/fit_internal.h"
 #include "models/gammagamma.h"
 #include "models/model.h"
+#include "models/row_blocks.h"
 
 #include "models/specfun.h"
 
@@ -95,20 +96,59 @@ double pd_pnbd_dert(double r, double alpha, double s, double beta, double x,
 
 /* ---- public entry points (spend.h) --------------------------------- */
 
-/* Customers are processed in blocks so the per-month buffers stay in cache
- * and memory beyond the result grows by a constant. */
-enum { CLV_BLOCK = 1024 };
+/* Within a row block (row_blocks.h), customers go through the months in
+ * sub-blocks of CLV_SUB, so the per-month buffers live on the stack and
+ * stay in cache. Every customer's value depends only on its own row, so
+ * neither size changes a result. */
+enum { CLV_SUB = 256 };
 
-static pd_customer_data block_of(const pd_customer_data *d, size_t off,
-                                 size_t len) {
-  pd_customer_data v = *d;
-  v.n = len;
-  v.x = d->x + off;
-  v.t_x = d->t_x + off;
-  v.T = d->T + off;
-  v.monetary = d->monetary ? d->monetary + off : NULL;
-  v.weight = d->weight ? d->weight + off : NULL;
-  return v;
+typedef struct clv_job {
+  const pd_model_def *def;
+  const double *tparams, *sparams;
+  const pd_customer_data *d;
+  uint32_t months;
+  double discount_rate, units_per_month;
+  double *acc;
+} clv_job;
+
+/* The CLV of rows [begin, end) into acc; 1 when a prediction failed. */
+static int clv_block(void *vctx, size_t begin, size_t end) {
+  const clv_job *j = vctx;
+  double sp[CLV_SUB], prev[CLV_SUB], cur[CLV_SUB];
+  pd_errbuf err; /* the failure is reported again on the caller's thread */
+  for (size_t off = begin; off < end; off += CLV_SUB) {
+    size_t len = end - off < CLV_SUB ? end - off : CLV_SUB;
+    pd_customer_data v = pd_model_rows(j->d, off, len);
+    if (pd_gg_expected_spend_all(j->sparams, &v, sp, &err) != PD_OK) return 1;
+    double *a = j->acc + off, disc = 1.0;
+    for (size_t i = 0; i < len; i++) a[i] = prev[i] = 0.0;
+    for (uint32_t m = 1; m <= j->months; m++) {
+      if (j->def->expected_purchases(j->tparams, &v,
+                                     (double)m * j->units_per_month, cur,
+                                     &err) != PD_OK)
+        return 1;
+      disc /= 1.0 + j->discount_rate;
+      for (size_t i = 0; i < len; i++) {
+        a[i] += (cur[i] - prev[i]) * sp[i] * disc;
+        prev[i] = cur[i];
+      }
+    }
+  }
+  return 0;
+}
+
+/* After a failed block: the same predictions over rows [0, end) in one
+ * view on the calling thread, so the message names the first failing
+ * customer by its own index; buf holds end doubles. */
+static pd_status clv_report(const clv_job *j, size_t end, double *buf,
+                            pd_errbuf *err) {
+  pd_customer_data v = pd_model_rows(j->d, 0, end);
+  pd_status st = pd_gg_expected_spend_all(j->sparams, &v, buf, err);
+  for (uint32_t m = 1; st == PD_OK && m <= j->months; m++)
+    st = j->def->expected_purchases(j->tparams, &v,
+                                    (double)m * j->units_per_month, buf, err);
+  if (st != PD_OK) return st;
+  return pd_err(err, PD_E_NUMERIC, "CLV: a prediction did not evaluate");
 }
 
 pd_status pd_predict_clv(pd_fit *transactions, pd_fit *spend,
@@ -139,29 +179,22 @@ pd_status pd_predict_clv(pd_fit *transactions, pd_fit *spend,
                   "units_per_month %g must be finite and > 0", units_per_month);
   st = pd_gg_check(data, &tf->err, NULL);
   if (st != PD_OK) return st;
+  if (def->check_rows) {
+    st = def->check_rows(data, &tf->err);
+    if (st != PD_OK) return st;
+  }
 
   size_t n = data->n;
-  if (n > SIZE_MAX / sizeof(double) - 3 * CLV_BLOCK)
+  if (n > SIZE_MAX / sizeof(double))
     return pd_err(&tf->err, PD_E_NOMEM, "too many customers for one call");
-  double *acc = pd_malloc(&tf->alloc, (n + 3 * CLV_BLOCK) * sizeof *acc);
+  double *acc = pd_malloc(&tf->alloc, n * sizeof *acc);
   if (!acc) return pd_err(&tf->err, PD_E_NOMEM, "CLV: out of memory");
-  double *sp = acc + n, *prev = sp + CLV_BLOCK, *cur = prev + CLV_BLOCK;
-
-  for (size_t off = 0; off < n && st == PD_OK; off += CLV_BLOCK) {
-    size_t len = n - off < CLV_BLOCK ? n - off : CLV_BLOCK;
-    pd_customer_data v = block_of(data, off, len);
-    st = pd_gg_expected_spend_all(spend->params, &v, sp, &tf->err);
-    double *a = acc + off, disc = 1.0;
-    for (size_t i = 0; i < len; i++) a[i] = prev[i] = 0.0;
-    for (uint32_t m = 1; m <= months && st == PD_OK; m++) {
-      st = def->expected_purchases(tf->params, &v, (double)m * units_per_month,
-                                   cur, &tf->err);
-      disc /= 1.0 + discount_rate;
-      for (size_t i = 0; st == PD_OK && i < len; i++) {
-        a[i] += (cur[i] - prev[i]) * sp[i] * disc;
-        prev[i] = cur[i];
-      }
-    }
+  clv_job j = {def, tf->params, spend->params, data, months, discount_rate,
+               units_per_month, acc};
+  size_t bad = pd_row_map(tf->threads, n, clv_block, &j);
+  if (bad != PD_ROW_NONE) {
+    size_t end = (bad + 1) * PD_ROW_BLOCK;
+    st = clv_report(&j, end < n ? end : n, acc, &tf->err);
   }
   if (st == PD_OK) {
     for (size_t i = 0; i < n; i++)
@@ -177,6 +210,38 @@ pd_status pd_predict_clv(pd_fit *transactions, pd_fit *spend,
   }
   pd_free(&tf->alloc, acc);
   return st;
+}
+
+typedef struct dert_job {
+  const pd_model_def *def;
+  const double *params;
+  const pd_customer_data *d;
+  double discount_rate;
+  double *buf;
+} dert_job;
+
+/* DERT of the customers of view v into buf (messages index v's rows). */
+static pd_status dert_rows(const dert_job *j, const pd_customer_data *v,
+                           double *buf, pd_errbuf *err) {
+  pd_status st = j->def->p_alive(j->params, v, buf, err);
+  const double *p = j->params;
+  for (size_t i = 0; st == PD_OK && i < v->n; i++) {
+    double r = pd_pnbd_dert(p[0], p[1], p[2], p[3], v->x[i], v->T[i],
+                            j->discount_rate, buf[i]);
+    if (!isfinite(r))
+      st = pd_err(err, PD_E_NUMERIC,
+                  "customer %zu: DERT is not finite (s = %g, delta (beta+T) "
+                  "= %g)", i, p[2], j->discount_rate * (p[3] + v->T[i]));
+    buf[i] = r;
+  }
+  return st;
+}
+
+static int dert_block(void *vctx, size_t begin, size_t end) {
+  const dert_job *j = vctx;
+  pd_customer_data v = pd_model_rows(j->d, begin, end - begin);
+  pd_errbuf err;
+  return dert_rows(j, &v, j->buf + begin, &err) != PD_OK;
 }
 
 pd_status pd_predict_dert(pd_fit *fit, const pd_customer_data *data,
@@ -199,16 +264,16 @@ pd_status pd_predict_dert(pd_fit *fit, const pd_customer_data *data,
     return pd_err(&fit->err, PD_E_NOMEM, "too many customers for one call");
   double *buf = pd_malloc(&fit->alloc, n * sizeof *buf);
   if (!buf) return pd_err(&fit->err, PD_E_NOMEM, "DERT: out of memory");
-  st = def->p_alive(fit->params, data, buf, &fit->err);
-  const double *p = fit->params;
-  for (size_t i = 0; st == PD_OK && i < n; i++) {
-    double v = pd_pnbd_dert(p[0], p[1], p[2], p[3], data->x[i], data->T[i],
-                            discount_rate, buf[i]);
-    if (!isfinite(v))
-      st = pd_err(&fit->err, PD_E_NUMERIC,
-                  "customer %zu: DERT is not finite (s = %g, delta (beta+T) "
-                  "= %g)", i, p[2], discount_rate * (p[3] + data->T[i]));
-    buf[i] = v;
+  dert_job j = {def, fit->params, data, discount_rate, buf};
+  size_t bad = pd_row_map(fit->threads, n, dert_block, &j);
+  if (bad != PD_ROW_NONE) {
+    /* Redo the rows up to the failing block in one view: the message then
+     * names the first failing customer by its own index. */
+    size_t end = (bad + 1) * PD_ROW_BLOCK;
+    pd_customer_data v = pd_model_rows(data, 0, end < n ? end : n);
+    st = dert_rows(&j, &v, buf, &fit->err);
+    if (st == PD_OK)
+      st = pd_err(&fit->err, PD_E_NUMERIC, "DERT did not evaluate");
   }
   if (st == PD_OK) {
     memcpy(out, buf, n * sizeof *out);

@@ -68,10 +68,15 @@ static size_t pack_slots(size_t n) {
   return cap;
 }
 
+/* Distinct rows the scratch has room for. */
+static size_t pack_capacity(const pd_customer_data *d) {
+  return d->n < PD_MODEL_PACK_MAX ? d->n : PD_MODEL_PACK_MAX;
+}
+
 size_t pd_model_pack_bytes(const pd_customer_data *d) {
-  if (d->n > PD_MODEL_PACK_MAX) return 0;
+  size_t rows = pack_capacity(d);
   size_t cols = d->monetary ? 5 : 4;
-  return cols * d->n * sizeof(double) + pack_slots(d->n) * sizeof(uint32_t);
+  return cols * rows * sizeof(double) + pack_slots(rows) * sizeof(uint32_t);
 }
 
 static uint64_t bits_of(double v) {
@@ -89,14 +94,14 @@ static uint64_t mix(uint64_t h, uint64_t v) {
   return h;
 }
 
-void pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out) {
-  size_t n = d->n, cap = pack_slots(n);
+int pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out) {
+  size_t n = pack_capacity(d), cap = pack_slots(n);
   double *x = mem, *tx = x + n, *T = tx + n, *w = T + n;
   double *mon = d->monetary ? w + n : NULL;
   uint32_t *slot = (uint32_t *)(void *)((d->monetary ? mon : w) + n);
   memset(slot, 0, cap * sizeof *slot);
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < d->n; i++) {
     double wi = pd_model_weight(d, i);
     if (wi == 0.0) continue;
     double xi = d->x[i], ti = xi > 0.0 ? d->t_x[i] : 0.0, Ti = d->T[i];
@@ -107,6 +112,7 @@ void pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out) 
     for (;;) {
       uint32_t j = slot[s];
       if (j == 0) {
+        if (k == n) return -1; /* more distinct rows than room */
         slot[s] = (uint32_t)(k + 1);
         x[k] = xi, tx[k] = ti, T[k] = Ti, w[k] = wi;
         if (mon) mon[k] = mi;
@@ -128,4 +134,5 @@ void pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out) 
   out->T = T;
   out->monetary = mon;
   out->weight = w;
+  return 0;
 }

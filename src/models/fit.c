@@ -11,6 +11,7 @@
 #include "models/fit_internal.h"
 #include "models/model.h"
 #include "models/optim.h"
+#include "models/row_blocks.h"
 
 /* Names are part of the API (files, CLI, bindings), so they live here for
  * every kind even before its model file is built. */
@@ -146,8 +147,125 @@ static double mean_negll(void *vctx, const double *logp, double *grad) {
   return v * c->inv_weight;
 }
 
+/* Inputs with at least this many (distinct) rows are first fitted on an
+ * evenly strided sample of about PD_FIT_SAMPLE_ROWS rows: the sample's
+ * optimum and inverse Hessian start the full fit a few Newton steps from
+ * its optimum, so the full data is passed over a handful of times instead
+ * of once per iteration from a cold start. */
+#define PD_FIT_SAMPLE_MIN ((size_t)1 << 19)
+#define PD_FIT_SAMPLE_ROWS ((size_t)1 << 16)
+
+/* The inverse Hessian of the mean objective at logp into h0 (1 when
+ * positive definite, 0 when not, or PD_E_NOMEM). */
+static pd_status inverse_hessian(pd_fit *fit, const pd_model_def *def,
+                                 const pd_model_input *in, double inv_weight,
+                                 const double *logp, double *h0, int *ok) {
+  uint32_t np = def->n_params;
+  objective_ctx ctx = {def, in, inv_weight};
+  pd_status hs;
+  *ok = 0;
+  if (def->negll_hessian) {
+    double g[PD_FIT_MAX_PARAMS];
+    double v = def->negll_hessian(in, logp, g, h0);
+    hs = isfinite(v) ? PD_OK : PD_E_NUMERIC;
+    for (uint32_t i = 0; i < np * np; i++) {
+      h0[i] *= inv_weight;
+      if (!isfinite(h0[i])) hs = PD_E_NUMERIC;
+    }
+  } else {
+    hs = pd_optim_hessian(&fit->alloc, np, logp, mean_negll, &ctx, h0);
+  }
+  if (hs == PD_OK) hs = pd_optim_spd_inverse(&fit->alloc, np, h0);
+  if (hs == PD_E_NOMEM) return hs;
+  *ok = hs == PD_OK;
+  return PD_OK;
+}
+
+/* Moves logp to the optimum of a strided sample of a large input and
+ * writes that sample's inverse Hessian to h0 (*have_h0 = 1) when it
+ * exists. Leaves logp alone when the input is small or the sample fit
+ * fails (the full fit then starts cold). Fails only with PD_E_NOMEM. */
+static pd_status warm_start(pd_fit *fit, const pd_model_def *def,
+                            const pd_model_input *in, double *logp,
+                            double *h0, int *have_h0) {
+  *have_h0 = 0;
+  const pd_customer_data *d = in->customers;
+  if (!d || d->n < PD_FIT_SAMPLE_MIN) return PD_OK;
+  size_t stride = d->n / PD_FIT_SAMPLE_ROWS, m = d->n / stride;
+  size_t cols = 3 + (d->monetary != NULL) + (d->weight != NULL);
+  double *mem = pd_malloc(&fit->alloc, m * cols * sizeof *mem);
+  if (!mem)
+    return pd_err(&fit->err, PD_E_NOMEM, "%s: out of memory for the sample",
+                  def->name);
+  pd_customer_data s = *d;
+  double *x = mem, *tx = x + m, *T = tx + m, *next = T + m;
+  double *mon = d->monetary ? next : NULL;
+  double *w = d->weight ? (mon ? mon + m : next) : NULL;
+  for (size_t j = 0; j < m; j++) {
+    size_t i = j * stride;
+    x[j] = d->x[i], tx[j] = d->t_x[i], T[j] = d->T[i];
+    if (mon) mon[j] = d->monetary[i];
+    if (w) w[j] = d->weight[i];
+  }
+  s.size = sizeof s, s.n = m, s.x = x, s.t_x = tx, s.T = T;
+  s.monetary = mon, s.weight = w;
+  pd_model_input sin = *in;
+  sin.customers = &s;
+  sin.work = NULL;
+  /* The model's own total (Gamma-Gamma counts repeat buyers only), so the
+   * sample's mean objective and curvature are on the full one's scale;
+   * the rows passed the same rules already. */
+  pd_errbuf ignored;
+  double total = 0.0;
+  if (def->validate(&sin, &ignored) == PD_OK) total = sin.total_weight;
+  sin.work_size = def->workspace ? def->workspace(&sin) : 0;
+  pd_status st = PD_OK;
+  if (sin.work_size) {
+    sin.work = pd_malloc(&fit->alloc, sin.work_size);
+    if (!sin.work) {
+      st = pd_err(&fit->err, PD_E_NOMEM, "%s: out of memory for the sample",
+                  def->name);
+      goto done;
+    }
+  }
+  if (def->prepare) def->prepare(&sin);
+  if (total > 0.0) {
+    double lp[PD_FIT_MAX_PARAMS];
+    memcpy(lp, logp, sizeof lp);
+    objective_ctx ctx = {def, &sin, 1.0 / total};
+    pd_optim_options oo = PD_OPTIM_OPTIONS_DEFAULT;
+    oo.max_iterations = fit->max_iterations;
+    /* The sample's optimum is only within its sampling error of the
+     * full one: a loose tolerance is enough. */
+    oo.gtol = fmax(fit->tolerance, 1e-6);
+    pd_optim_result res = {0};
+    pd_status os = pd_optim_bfgs(&fit->alloc, def->n_params, lp, mean_negll,
+                                 &ctx, &oo, &res);
+    if (os == PD_E_NOMEM) {
+      st = pd_err(&fit->err, PD_E_NOMEM, "%s: out of memory in the optimiser",
+                  def->name);
+      goto done;
+    }
+    if (os == PD_OK) {
+      st = inverse_hessian(fit, def, &sin, 1.0 / total, lp, h0, have_h0);
+      if (st != PD_OK) {
+        st = pd_err(&fit->err, PD_E_NOMEM,
+                    "%s: out of memory computing the sample's curvature",
+                    def->name);
+        goto done;
+      }
+      memcpy(logp, lp, def->n_params * sizeof *lp);
+    }
+  }
+done:
+  pd_free(&fit->alloc, sin.work);
+  pd_free(&fit->alloc, mem);
+  return st;
+}
+
 pd_status pd_fit_run(pd_fit *fit, const pd_model_def *def, pd_model_input *in) {
   uint32_t np = def->n_params;
+  in->threads = fit->threads;
   pd_status st = def->validate(in, &fit->err);
   if (st != PD_OK) return st;
   if (!(in->total_weight > 0.0) || !isfinite(in->total_weight))
@@ -165,8 +283,12 @@ pd_status pd_fit_run(pd_fit *fit, const pd_model_def *def, pd_model_input *in) {
     if (!pack)
       return pd_err(&fit->err, PD_E_NOMEM,
                     "%s: out of memory merging identical rows", def->name);
-    pd_model_pack(in->customers, pack, &packed);
-    in->customers = &packed;
+    if (pd_model_pack(in->customers, pack, &packed) == 0) {
+      in->customers = &packed;
+    } else { /* mostly distinct rows: packing would save nothing */
+      pd_free(&fit->alloc, pack);
+      pack = NULL;
+    }
   }
 
   in->work = NULL;
@@ -183,11 +305,16 @@ pd_status pd_fit_run(pd_fit *fit, const pd_model_def *def, pd_model_input *in) {
 
   double logp[PD_FIT_MAX_PARAMS] = {0};
   double hess[PD_FIT_MAX_PARAMS * PD_FIT_MAX_PARAMS];
+  double h0[PD_FIT_MAX_PARAMS * PD_FIT_MAX_PARAMS];
   def->start(in, logp);
+  int have_h0 = 0;
+  st = warm_start(fit, def, in, logp, h0, &have_h0);
+  if (st != PD_OK) goto done;
   objective_ctx ctx = {def, in, 1.0 / in->total_weight};
   pd_optim_options oo = PD_OPTIM_OPTIONS_DEFAULT;
   oo.max_iterations = fit->max_iterations;
   oo.gtol = fit->tolerance;
+  oo.h0 = have_h0 ? h0 : NULL;
   pd_optim_result res = {0};
   st = pd_optim_bfgs(&fit->alloc, np, logp, mean_negll, &ctx, &oo, &res);
   if (st == PD_E_NOMEM) {
@@ -354,6 +481,51 @@ static pd_status unsupported(pd_fit *fit, const char *what) {
                 pd_model_name(fit->model), what);
 }
 
+/* A per-customer prediction over row blocks: each block is a view of its
+ * rows handed to the model's function, so every row's value is the same
+ * whatever the blocks and threads. */
+typedef struct predict_job {
+  const pd_model_def *def;
+  const double *params;
+  const pd_customer_data *d;
+  double horizon; /* < 0: P(alive) */
+  double *out;
+} predict_job;
+
+static pd_status predict_rows(const predict_job *j, const pd_customer_data *v,
+                              double *out, pd_errbuf *err) {
+  if (j->horizon < 0.0) return j->def->p_alive(j->params, v, out, err);
+  return j->def->expected_purchases(j->params, v, j->horizon, out, err);
+}
+
+static int predict_block(void *vctx, size_t begin, size_t end) {
+  const predict_job *j = vctx;
+  pd_customer_data v = pd_model_rows(j->d, begin, end - begin);
+  pd_errbuf err; /* the message is made again on the caller's thread */
+  return predict_rows(j, &v, j->out + begin, &err) != PD_OK;
+}
+
+static pd_status predict_all(pd_fit *fit, const pd_model_def *def,
+                             const pd_customer_data *data, double horizon,
+                             double *out) {
+  if (def->check_rows) {
+    pd_status st = def->check_rows(data, &fit->err);
+    if (st != PD_OK) return st;
+  }
+  predict_job j = {def, fit->params, data, horizon, out};
+  size_t bad = pd_row_map(fit->threads, data->n, predict_block, &j);
+  if (bad == PD_ROW_NONE) return PD_OK;
+  /* Rows before the failing block succeeded: redoing them and the block
+   * in one view reports the first failing customer by its own index. */
+  size_t end = (bad + 1) * PD_ROW_BLOCK;
+  if (end > data->n) end = data->n;
+  pd_customer_data v = pd_model_rows(data, 0, end);
+  pd_status st = predict_rows(&j, &v, out, &fit->err);
+  if (st != PD_OK) return st;
+  return pd_err(&fit->err, PD_E_NUMERIC, "%s: a prediction did not evaluate",
+                def->name);
+}
+
 pd_status pd_predict_expected_purchases(pd_fit *fit, const pd_customer_data *data,
                                         double horizon, double *out) {
   const pd_model_def *def = NULL;
@@ -367,7 +539,7 @@ pd_status pd_predict_expected_purchases(pd_fit *fit, const pd_customer_data *dat
                   "horizon %g must be finite and >= 0", horizon);
   st = pd_model_check_customers(data, 1, &fit->err, NULL);
   if (st != PD_OK) return st;
-  return def->expected_purchases(fit->params, data, horizon, out, &fit->err);
+  return predict_all(fit, def, data, horizon, out);
 }
 
 pd_status pd_predict_p_alive(pd_fit *fit, const pd_customer_data *data,
@@ -379,7 +551,7 @@ pd_status pd_predict_p_alive(pd_fit *fit, const pd_customer_data *data,
   if (!out) return pd_err(&fit->err, PD_E_INVALID, "out is NULL");
   st = pd_model_check_customers(data, 1, &fit->err, NULL);
   if (st != PD_OK) return st;
-  return def->p_alive(fit->params, data, out, &fit->err);
+  return predict_all(fit, def, data, -1.0, out);
 }
 
 pd_status pd_predict_unconditional_purchases(pd_fit *fit, double t, double *out) {

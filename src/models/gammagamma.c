@@ -8,6 +8,7 @@
 
 #include "models/fit_internal.h"
 #include "models/model.h"
+#include "models/row_blocks.h"
 #include "models/specfun.h"
 
 double pd_gg_loglik(double p, double q, double g, double x, double m,
@@ -228,6 +229,43 @@ static double digamma_diff(double q, double d) {
          (iq2 - iz2) * (1.0 / 12.0 - (iq2 + iz2) / 120.0);
 }
 
+/* One group's rows for the row blocks: x m, weights, 1/γ and what to sum
+ * (0: L only; 1: L, U, V; 2: all five). */
+typedef struct group_rows {
+  const double *xm, *w;
+  double ig;
+  int level;
+} group_rows;
+
+/* L = Σ w log1p(u), U = Σ w u/(1+u), V = Σ w/(1+u), V2 = Σ w/(1+u)²,
+ * Q = Σ w u (2+u)/(1+u)² over rows [lo, hi) of a group (u = x m / γ). */
+static void group_sums(void *vctx, size_t lo, size_t hi, double *sums) {
+  const group_rows *c = vctx;
+  const double *xm = c->xm, *wt = c->w;
+  double ig = c->ig;
+  double L = 0.0, U = 0.0, V = 0.0, V2 = 0.0, Q = 0.0;
+  if (c->level == 2) {
+    for (size_t r = lo; r < hi; r++) {
+      double u = xm[r] * ig, v = 1.0 / (1.0 + u), w = wt[r];
+      L += w * log1p(u);
+      U += w * u * v;
+      V += w * v;
+      V2 += w * v * v;
+      Q += w * u * (2.0 + u) * v * v;
+    }
+  } else if (c->level == 1) {
+    for (size_t r = lo; r < hi; r++) {
+      double u = xm[r] * ig, v = 1.0 / (1.0 + u), w = wt[r];
+      L += w * log1p(u);
+      U += w * u * v;
+      V += w * v;
+    }
+  } else {
+    for (size_t r = lo; r < hi; r++) L += wt[r] * log1p(xm[r] * ig);
+  }
+  sums[0] = L, sums[1] = U, sums[2] = V, sums[3] = V2, sums[4] = Q;
+}
+
 /* The grouped likelihood and, when hess != NULL, its Hessian over the
  * log-parameters (3x3, row-major). Equal to pd_gg_negll on the same rows
  * up to rounding. Written in u = x m / γ so that no term grows with q: at
@@ -248,27 +286,11 @@ static double gg_grouped(const pd_model_input *in, const double *logp,
     double x = h->gx[j], W = h->gw[j], px = p * x, a = px + q;
     /* L = Σ w log1p(u), U = Σ w u/(1+u), V = Σ w/(1+u),
      * V2 = Σ w/(1+u)², Q = Σ w u (2+u)/(1+u)². */
-    double L = 0.0, U = 0.0, V = 0.0, V2 = 0.0, Q = 0.0;
     uint32_t lo = h->gstart[j], hi = h->gstart[j + 1];
-    if (hess) {
-      for (uint32_t r = lo; r < hi; r++) {
-        double u = h->xm[r] * ig, v = 1.0 / (1.0 + u), w = h->w[r];
-        L += w * log1p(u);
-        U += w * u * v;
-        V += w * v;
-        V2 += w * v * v;
-        Q += w * u * (2.0 + u) * v * v;
-      }
-    } else if (grad) {
-      for (uint32_t r = lo; r < hi; r++) {
-        double u = h->xm[r] * ig, v = 1.0 / (1.0 + u), w = h->w[r];
-        L += w * log1p(u);
-        U += w * u * v;
-        V += w * v;
-      }
-    } else {
-      for (uint32_t r = lo; r < hi; r++) L += h->w[r] * log1p(h->xm[r] * ig);
-    }
+    group_rows gr = {h->xm + lo, h->w + lo, ig, hess ? 2 : grad ? 1 : 0};
+    double sums[5];
+    pd_row_sums(in->threads, hi - lo, 5, group_sums, &gr, sums);
+    double L = sums[0], U = sums[1], V = sums[2], V2 = sums[3], Q = sums[4];
     double lx = h->glogx[j];
     ll += W * (px * (lx - lg) - pd_lbeta(px, q)) - a * L;
     if (grad || hess) {
@@ -345,6 +367,36 @@ pd_status pd_gg_expected_spend_all(const double *params,
   return PD_OK;
 }
 
+typedef struct spend_job {
+  const double *params;
+  const pd_customer_data *d;
+  double *out;
+} spend_job;
+
+/* 1 when a row of [begin, end) has no expected spend. */
+static int spend_check_block(void *vctx, size_t begin, size_t end) {
+  const spend_job *j = vctx;
+  double p = j->params[0], q = j->params[1], g = j->params[2];
+  for (size_t i = begin; i < end; i++) {
+    double x = j->d->x[i];
+    if (!isfinite(pd_gg_expected_spend(p, q, g, x,
+                                       x > 0.0 ? j->d->monetary[i] : 0.0)))
+      return 1;
+  }
+  return 0;
+}
+
+static int spend_write_block(void *vctx, size_t begin, size_t end) {
+  const spend_job *j = vctx;
+  double p = j->params[0], q = j->params[1], g = j->params[2];
+  for (size_t i = begin; i < end; i++) {
+    double x = j->d->x[i];
+    j->out[i] = pd_gg_expected_spend(p, q, g, x,
+                                     x > 0.0 ? j->d->monetary[i] : 0.0);
+  }
+  return 0;
+}
+
 pd_status pd_predict_expected_spend(pd_fit *fit, const pd_customer_data *data,
                                     double *out) {
   const pd_model_def *def = NULL;
@@ -357,7 +409,20 @@ pd_status pd_predict_expected_spend(pd_fit *fit, const pd_customer_data *data,
   if (!out) return pd_err(&fit->err, PD_E_INVALID, "out is NULL");
   st = pd_gg_check(data, &fit->err, NULL);
   if (st != PD_OK) return st;
-  st = pd_gg_expected_spend_all(fit->params, data, out, &fit->err);
-  if (st == PD_OK) pd_err_clear(&fit->err);
-  return st;
+  /* Every row is checked before any is written (out is written only on
+   * success). */
+  spend_job j = {fit->params, data, out};
+  size_t bad = pd_row_map(fit->threads, data->n, spend_check_block, &j);
+  if (bad != PD_ROW_NONE) {
+    size_t end = (bad + 1) * PD_ROW_BLOCK;
+    pd_customer_data v = pd_model_rows(data, 0, end < data->n ? end : data->n);
+    /* Fails in its check, before writing: names the first bad customer. */
+    st = pd_gg_expected_spend_all(fit->params, &v, out, &fit->err);
+    if (st == PD_OK)
+      st = pd_err(&fit->err, PD_E_NUMERIC, "expected spend did not evaluate");
+    return st;
+  }
+  pd_row_map(fit->threads, data->n, spend_write_block, &j);
+  pd_err_clear(&fit->err);
+  return PD_OK;
 }

@@ -45,6 +45,9 @@ typedef struct pd_model_input {
   double total_weight;     /* set by validate */
   void *work;              /* workspace() bytes, or NULL */
   size_t work_size;
+  /* The fit's thread option (0: one per processor): sums over rows go
+   * through row_blocks.h, so the result does not depend on it. */
+  int32_t threads;
 } pd_model_input;
 
 typedef struct pd_model_def {
@@ -78,6 +81,10 @@ typedef struct pd_model_def {
                                        double *out, pd_errbuf *err);
   pd_status (*p_purchases)(const double *params, uint32_t n, double t,
                            double *out, pd_errbuf *err);
+  /* Optional: row rules of the per-customer predictions beyond
+   * pd_model_check_customers, run over all rows before the rows are cut
+   * into blocks, so a bad row is reported before any output is written. */
+  pd_status (*check_rows)(const pd_customer_data *d, pd_errbuf *err);
 } pd_model_def;
 
 /* Common rules for customer summaries: the struct size, non-NULL x/t_x/T,
@@ -89,18 +96,33 @@ pd_status pd_model_check_customers(const pd_customer_data *d, int whole_x,
 
 /* Estimation merges identical rows (same x, t_x, T and monetary; t_x
  * taken as 0 when x = 0) into one weighted row before the optimisation, so
- * repeated summaries cost once per iteration. Only inputs of at most
- * PD_MODEL_PACK_MAX rows are packed (larger ones are used as given, to keep
- * memory at the caller's arrays); rows of weight 0 are dropped.
- * pd_model_pack_bytes gives the scratch size (0: do not pack) and
- * pd_model_pack fills it, pointing *out's arrays into `mem`. */
+ * repeated summaries cost once per iteration, however many rows the
+ * input has. The scratch holds at most PD_MODEL_PACK_MAX distinct rows (so
+ * its memory stays bounded for inputs of tens of millions of rows); rows
+ * of weight 0 are dropped. pd_model_pack_bytes gives the scratch size and
+ * pd_model_pack fills it, pointing *out's arrays into `mem`, and returns
+ * 0; it returns -1 when the input has more distinct rows than that, and
+ * the input is then used as given. */
 #define PD_MODEL_PACK_MAX ((size_t)1 << 20)
 size_t pd_model_pack_bytes(const pd_customer_data *d);
-void pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out);
+int pd_model_pack(const pd_customer_data *d, void *mem, pd_customer_data *out);
 
 /* The weight of row i (1 when the data carry none). */
 static inline double pd_model_weight(const pd_customer_data *d, size_t i) {
   return d->weight ? d->weight[i] : 1.0;
+}
+
+/* Rows [off, off+len) of d as customer data of their own. */
+static inline pd_customer_data pd_model_rows(const pd_customer_data *d,
+                                             size_t off, size_t len) {
+  pd_customer_data v = *d;
+  v.n = len;
+  v.x = d->x + off;
+  v.t_x = d->t_x + off;
+  v.T = d->T + off;
+  v.monetary = d->monetary ? d->monetary + off : NULL;
+  v.weight = d->weight ? d->weight + off : NULL;
+  return v;
 }
 
 /* The entry for a kind, or NULL when unknown or not built. */

@@ -147,9 +147,13 @@ pd_status pd_optim_bfgs(const pd_allocator *a, size_t n, double *x,
     st = PD_E_NUMERIC;
     goto done;
   }
-  for (size_t i = 0; i < n; i++) H[i * n + i] = 1.0;
-
   int converged = 0, iter = 0, fresh_h = 1;
+  if (o.h0) {
+    memcpy(H, o.h0, n * n * sizeof *H);
+    fresh_h = 0; /* full steps: the curvature is known */
+  } else {
+    for (size_t i = 0; i < n; i++) H[i * n + i] = 1.0;
+  }
   line_ctx lc = {n, f, ctx, x, d, xt, gt, 0};
   while (iter < o.max_iterations) {
     if (max_abs(n, g) <= o.gtol) {

@@ -19,9 +19,13 @@ typedef struct pd_optim_options {
   int max_iterations; /* default 500 */
   double gtol;        /* stop when max |grad_i| <= gtol; default 1e-8 */
   double ftol;        /* stop on relative f change <= ftol; default 1e-14 */
+  /* Optional starting inverse Hessian (n*n, row-major, symmetric positive
+   * definite; e.g. from a fit on a sample), NULL: the identity. A good one
+   * makes the first steps Newton steps. */
+  const double *h0;
 } pd_optim_options;
 
-#define PD_OPTIM_OPTIONS_DEFAULT {500, 1e-8, 1e-14}
+#define PD_OPTIM_OPTIONS_DEFAULT {500, 1e-8, 1e-14, NULL}
 
 typedef struct pd_optim_result {
   double f;        /* objective at the returned x */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "models/distinct_times.h"
+#include "models/row_blocks.h"
 #include "models/model.h"
 #include "models/paretonbd.h"
 #include "models/specfun.h"
@@ -391,51 +392,35 @@ static double alive_only(const eval_ctx *c, double x, const double *tT,
   return -a * tT[0] - c->s * tT[1];
 }
 
-static double negll(const pd_model_input *in, const double *logp, double *grad) {
-  const pd_customer_data *d = in->customers;
-  double r = exp(logp[0]), alpha = exp(logp[1]), s = exp(logp[2]),
-         beta = exp(logp[3]);
-  if (!(r > 0.0 && alpha > 0.0 && s > 0.0 && beta > 0.0) || !isfinite(r) ||
-      !isfinite(alpha) || !isfinite(s) || !isfinite(beta))
-    return INFINITY;
-  const table_header *h = in->work;
-  size_t m = h->m;
-  double *LG = (double *)(void *)((char *)in->work + sizeof *h);
-  double *DG = LG + m, *IM = DG + m;
-  /* lgamma(r+x) - lgamma(r), ψ(r+x) - ψ(r) and 1/(r+s+x) for x < m. */
-  double lg_r = pd_lgamma(r), dg_r = pd_digamma(r), lg = 0.0, dg = 0.0;
-  for (size_t x = 0; x < m; x++) {
-    if (x % ANCHOR_EVERY == 0) {
-      lg = pd_lgamma(r + (double)x);
-      dg = pd_digamma(r + (double)x);
-    }
-    LG[x] = lg - lg_r;
-    DG[x] = dg - dg_r;
-    lg += log(r + (double)x);
-    dg += 1.0 / (r + (double)x);
-    IM[x] = 1.0 / (r + s + (double)x);
-  }
-  eval_ctx c = {r, alpha, s, beta, alpha >= beta, IM + m, series_rows(m)};
-  fill_coefficients(IM + m, c.coef_rows, r, alpha, s, beta);
-  /* Repeating times: their terms once per distinct time; repeating (x, t)
-   * pairs: their series once per pair. */
+/* What the row blocks of negll read (filled on the calling thread). */
+typedef struct rows_ctx {
+  const pd_customer_data *d;
+  const table_header *h;
+  const eval_ctx *c;
+  const double *LG, *DG, *IM, *t0, *f0;
+  size_t m;
+  double r, alpha, s, beta, lg_r, dg_r;
+} rows_ctx;
+
+enum { R_LL, R_G0, R_G1, R_G2, R_G3, R_W, R_BAD, R_COUNT };
+
+/* Sums of negll over rows [begin, end): log L without the r log α and
+ * s log β terms, its gradient over (r, α, s, β), the weight, and how
+ * many rows did not evaluate. */
+static void negll_rows(void *vctx, size_t begin, size_t end, double *sums) {
+  const rows_ctx *rc = vctx;
+  const pd_customer_data *d = rc->d;
+  const table_header *h = rc->h;
+  const eval_ctx c = *rc->c;
+  const double *LG = rc->LG, *DG = rc->DG, *IM = rc->IM, *t0 = rc->t0;
+  const double *f0 = rc->f0;
+  size_t m = rc->m;
+  double r = rc->r, alpha = rc->alpha, s = rc->s, beta = rc->beta;
+  double lg_r = rc->lg_r, dg_r = rc->dg_r;
   const pd_distinct_times *dt = &h->times;
   const pd_distinct_pairs *dp = &h->pairs;
-  for (size_t k = 0; k < dt->count; k++)
-    time_terms(alpha, beta, dt->value[k], h->time_tab + 4 * k);
-  for (size_t k = 0; k < dp->count; k++) {
-    double x = dp->x[k];
-    double im = x < (double)m ? IM[(size_t)x] : 1.0 / (r + s + x);
-    double *out = h->pair_tab + PAIR_STRIDE * k;
-    out[0] = f_series(&c, x, im, h->time_tab + 4 * (size_t)dp->t[k], out + 1);
-  }
-  /* Without the pair index: F(0)'s series for customers without repeat
-   * purchases (x = 0, t_x = 0) is the same for all of them, once. */
-  double t0[4], f0[PAIR_STRIDE];
-  time_terms(alpha, beta, 0.0, t0);
-  f0[0] = f_series(&c, 0.0, 1.0 / (r + s), t0, f0 + 1);
-  double ll = 0.0, G[4] = {0, 0, 0, 0}, wsum = 0.0;
-  for (size_t i = 0; i < d->n; i++) {
+  double ll = 0.0, G[4] = {0, 0, 0, 0}, wsum = 0.0, bad = 0.0;
+  for (size_t i = begin; i < end; i++) {
     double w = d->weight ? d->weight[i] : 1.0;
     if (w == 0.0) continue;
     double x = d->x[i];
@@ -483,7 +468,10 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
         lb = fast_bracket(&c, x, im, tx, T, tT, txp, fap, fb, g);
       }
     }
-    if (!isfinite(lb)) return INFINITY;
+    if (!isfinite(lb)) {
+      bad = 1.0;
+      continue;
+    }
     wsum += w;
     ll += w * (lgx + lb);
     G[0] += w * (dgx + g[0]);
@@ -491,6 +479,59 @@ static double negll(const pd_model_input *in, const double *logp, double *grad) 
     G[2] += w * g[2];
     G[3] += w * g[3];
   }
+  sums[R_LL] = ll, sums[R_G0] = G[0], sums[R_G1] = G[1], sums[R_G2] = G[2];
+  sums[R_G3] = G[3], sums[R_W] = wsum, sums[R_BAD] = bad;
+}
+
+static double negll(const pd_model_input *in, const double *logp, double *grad) {
+  const pd_customer_data *d = in->customers;
+  double r = exp(logp[0]), alpha = exp(logp[1]), s = exp(logp[2]),
+         beta = exp(logp[3]);
+  if (!(r > 0.0 && alpha > 0.0 && s > 0.0 && beta > 0.0) || !isfinite(r) ||
+      !isfinite(alpha) || !isfinite(s) || !isfinite(beta))
+    return INFINITY;
+  const table_header *h = in->work;
+  size_t m = h->m;
+  double *LG = (double *)(void *)((char *)in->work + sizeof *h);
+  double *DG = LG + m, *IM = DG + m;
+  /* lgamma(r+x) - lgamma(r), ψ(r+x) - ψ(r) and 1/(r+s+x) for x < m. */
+  double lg_r = pd_lgamma(r), dg_r = pd_digamma(r), lg = 0.0, dg = 0.0;
+  for (size_t x = 0; x < m; x++) {
+    if (x % ANCHOR_EVERY == 0) {
+      lg = pd_lgamma(r + (double)x);
+      dg = pd_digamma(r + (double)x);
+    }
+    LG[x] = lg - lg_r;
+    DG[x] = dg - dg_r;
+    lg += log(r + (double)x);
+    dg += 1.0 / (r + (double)x);
+    IM[x] = 1.0 / (r + s + (double)x);
+  }
+  eval_ctx c = {r, alpha, s, beta, alpha >= beta, IM + m, series_rows(m)};
+  fill_coefficients(IM + m, c.coef_rows, r, alpha, s, beta);
+  /* Repeating times: their terms once per distinct time; repeating (x, t)
+   * pairs: their series once per pair. */
+  const pd_distinct_times *dt = &h->times;
+  const pd_distinct_pairs *dp = &h->pairs;
+  for (size_t k = 0; k < dt->count; k++)
+    time_terms(alpha, beta, dt->value[k], h->time_tab + 4 * k);
+  for (size_t k = 0; k < dp->count; k++) {
+    double x = dp->x[k];
+    double im = x < (double)m ? IM[(size_t)x] : 1.0 / (r + s + x);
+    double *out = h->pair_tab + PAIR_STRIDE * k;
+    out[0] = f_series(&c, x, im, h->time_tab + 4 * (size_t)dp->t[k], out + 1);
+  }
+  /* Without the pair index: F(0)'s series for customers without repeat
+   * purchases (x = 0, t_x = 0) is the same for all of them, once. */
+  double t0[4], f0[PAIR_STRIDE];
+  time_terms(alpha, beta, 0.0, t0);
+  f0[0] = f_series(&c, 0.0, 1.0 / (r + s), t0, f0 + 1);
+  rows_ctx rc = {d, h, &c, LG, DG, IM, t0, f0, m, r, alpha, s, beta, lg_r, dg_r};
+  double sums[R_COUNT];
+  pd_row_sums(in->threads, d->n, R_COUNT, negll_rows, &rc, sums);
+  if (sums[R_BAD] != 0.0) return INFINITY;
+  double ll = sums[R_LL], wsum = sums[R_W];
+  double G[4] = {sums[R_G0], sums[R_G1], sums[R_G2], sums[R_G3]};
   double la = log(alpha), lbeta = log(beta);
   ll += wsum * (r * la + s * lbeta);
   G[0] += wsum * la;
@@ -693,21 +734,27 @@ static double bracket2(double r, double alpha, double s, double beta,
  * gradient from negll, then the Hessian row by row, reusing negll's time
  * terms and the workspace's coefficient rows (refilled with the second
  * derivatives' coefficients). */
-static double negll_hessian(const pd_model_input *in, const double *logp,
-                            double *grad, double *hess) {
-  double v = negll(in, logp, grad);
-  if (!isfinite(v)) return v;
-  const pd_customer_data *d = in->customers;
-  const table_header *th = in->work;
-  size_t m = th->m, rows = series_rows(m);
-  double *coef = (double *)(void *)((char *)in->work + sizeof *th) + 3 * m;
+/* What the Hessian's row blocks read. */
+typedef struct hess_ctx {
+  const pd_customer_data *d;
+  const table_header *th;
+  const double *coef;
+  size_t rows;
+  double r, alpha, s, beta, dg_r, tg_r;
+} hess_ctx;
+
+/* Hessian sums over rows [begin, end): G (4), H (16, row-major), the
+ * weight, and how many rows did not evaluate. */
+static void hessian_rows(void *vctx, size_t begin, size_t end, double *sums) {
+  const hess_ctx *hc = vctx;
+  const pd_customer_data *d = hc->d;
+  const table_header *th = hc->th;
   const pd_distinct_times *dt = &th->times;
-  double p[4], H[16] = {0}, G[4] = {0}, wsum = 0.0;
-  for (int k = 0; k < 4; k++) p[k] = exp(logp[k]);
-  double r = p[0], alpha = p[1], s = p[2], beta = p[3];
-  fill_coefficients2(coef, rows, r, alpha, s, beta);
-  double dg_r = pd_digamma(r), tg_r = pd_trigamma(r);
-  for (size_t i = 0; i < d->n; i++) {
+  double r = hc->r, alpha = hc->alpha, s = hc->s, beta = hc->beta;
+  double dg_r = hc->dg_r, tg_r = hc->tg_r;
+  size_t rows = hc->rows;
+  double H[16] = {0}, G[4] = {0}, wsum = 0.0, bad = 0.0;
+  for (size_t i = begin; i < end; i++) {
     double w = pd_model_weight(d, i);
     if (w == 0.0) continue;
     double x = d->x[i], tx = x > 0.0 ? d->t_x[i] : 0.0, T = d->T[i];
@@ -720,16 +767,45 @@ static double negll_hessian(const pd_model_input *in, const double *logp,
       time_terms(alpha, beta, T, bufT);
       time_terms(alpha, beta, tx, bufx);
     }
-    const double *row =
-        x < (double)rows ? coef + (size_t)x * SERIES_TERMS * COEF_STRIDE2 : NULL;
+    const double *row = x < (double)rows
+                            ? hc->coef + (size_t)x * SERIES_TERMS * COEF_STRIDE2
+                            : NULL;
     double lb = bracket2(r, alpha, s, beta, x, tx, T, tT, txp, row, g, h);
-    if (!isfinite(lb)) return NAN;
+    if (!isfinite(lb)) {
+      bad = 1.0;
+      continue;
+    }
     wsum += w;
     for (int k = 0; k < 4; k++) G[k] += w * g[k];
     for (int k = 0; k < 16; k++) H[k] += w * h[k];
     G[0] += w * (pd_digamma(r + x) - dg_r);
     H[0] += w * (pd_trigamma(r + x) - tg_r);
   }
+  memcpy(sums, G, sizeof G);
+  memcpy(sums + 4, H, sizeof H);
+  sums[20] = wsum, sums[21] = bad;
+}
+
+static double negll_hessian(const pd_model_input *in, const double *logp,
+                            double *grad, double *hess) {
+  double v = negll(in, logp, grad);
+  if (!isfinite(v)) return v;
+  const pd_customer_data *d = in->customers;
+  const table_header *th = in->work;
+  size_t m = th->m, rows = series_rows(m);
+  double *coef = (double *)(void *)((char *)in->work + sizeof *th) + 3 * m;
+  double p[4], H[16], G[4];
+  for (int k = 0; k < 4; k++) p[k] = exp(logp[k]);
+  double r = p[0], alpha = p[1], s = p[2], beta = p[3];
+  fill_coefficients2(coef, rows, r, alpha, s, beta);
+  hess_ctx hc = {d, th, coef, rows, r, alpha, s, beta, pd_digamma(r),
+                 pd_trigamma(r)};
+  double sums[22];
+  pd_row_sums(in->threads, d->n, 22, hessian_rows, &hc, sums);
+  if (sums[21] != 0.0) return NAN;
+  memcpy(G, sums, sizeof G);
+  memcpy(H, sums + 4, sizeof H);
+  double wsum = sums[20];
   /* r log α + s log β. */
   G[0] += wsum * log(alpha), G[1] += wsum * r / alpha;
   G[2] += wsum * log(beta), G[3] += wsum * s / beta;

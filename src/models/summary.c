@@ -12,34 +12,14 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "customer_ids.h"
+#include "summary_impl.h"
 #include "summary_internal.h"
 
 #define SUMMARY_MAGIC 0x5044534du /* "PDSM" */
-#define SECONDS_PER_DAY INT64_C(86400)
 /* Transactions are counted in doubles by the models; keep counts exact. */
 #define MAX_TRANSACTIONS ((size_t)1 << 53)
 
-typedef struct result {
-  size_t n;
-  double *x, *t_x, *T, *monetary, *x_holdout, *weight;
-  uint32_t *customer; /* row -> customer id; NULL when compressed */
-  int64_t calibration_end, observation_end;
-  int32_t unit;
-} result;
-
-struct pd_summary {
-  uint32_t magic;
-  pd_allocator alloc;
-  pd_errbuf err;
-  pd_customer_ids ids;
-  /* Transactions, as parallel arrays (20 bytes each). */
-  uint32_t *tx_customer;
-  int64_t *tx_time;
-  double *tx_amount;
-  size_t n_tx, cap_customer, cap_time, cap_amount;
-  int has_result;
-  result res;
-};
+typedef pd_summary_result result;
 
 /* A struct from a newer caller may be larger; its unknown tail must be
  * zero so that no setting is silently ignored. */
@@ -105,6 +85,7 @@ void pd_summary_free(pd_summary *s) {
   pd_free(&a, s->tx_time);
   pd_free(&a, s->tx_amount);
   result_free(&a, &s->res);
+  pd_summary_partials_free(s);
   s->magic = 0;
   pd_free(&a, s);
 }
@@ -192,30 +173,26 @@ size_t pd_summary_transactions(const pd_summary *s) {
   return valid(s) ? s->n_tx : 0;
 }
 
-/* One purchase of one customer while summarising. */
-typedef struct purchase {
-  int64_t time;
-  double amount;
-} purchase;
+typedef pd_purchase purchase;
 
 static int purchase_cmp(const void *pa, const void *pb) {
   const purchase *a = pa, *b = pb;
-  if (a->time != b->time) return a->time < b->time ? -1 : 1;
-  if (a->amount != b->amount) return a->amount < b->amount ? -1 : 1;
-  return 0;
+  return a->time != b->time ? (a->time < b->time ? -1 : 1) : 0;
 }
 
-/* Sorting by (time, amount) makes every sum independent of the order in
- * which the transactions were added. */
+/* Purchases are sorted by time only, to group them into days: spends are
+ * summed exactly (core/exact_sum.h), so their order within a day does not
+ * matter. Insertion sort is the fast path for the few purchases most
+ * customers have. */
 static void sort_purchases(purchase *p, size_t n) {
-  if (n > 16) {
+  if (n > 48) {
     qsort(p, n, sizeof *p, purchase_cmp);
     return;
   }
   for (size_t i = 1; i < n; i++) {
     purchase v = p[i];
     size_t j = i;
-    while (j > 0 && purchase_cmp(&p[j - 1], &v) > 0) {
+    while (j > 0 && p[j - 1].time > v.time) {
       p[j] = p[j - 1];
       j--;
     }
@@ -240,51 +217,7 @@ static int result_alloc(const pd_allocator *a, result *r, size_t n,
   return 0;
 }
 
-/* Summarises one customer's purchases (sorted); returns 0 when the
- * customer has no calibration purchase and is left out. */
-static int summarise_customer(const purchase *p, size_t n,
-                              const pd_summary_spec *spec, double unit_days,
-                              double *x, double *t_x, double *T,
-                              double *monetary, double *x_holdout) {
-  if (n == 0 || p[0].time > spec->calibration_end) return 0;
-  int64_t first_day = p[0].time / SECONDS_PER_DAY;
-  int64_t day = first_day, last_day = first_day;
-  double day_spend = 0, repeat_spend = 0;
-  size_t repeats = 0, holdout = 0, i = 0;
-  for (; i < n && p[i].time <= spec->calibration_end; i++) {
-    int64_t d = p[i].time / SECONDS_PER_DAY;
-    if (d != day) {
-      if (day != first_day) repeat_spend += day_spend;
-      day = d;
-      day_spend = 0;
-      repeats++;
-    }
-    day_spend += p[i].amount;
-  }
-  if (day != first_day) repeat_spend += day_spend;
-  last_day = day;
-  /* Holdout purchases: distinct days after the last calibration day. */
-  int64_t hday = last_day;
-  for (; i < n && spec->observation_end != PD_SUMMARY_NO_HOLDOUT &&
-         p[i].time <= spec->observation_end;
-       i++) {
-    int64_t d = p[i].time / SECONDS_PER_DAY;
-    if (d != hday) {
-      holdout++;
-      hday = d;
-    }
-  }
-  *x = (double)repeats;
-  *t_x = (double)(last_day - first_day) / unit_days;
-  *T = (double)(spec->calibration_end / SECONDS_PER_DAY - first_day) /
-       unit_days;
-  *monetary = repeats ? repeat_spend / (double)repeats : 0.0;
-  if (x_holdout) *x_holdout = (double)holdout;
-  return 1;
-}
-
-pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
-  if (!valid(s)) return PD_E_MISUSE;
+pd_status pd_summary_check_spec(pd_summary *s, const pd_summary_spec *spec) {
   if (!spec || !struct_size_ok(spec, spec->size, sizeof *spec))
     return pd_summary_set_error(
         s, PD_E_INVALID, "spec is NULL or its size is not this version's");
@@ -295,8 +228,7 @@ pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
       spec->calibration_end > PD_TIME_MAX)
     return pd_summary_set_error(s, PD_E_RANGE,
                                 "calibration_end is outside 1970 .. 2100");
-  int holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
-  if (holdout) {
+  if (spec->observation_end != PD_SUMMARY_NO_HOLDOUT) {
     if (spec->observation_end > PD_TIME_MAX)
       return pd_summary_set_error(s, PD_E_RANGE,
                                   "observation_end is after 2100");
@@ -304,28 +236,34 @@ pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
       return pd_summary_set_error(
           s, PD_E_INVALID, "observation_end is before calibration_end");
   }
+  return PD_OK;
+}
+
+int pd_summary_group(pd_summary *s, int64_t horizon, size_t **start_out,
+                     purchase **p_out) {
   const pd_allocator *a = &s->alloc;
   size_t nc = s->ids.count;
-  int64_t horizon = holdout ? spec->observation_end : spec->calibration_end;
-
   /* Group the purchases by customer with a counting sort. */
   size_t *start = pd_calloc(a, nc + 1, sizeof *start);
-  if (!start) return pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
+  if (!start) {
+    pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
+    return -1;
+  }
   size_t used = 0;
   for (size_t i = 0; i < s->n_tx; i++)
     if (s->tx_time[i] <= horizon) {
       start[s->tx_customer[i] + 1]++;
       used++;
     }
-  size_t rows = 0;
   for (size_t c = 0; c < nc; c++) start[c + 1] += start[c];
-  purchase *p = pd_realloc_array(a, NULL, used, sizeof *p);
+  purchase *p = pd_realloc_array(a, NULL, used ? used : 1, sizeof *p);
   size_t *fill = pd_realloc_array(a, NULL, nc + 1, sizeof *fill);
   if (!p || !fill) {
     pd_free(a, p);
     pd_free(a, fill);
     pd_free(a, start);
-    return pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
+    pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
+    return -1;
   }
   memcpy(fill, start, (nc + 1) * sizeof *fill);
   for (size_t i = 0; i < s->n_tx; i++)
@@ -335,29 +273,61 @@ pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
       q->amount = s->tx_amount[i];
     }
   pd_free(a, fill);
-  for (size_t c = 0; c < nc; c++) {
-    size_t len = start[c + 1] - start[c];
-    sort_purchases(p + start[c], len);
-    if (len && p[start[c]].time <= spec->calibration_end) rows++;
-  }
+  for (size_t c = 0; c < nc; c++)
+    sort_purchases(p + start[c], start[c + 1] - start[c]);
+  *start_out = start;
+  *p_out = p;
+  return 0;
+}
+
+pd_status pd_summary_compute(pd_summary *s, const pd_summary_spec *spec) {
+  if (!valid(s)) return PD_E_MISUSE;
+  pd_status st = pd_summary_check_spec(s, spec);
+  if (st != PD_OK) return st;
+  st = pd_summary_partials_check_ends(s, spec);
+  if (st != PD_OK) return st;
+  int holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
+  const pd_allocator *a = &s->alloc;
+  size_t nc = s->ids.count;
+  int64_t horizon = holdout ? spec->observation_end : spec->calibration_end;
+
+  size_t *start;
+  purchase *p;
+  if (pd_summary_group(s, horizon, &start, &p) != 0) return PD_E_NOMEM;
+  size_t rows = 0;
+  for (size_t c = 0; c < nc; c++)
+    if ((start[c + 1] > start[c] &&
+         p[start[c]].time <= spec->calibration_end) ||
+        pd_summary_partials_has_calibration(s, (uint32_t)c))
+      rows++;
 
   result r;
-  if (result_alloc(a, &r, rows, holdout, 1) != 0) {
+  pd_summary_scratch *w = pd_summary_scratch_new(s);
+  if (!w || result_alloc(a, &r, rows, holdout, 1) != 0) {
+    pd_summary_scratch_free(s, w);
     pd_free(a, p);
     pd_free(a, start);
     return pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
   }
-  double unit_days = spec->unit == PD_TIME_UNIT_WEEK ? 7.0 : 1.0;
   size_t row = 0;
   for (size_t c = 0; c < nc; c++) {
-    if (summarise_customer(p + start[c], start[c + 1] - start[c], spec,
-                           unit_days, &r.x[row], &r.t_x[row], &r.T[row],
-                           &r.monetary[row],
-                           holdout ? &r.x_holdout[row] : NULL)) {
+    int got = pd_summary_customer_row(
+        s, w, (uint32_t)c, p + start[c], start[c + 1] - start[c], spec,
+        &r.x[row], &r.t_x[row], &r.T[row], &r.monetary[row],
+        holdout ? &r.x_holdout[row] : NULL);
+    if (got < 0) {
+      pd_summary_scratch_free(s, w);
+      result_free(a, &r);
+      pd_free(a, p);
+      pd_free(a, start);
+      return (pd_status)got;
+    }
+    if (got) {
       r.customer[row] = (uint32_t)c;
       row++;
     }
   }
+  pd_summary_scratch_free(s, w);
   r.n = rows;
   r.calibration_end = spec->calibration_end;
   r.observation_end = spec->observation_end;

@@ -190,6 +190,8 @@ static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
     if (ncap > (size_t)PD_ST_MAX_USERS + 2) ncap = (size_t)PD_ST_MAX_USERS + 2;
     pd_st_user *u = pd_realloc_array(&s->alloc, s->users, ncap, sizeof *u);
     if (!u) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+    /* Events update their user's chain heads at random. */
+    pd_advise_random_large(&s->caller_alloc, u, ncap * sizeof *u);
     s->users = u;
     s->users_cap = ncap;
   }

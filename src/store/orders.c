@@ -18,18 +18,34 @@
 /* ---- order id -> order index -------------------------------------------- */
 
 /* A slot holds the low 32 bits of the order id's hash above the order
- * index + 1 (0 = empty); the position comes from the high bits. Comparing
- * the stored hash bits first means a probe reads an order record only
- * when it almost surely is the one sought. */
+ * index + 1 (0 = empty); the position comes from the high bits, scaled to
+ * the slot count (any number, so the table grows by half and a
+ * reservation sizes it exactly). Comparing the stored hash bits first
+ * means a probe reads an order record only when it almost surely is the
+ * one sought. */
 static inline uint64_t order_hash(uint64_t order_id) {
   return pd_mix64(order_id ^ 0x6f72646572ULL);
 }
 
+static inline size_t order_home(uint64_t h, size_t cap) {
+  return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+static inline size_t order_next(size_t i, size_t cap) {
+  return i + 1 == cap ? 0 : i + 1;
+}
+
+/* The fewest slots (at least 256) holding n orders at load <= 3/4. */
+static size_t order_slots_for(size_t n) {
+  size_t cap = n / 3 * 4 + 4;
+  return cap < 256 ? 256 : cap;
+}
+
 static uint32_t order_find(const pd_store *s, uint64_t order_id) {
-  if (s->order_slots_cap == 0) return PD_ST_NIL;
-  size_t mask = s->order_slots_cap - 1;
+  size_t cap = s->order_slots_cap;
+  if (cap == 0) return PD_ST_NIL;
   uint64_t h = order_hash(order_id), check = h << 32;
-  for (size_t i = (size_t)(h >> 32) & mask;; i = (i + 1) & mask) {
+  for (size_t i = order_home(h, cap);; i = order_next(i, cap)) {
     uint64_t v = s->order_slots[i];
     if (v == 0) return PD_ST_NIL;
     uint32_t oi = (uint32_t)v - 1;
@@ -41,32 +57,50 @@ static uint32_t order_find(const pd_store *s, uint64_t order_id) {
 
 void pd_st_order_prefetch(const pd_store *s, uint64_t order_id) {
   if (s->order_slots_cap == 0) return;
-  size_t mask = s->order_slots_cap - 1;
-  PD_PREFETCH(&s->order_slots[(size_t)(order_hash(order_id) >> 32) & mask]);
+  PD_PREFETCH(&s->order_slots[order_home(order_hash(order_id),
+                                         s->order_slots_cap)]);
 }
 
 static void order_place(uint64_t *slots, size_t cap, uint64_t order_id,
                         uint32_t v) {
-  size_t mask = cap - 1;
   uint64_t h = order_hash(order_id);
-  size_t i = (size_t)(h >> 32) & mask;
-  while (slots[i]) i = (i + 1) & mask;
+  size_t i = order_home(h, cap);
+  while (slots[i]) i = order_next(i, cap);
   slots[i] = h << 32 | v;
 }
 
-static pd_status order_slots_reserve(pd_store *s) {
-  if ((s->order_slots_len + 1) * 4 <= s->order_slots_cap * 3) return PD_OK;
-  size_t ncap = s->order_slots_cap ? s->order_slots_cap * 2 : 256;
-  uint64_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+/* Room for `more` orders: growing by half keeps the load between 1/2 and
+ * 3/4 (doubling would let it fall to 3/8). */
+static pd_status order_slots_reserve(pd_store *s, size_t more) {
+  if (more <= s->order_slots_cap / 4 * 3 - s->order_slots_len) return PD_OK;
+  size_t ncap = order_slots_for(s->order_slots_len + more);
+  if (more == 1 && ncap < s->order_slots_cap + s->order_slots_cap / 2)
+    ncap = s->order_slots_cap + s->order_slots_cap / 2;
+  if (ncap > SIZE_MAX / sizeof(uint64_t))
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  uint64_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
   if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  for (size_t i = 0; i < s->order_slots_cap; i++) {
-    uint32_t v = (uint32_t)s->order_slots[i];
-    if (v) order_place(ns, ncap, pd_st_orders(s)[v - 1].order_id, v);
+  /* Orders probe a random slot: huge pages spare a TLB miss. */
+  pd_advise_random_large(&s->caller_alloc, ns, ncap * sizeof *ns);
+  memset(ns, 0, ncap * sizeof *ns);
+  /* Every order is in the table (erased ones keep their order id), so
+   * read them from the column in order and prefetch the slots a few
+   * ahead, rather than chase each old slot's order record at random. */
+  const pd_st_order *o = pd_st_orders(s);
+  size_t n = s->order_slots_len;
+  for (size_t i = 0; i < n; i++) {
+    if (i + 16 < n)
+      PD_PREFETCH(&ns[order_home(order_hash(o[i + 16].order_id), ncap)]);
+    order_place(ns, ncap, o[i].order_id, (uint32_t)i + 1);
   }
   pd_free(&s->alloc, s->order_slots);
   s->order_slots = ns;
   s->order_slots_cap = ncap;
   return PD_OK;
+}
+
+pd_status pd_st_order_reserve(pd_store *s, size_t count) {
+  return count ? order_slots_reserve(s, count) : PD_OK;
 }
 
 /* ---- orders --------------------------------------------------------------- */
@@ -115,7 +149,7 @@ pd_status pd_st_record_order(pd_store *s, const pd_order *in) {
                   "(sums must fit in int64 minor units)",
                   (long long)ev.amount);
   if ((st = pd_st_event_reserve(s, PD_EV_ORDER)) != PD_OK ||
-      (st = order_slots_reserve(s)) != PD_OK ||
+      (st = order_slots_reserve(s, 1)) != PD_OK ||
       (st = pd_st_log(s, PD_MUT_ORDER, &ev)) != PD_OK)
     return st;
   uint32_t i = pd_st_event_append(s, PD_EV_ORDER, ev.event_id);
@@ -207,8 +241,7 @@ pd_status pd_record_refund(pd_store *s, const pd_refund *ev) {
 /* After a snapshot load (store_restore.h): index every order id (erased
  * orders keep theirs); 0 or a repeated id is corrupt data. */
 int pd_st_order_index_rebuild(pd_store *s) {
-  size_t n = s->col[PD_EV_ORDER].n, cap = 256;
-  while ((n + 1) * 4 > cap * 3) cap *= 2;
+  size_t n = s->col[PD_EV_ORDER].n, cap = order_slots_for(n + n / 8 + 1);
   uint64_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
   if (!slots) return -1;
   pd_free(&s->alloc, s->order_slots);

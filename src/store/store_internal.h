@@ -179,7 +179,7 @@ typedef struct pd_st_column {
  * matches, so an index probe costs one cache miss. Slots of a bucket fill
  * in order; a full bucket overflows into the next (linear probing over
  * buckets), load <= 7/8. Tags cost 4 bytes, 64/12 per slot with the
- * fingerprints (about 6-12 bytes per event). */
+ * fingerprints (about 6-12 bytes per event; 6.1 when reserved). */
 #define PD_ST_BUCKET_SLOTS 12
 typedef struct pd_st_bucket {
   uint8_t fp[16]; /* fp[0..11]; 12..15 stay 0 */
@@ -189,13 +189,18 @@ typedef struct pd_st_bucket {
 typedef struct pd_st_index {
   void *mem;             /* the allocation; buckets is mem aligned to 64 */
   pd_st_bucket *buckets;
-  size_t nbuckets;       /* 0 or a power of two */
+  size_t nbuckets;       /* 0, or any count from 64 up to 2^32 */
+  size_t limit;          /* events nbuckets hold at load 7/8 */
   size_t len;
   /* The last id looked up and not found, and the first bucket with room
    * on its probe path, so that appending it does not probe again (0 =
    * none; cleared when the buckets are rebuilt). */
   uint64_t hint_eid;
   size_t hint_bucket;
+  /* What pd_store_reserve promised room for: reserved[k] events of kind
+   * k in all (recorded ones included), reserved[0] events of any kinds.
+   * A reservation sizes the index for every promise still open. */
+  size_t reserved[PD_EV_KINDS];
 } pd_st_index;
 
 /* A table of names with stable NUL-terminated copies (pointers handed to
@@ -287,6 +292,10 @@ struct pd_store {
 
   /* the journal's view of every change (mutation_hook.h), or NULL */
   struct pd_st_hook *hook;
+
+  /* pd_store_set_threads() value minus 1, so that the zeroed handle
+   * means 1 thread (store_threads.c; a runtime setting, not data) */
+  int32_t threads_minus_one;
 };
 
 /* ---- handle, lock and errors (store.c) ------------------------------- */
@@ -304,8 +313,8 @@ void pd_st_lock(pd_store *s);
 void pd_st_unlock(pd_store *s);
 /* Scratch memory of at least `bytes` (contents undefined), or NULL. */
 void *pd_st_scratch(pd_store *s, size_t bytes);
-/* Grow a column to hold one more event; PD_E_FULL / PD_E_NOMEM. */
-pd_status pd_st_column_reserve(pd_store *s, int kind);
+/* Grow a column to hold `count` more events; PD_E_FULL / PD_E_NOMEM. */
+pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count);
 /* Check a caller struct's size: >= `known` and any bytes beyond it zero. */
 pd_status pd_st_check_size(pd_store *s, const void *rec, size_t known,
                            const char *what);
@@ -378,6 +387,9 @@ pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
 /* Start loading the order-index slot of `order_id` (orders.c): a hint
  * for batches, called under the lock. */
 void pd_st_order_prefetch(const pd_store *s, uint64_t order_id);
+/* Size the order-id index for `count` more orders (pd_store_reserve);
+ * PD_OK or PD_E_NOMEM. */
+pd_status pd_st_order_reserve(pd_store *s, size_t count);
 
 /* ---- references named by events (channels.c, guides.c) ----------------- */
 

@@ -18,9 +18,10 @@ from .errors import (Conflict, Corrupt, Duplicate, Erased, Full,
 from .io import CsvTable, import_transactions, import_transactions_file, \
     parse_date
 from .models import (CustomerData, Fit, FitInfo, KaplanMeier, KMCurve,
-                     Summary, model_name, model_param_names)
+                     Summary, model_name, model_param_names, partial_info)
 from .store import (ChannelInfo, Ensured, GuideInfo, LinkState, Store,
                     StoreStats, UserInfo, event_id)
+from .aggregates import Aggregate, RfmThresholds, rfm_score_with_thresholds  # noqa: E501
 
 __version__ = "0.1.0"
 

@@ -52,6 +52,20 @@ TOUCH_KINDS = {"inbound_message": 1, "outbound_1to1": 2, "broadcast": 3,
                "content_engagement": 6, "live_view": 7, "promise_kept": 8,
                "promise_broken": 9, "rating": 10}
 
+# kinds of event (pd_record_events, pd_store_reserve)
+EVENT_LINK = 1
+EVENT_UNLINK = 2
+EVENT_TOUCHPOINT = 3
+EVENT_ORDER = 4
+EVENT_REFUND = 5
+EVENT_REFERRAL = 6
+EVENT_GUIDE_BIND = 7
+EVENT_GUIDE_HANDOVER = 8
+EVENT_GUIDE_DEACTIVATE = 9
+EVENT_REACH = 10
+EVENT_COST = 11
+EVENT_CONSENT = 12
+
 PURPOSE_NONE = 0
 PURPOSE_SERVICE = 1
 PURPOSE_CONTENT = 2

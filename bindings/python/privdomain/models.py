@@ -72,6 +72,15 @@ _summary_id = fn("pd_summary_id", _st, _P, c_size_t, POINTER(c_char_p),
                  POINTER(c_size_t))
 _summary_compress = fn("pd_summary_compress", _st, _P)
 _summary_merge = fn("pd_summary_merge", _st, _P, _P)
+_partial_save = fn("pd_summary_partial_save", _st, _P,
+                   POINTER(S.pd_summary_spec), POINTER(_P))
+_partial_load = fn("pd_summary_partial_load", _st, _P, c_char_p, c_size_t)
+_partial_customers = fn("pd_summary_partial_customers", _st, c_char_p,
+                        c_size_t, POINTER(c_int64), POINTER(c_int64),
+                        POINTER(c_size_t))
+_bytes_data = fn("pd_bytes_data", c_void_p, _P)
+_bytes_size = fn("pd_bytes_size", c_size_t, _P)
+_bytes_free = fn("pd_bytes_free", None, _P)
 
 _km_new = fn("pd_km_new", _st, POINTER(S.pd_km_options), POINTER(_P))
 _km_free = fn("pd_km_free", None, _P)
@@ -393,16 +402,20 @@ class Summary(_Handle):
         """Number of transactions added so far."""
         return _summary_transactions(self._handle())
 
-    def compute(self, calibration_end, observation_end=None, unit="day"):
-        """Summarise per customer: calibration_end (inclusive) and the
-        optional holdout end as times; unit "day" or "week"."""
-        spec = S.new(S.pd_summary_spec,
+    @staticmethod
+    def _spec(calibration_end, observation_end, unit):
+        return S.new(S.pd_summary_spec,
                      calibration_end=seconds(calibration_end,
                                              "calibration_end"),
                      observation_end=(K.SUMMARY_NO_HOLDOUT if observation_end is None
                                       else seconds(observation_end,
                                                    "observation_end")),
                      unit=K.lookup(unit, K.TIME_UNITS, "time unit"))
+
+    def compute(self, calibration_end, observation_end=None, unit="day"):
+        """Summarise per customer: calibration_end (inclusive) and the
+        optional holdout end as times; unit "day" or "week"."""
+        spec = self._spec(calibration_end, observation_end, unit)
         self._gen += 1
         self._check(_summary_compute(self._handle(), byref(spec)))
         return self
@@ -456,6 +469,42 @@ class Summary(_Handle):
         self._gen += 1
         self._check(_summary_merge(self._handle(), other._handle()))
         return self
+
+    def partial(self, calibration_end, observation_end=None, unit="day"):
+        """The mergeable state of this summary (its transactions and every
+        partial loaded into it) for these ends, serialised (bytes; see
+        summary_partial.h and docs/DISTRIBUTED.md). Ship it anywhere and
+        load_partial() it there."""
+        spec = self._spec(calibration_end, observation_end, unit)
+        out = _P()
+        self._check(_partial_save(self._handle(), byref(spec), byref(out)))
+        try:
+            return ctypes.string_at(_bytes_data(out), _bytes_size(out))
+        finally:
+            _bytes_free(out)
+
+    def load_partial(self, data):
+        """Merge a serialised partial (bytes from partial()) into this
+        summary, all or nothing; compute() with the same ends afterwards.
+        Raises Conflict when a customer overlaps beyond the merge rule or
+        the ends differ, Corrupt for damaged bytes."""
+        data = bytes(data)
+        self._check(_partial_load(self._handle(), data, len(data)))
+        return self
+
+
+def partial_info(data):
+    """(customers, calibration_end, observation_end) of a serialised
+    partial, after checking it; times in seconds, observation_end None
+    without holdout."""
+    data = bytes(data)
+    n = c_size_t()
+    ce = c_int64()
+    oe = c_int64()
+    errors.check(_partial_customers(data, len(data), byref(ce), byref(oe),
+                                    byref(n)))
+    return (n.value, ce.value,
+            None if oe.value == K.SUMMARY_NO_HOLDOUT else oe.value)
 
 
 @dataclasses.dataclass(frozen=True)

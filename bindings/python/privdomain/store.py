@@ -42,6 +42,9 @@ _event_id_from_string = fn("pd_event_id_from_string", c_uint64, c_char_p,
 _store_get_stats = fn("pd_store_get_stats", _st, _P,
                       POINTER(S.pd_store_stats))
 _store_currency_exponent = fn("pd_store_currency_exponent", c_int32, _P)
+_store_set_threads = fn("pd_store_set_threads", _st, _P, c_int32)
+_store_threads = fn("pd_store_threads", c_int32, _P)
+_store_reserve = fn("pd_store_reserve", _st, _P, c_int32, c_uint64)
 
 _user_find = fn("pd_user_find", _st, _P, c_char_p, c_size_t, c_char_p,
                 c_size_t, POINTER(c_uint64))
@@ -306,6 +309,21 @@ class Store(_Handle):
         out = S.new(S.pd_store_stats)
         self._check(_store_get_stats(self._handle(), byref(out)))
         return _record_of(StoreStats, out)
+
+    @property
+    def threads(self):
+        """Threads the store's metric computations use (1 = the calling
+        thread only, 0 = one per online processor)."""
+        return _store_threads(self._handle())
+
+    @threads.setter
+    def threads(self, n):
+        self._check(_store_set_threads(self._handle(), n))
+
+    def reserve(self, kind, count):
+        """Make room for `count` more events of `kind` (a PD_EVENT_*
+        constant; 0 sizes the event-id index only) before a bulk load."""
+        self._check(_store_reserve(self._handle(), kind, count))
 
     # ---- users ----------------------------------------------------------
 

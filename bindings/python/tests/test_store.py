@@ -30,6 +30,23 @@ class StoreHandle(unittest.TestCase):
         with self.assertRaises(pd.InvalidArgument):
             pd.Store(currency_exponent=7)
 
+    def test_threads_setting_round_trips_and_is_checked(self):
+        with pd.Store() as s:
+            self.assertEqual(s.threads, 1)
+            s.threads = 2
+            self.assertEqual(s.threads, 2)
+            with self.assertRaises(pd.InvalidArgument):
+                s.threads = 65
+            self.assertEqual(s.threads, 2)
+
+    def test_reserve_makes_room_and_checks_the_kind(self):
+        with pd.Store() as s:
+            s.reserve(pd.EVENT_TOUCHPOINT, 1000)
+            s.reserve(0, 1000)
+            with self.assertRaises(pd.InvalidArgument):
+                s.reserve(99, 10)
+            self.assertEqual(s.stats().touchpoints, 0)
+
     def test_a_new_store_has_the_builtin_channels_and_nothing_else(self):
         with pd.Store() as s:
             st = s.stats()

@@ -1,0 +1,271 @@
+/* The funnel aggregate (aggregates.h): the additive counts behind
+ * pd_funnel_compute()'s rows, gathered per group key exactly as funnel.c
+ * does (definitions in funnel.h), and the rows made back from them. */
+#include <string.h>
+
+#include "aggregate_kinds.h"
+#include "core/checked.h"
+#include "rows.h"
+
+typedef struct per_user {
+  uint32_t link;        /* acquisition link index, NIL if never linked */
+  uint32_t link_time;
+  uint32_t first_order; /* first order time at or after the link, NIL */
+  uint32_t orders;
+  int64_t revenue;
+  uint8_t referred;
+} per_user;
+
+static int64_t key_of(const pd_mb_ctx *c, int32_t by, uint32_t r,
+                      const per_user *p) {
+  const pd_store *s = c->s;
+  const pd_st_link *l = &pd_st_links(s)[p->link];
+  switch (by) {
+    case PD_BY_ALL: return 0;
+    case PD_BY_CHANNEL: return l->channel;
+    case PD_BY_SOURCE: return l->source;
+    case PD_BY_GUIDE: return pd_mx_home_guide(s, r, c->f.as_of, p->link);
+    case PD_BY_SHOP:
+      return pd_mx_home_shop(s, r, c->f.as_of,
+                             pd_mx_home_guide(s, r, c->f.as_of, p->link));
+    case PD_BY_COHORT_DAY: return pd_mb_cohort_start(PD_COHORT_DAY, l->time);
+    case PD_BY_COHORT_WEEK:
+      return pd_mb_cohort_start(PD_COHORT_WEEK, l->time);
+    default: return pd_mb_cohort_start(PD_COHORT_MONTH, l->time);
+  }
+}
+
+/* Each passing user's acquisition link, orders and referrals. */
+static pd_status gather(pd_mb_ctx *c, per_user *pu) {
+  pd_store *s = c->s;
+  uint32_t as_of = c->f.as_of;
+  for (uint32_t u = 0; u < c->n; u++) {
+    pu[u].link = PD_ST_NIL;
+    pu[u].first_order = PD_ST_NIL;
+  }
+  const pd_st_link *lk = pd_st_links(s);
+  const uint64_t *leid = s->col[PD_EV_LINK].eid;
+  for (uint32_t i = 0; i < s->col[PD_EV_LINK].n; i++) {
+    if (lk[i].time > as_of) continue;
+    uint32_t r = c->root_of[lk[i].user];
+    if (r == 0 || !c->pass[r]) continue;
+    per_user *p = &pu[r];
+    if (p->link == PD_ST_NIL || lk[i].time < p->link_time ||
+        (lk[i].time == p->link_time && leid[i] < leid[p->link])) {
+      p->link = i;
+      p->link_time = lk[i].time;
+    }
+  }
+  int64_t *ref = NULL;
+  pd_status st = pd_mb_refunds_at(c, as_of, &ref);
+  if (st) return st;
+  const pd_st_order *o = pd_st_orders(s);
+  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+    if (o[i].time > as_of) continue;
+    uint32_t r = c->root_of[o[i].user];
+    if (r == 0 || !c->pass[r]) continue;
+    per_user *p = &pu[r];
+    p->orders++;
+    p->revenue += pd_mb_net(s, ref, i);
+    if (p->link != PD_ST_NIL && o[i].time >= p->link_time &&
+        (p->first_order == PD_ST_NIL || o[i].time < p->first_order))
+      p->first_order = o[i].time;
+  }
+  pd_free(&s->alloc, ref);
+  const pd_st_referral *rf = pd_st_referrals(s);
+  for (uint32_t i = 0; i < s->col[PD_EV_REFERRAL].n; i++) {
+    if (rf[i].time > as_of) continue;
+    uint32_t r = c->root_of[rf[i].referrer];
+    if (r == 0 || c->root_of[rf[i].referee] == 0) continue;
+    pu[r].referred = 1;
+  }
+  return PD_OK;
+}
+
+static pd_status grow(pd_mb_ctx *c, pd_ag_fgroup **v, size_t *cap,
+                      size_t n) {
+  size_t old = *cap;
+  if (pd_grow(&c->s->alloc, (void **)v, cap, n, sizeof **v) != 0)
+    return pd_mb_nomem(c);
+  if (*cap > old) memset(*v + old, 0, (*cap - old) * sizeof **v);
+  return PD_OK;
+}
+
+/* Reach and cost records into their groups; under PD_BY_CHANNEL a cost of
+ * no channel goes to *all (it belongs to every channel row). */
+static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
+                                pd_ag_fgroup **v, size_t *cap,
+                                int64_t *all) {
+  pd_store *s = c->s;
+  if (c->f.guide || c->f.shop ||
+      !(by == PD_BY_ALL || by == PD_BY_CHANNEL || by == PD_BY_SOURCE))
+    return PD_OK;
+  pd_status st = PD_OK;
+  const pd_st_reach *rc = pd_st_reaches(s);
+  for (uint32_t i = 0; i < s->col[PD_EV_REACH].n && !st; i++) {
+    if (rc[i].period_start > c->f.as_of) continue;
+    if ((c->f.channel && rc[i].channel != (uint32_t)c->f.channel) ||
+        (c->f.source && rc[i].source != c->f.source))
+      continue;
+    int64_t key = by == PD_BY_CHANNEL  ? rc[i].channel
+                  : by == PD_BY_SOURCE ? rc[i].source
+                                       : 0;
+    uint32_t gi;
+    if ((st = pd_mb_group(c, g, key, &gi)) ||
+        (st = grow(c, v, cap, (size_t)gi + 1)))
+      break;
+    (*v)[gi].reached += rc[i].reached;
+  }
+  const pd_st_cost *co = pd_st_costs(s);
+  for (uint32_t i = 0; i < s->col[PD_EV_COST].n && !st; i++) {
+    if (co[i].period_start > c->f.as_of) continue;
+    if ((c->f.channel && co[i].channel != 0 &&
+         co[i].channel != (uint32_t)c->f.channel) ||
+        (c->f.source && co[i].source != c->f.source))
+      continue;
+    if (by == PD_BY_CHANNEL && co[i].channel == 0) {
+      *all += co[i].amount;
+      continue;
+    }
+    int64_t key = by == PD_BY_CHANNEL  ? co[i].channel
+                  : by == PD_BY_SOURCE ? co[i].source
+                                       : 0;
+    uint32_t gi;
+    if ((st = pd_mb_group(c, g, key, &gi)) ||
+        (st = grow(c, v, cap, (size_t)gi + 1)))
+      break;
+    (*v)[gi].cost += co[i].amount;
+  }
+  return st;
+}
+
+/* The days of each group's converted users into its sketch. */
+static pd_status sketches(pd_mb_ctx *c, const pd_allocator *sa,
+                          const pd_mb_tagged *t, pd_ag_fgroup *v,
+                          size_t groups, double accuracy) {
+  const pd_allocator *a = &c->s->alloc;
+  size_t *off = pd_calloc(a, groups + 2, sizeof *off);
+  double *byg = pd_malloc(a, (t->n + 1) * sizeof *byg);
+  pd_status st = PD_OK;
+  if (!off || !byg) st = pd_mb_nomem(c);
+  if (!st) {
+    for (size_t i = 0; i < t->n; i++) off[t->tag[i] + 2]++;
+    for (size_t g = 0; g < groups; g++) off[g + 2] += off[g + 1];
+    for (size_t i = 0; i < t->n; i++) byg[off[t->tag[i] + 1]++] = t->val[i];
+    for (size_t g = 0; g < groups && !st; g++) {
+      size_t lo = g ? off[g] : 0;
+      if (pd_ag_sketch_build(sa, accuracy, byg + lo, off[g + 1] - lo,
+                             &v[g].days) != 0)
+        st = pd_mb_nomem(c);
+    }
+  }
+  pd_free(a, off);
+  pd_free(a, byg);
+  return st;
+}
+
+pd_status pd_ag_funnel_compute(pd_mb_ctx *c, pd_aggregate *agg) {
+  pd_store *s = c->s;
+  const pd_allocator *a = &s->alloc;
+  const pd_ag_spec *o = &agg->spec;
+  per_user *pu = pd_calloc(a, c->n, sizeof *pu);
+  if (!pu) return pd_mb_nomem(c);
+  pd_mb_groups g;
+  pd_mb_groups_init(&g);
+  pd_mb_tagged days = {0};
+  pd_ag_fgroup *v = NULL;
+  size_t cap = 0;
+  uint32_t *order = NULL;
+  int64_t all = 0;
+  pd_status st = gather(c, pu);
+  for (uint32_t r = 1; r < c->n && !st; r++) {
+    const per_user *p = &pu[r];
+    if (c->root_of[r] != r || !c->pass[r] || p->link == PD_ST_NIL) continue;
+    uint32_t gi;
+    if ((st = pd_mb_group(c, &g, key_of(c, o->group_by, r, p), &gi)) ||
+        (st = grow(c, &v, &cap, (size_t)gi + 1)))
+      break;
+    pd_ag_fgroup *x = &v[gi];
+    x->linked++;
+    x->revenue += p->revenue;
+    x->referrers += p->referred;
+    uint32_t dt = p->first_order - p->link_time;
+    if (p->first_order != PD_ST_NIL &&
+        (int64_t)dt <= o->conversion_window) {
+      x->converted++;
+      x->repeat += p->orders >= 2;
+      x->days_seconds += dt;
+      st = pd_mb_tagged_push(c, &days, gi, (double)dt / PD_MB_DAY);
+    }
+  }
+  if (!st) st = reach_and_cost(c, o->group_by, &g, &v, &cap, &all);
+  if (!st) st = grow(c, &v, &cap, g.n + 1);
+  if (!st) st = sketches(c, &agg->alloc, &days, v, g.n, o->accuracy);
+  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
+  pd_ag_fgroup *out = NULL;
+  if (!st && !(out = pd_calloc(&agg->alloc, g.n + 1, sizeof *out)))
+    st = pd_mb_nomem(c);
+  if (!st) {
+    /* Move the groups across in key order (the sketches were built with
+     * the aggregate's allocator). */
+    for (size_t q = 0; q < g.n; q++) {
+      out[q] = v[order[q]];
+      out[q].key = g.keys[order[q]];
+      memset(&v[order[q]].days, 0, sizeof v[order[q]].days);
+    }
+    agg->fg = out;
+    agg->nfg = g.n;
+    agg->cost_all_channels = all;
+  }
+  for (size_t q = 0; q < cap && v; q++)
+    pd_ag_sketch_free(&agg->alloc, &v[q].days);
+  pd_free(a, pu);
+  pd_free(a, v);
+  pd_free(a, order);
+  pd_mb_tagged_free(c, &days);
+  pd_mb_groups_free(c, &g);
+  return st;
+}
+
+pd_status pd_aggregate_funnel_rows(const pd_aggregate *agg, pd_rows **out) {
+  if (!pd_ag_valid(agg) || out == NULL) return PD_E_INVALID;
+  if (agg->kind != PD_AGGREGATE_FUNNEL) return PD_E_MISUSE;
+  const pd_ag_spec *o = &agg->spec;
+  pd_rows *rows = pd_mb_rows_new(&agg->alloc, PD_MB_ROWS_FUNNEL,
+                                 sizeof(pd_funnel_row), agg->nfg);
+  if (!rows) return PD_E_NOMEM;
+  for (size_t q = 0; q < agg->nfg; q++) {
+    const pd_ag_fgroup *x = &agg->fg[q];
+    pd_funnel_row *row = pd_mb_row(rows, q);
+    int64_t cost = x->cost;
+    if (o->group_by == PD_BY_CHANNEL &&
+        pd_add_i64(cost, agg->cost_all_channels, &cost)) {
+      pd_rows_free(rows);
+      return PD_E_OVERFLOW;
+    }
+    row->key = x->key;
+    row->reached = x->reached;
+    row->linked = x->linked;
+    row->converted = x->converted;
+    row->repeat = x->repeat;
+    row->referrers = x->referrers;
+    row->link_rate = pd_mb_ratio((double)x->linked, (double)x->reached);
+    row->conversion_rate = pd_mb_ratio((double)x->converted, (double)x->linked);
+    row->repeat_rate = pd_mb_ratio((double)x->repeat, (double)x->converted);
+    row->referral_rate = pd_mb_ratio((double)x->referrers, (double)x->linked);
+    row->days_to_first_purchase_median =
+        pd_ag_sketch_median(&x->days, o->accuracy);
+    row->days_to_first_purchase_mean =
+        x->converted ? (double)x->days_seconds / PD_MB_DAY / (double)x->converted
+                     : 0.0;
+    row->revenue = x->revenue;
+    row->cost = cost;
+    row->ltv = o->model_clv > 0
+                   ? o->model_clv
+                   : pd_mb_ratio((double)x->revenue, (double)x->linked);
+    row->cac = pd_mb_ratio((double)cost, (double)x->linked);
+    row->ltv_cac = row->cac > 0 ? row->ltv / row->cac : -1.0;
+  }
+  *out = rows;
+  return PD_OK;
+}

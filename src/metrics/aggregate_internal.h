@@ -1,0 +1,112 @@
+/* The pd_aggregate handle (aggregates.h) shared by the files that compute,
+ * merge, serialise and read it. Groups are kept sorted by key, so merging
+ * is a sorted union and saving walks them in a fixed order. */
+#ifndef PD_METRICS_AGGREGATE_INTERNAL_H
+#define PD_METRICS_AGGREGATE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <privdomain/aggregates.h>
+
+#include "aggregate_sketch.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define PD_AG_MAGIC 0x41474731u /* "AGG1" */
+
+/* Envelope kinds (core/envelope.h; the store aggregates own 16..31). */
+#define PD_AG_ENV_FUNNEL 16
+#define PD_AG_ENV_LINK_COHORTS 17
+#define PD_AG_ENV_RFM 18
+#define PD_AG_ENV_REPURCHASE 19
+
+/* What two aggregates must share to merge. */
+typedef struct pd_ag_spec {
+  int64_t as_of;
+  int32_t f_channel;
+  uint32_t f_source, f_guide, f_shop;
+  double accuracy;
+  /* funnel and repurchase */
+  int32_t group_by;
+  int64_t conversion_window;
+  double model_clv;
+  /* link cohorts */
+  int32_t cohort_unit;
+  uint32_t periods;
+  int32_t channel;
+} pd_ag_spec;
+
+/* One funnel group. */
+typedef struct pd_ag_fgroup {
+  int64_t key;
+  uint64_t reached, linked, converted, repeat, referrers;
+  int64_t revenue, cost;
+  uint64_t days_seconds; /* sum over converted users of the seconds from
+                            first link to first purchase */
+  pd_ag_sketch days;     /* those durations in days */
+} pd_ag_fgroup;
+
+/* One repurchase group. */
+typedef struct pd_ag_rgroup {
+  int64_t key;
+  uint64_t buyers, repeat, purchases, intervals, trend, shortening;
+  int64_t revenue, repeat_revenue;
+  uint64_t interval_seconds; /* sum of every interval, seconds */
+  pd_ag_sketch intervals_days;
+} pd_ag_rgroup;
+
+/* One (channel, cohort) of a link cohort table: cnt[0] = cohort size,
+ * cnt[1 + k] = observed at k, cnt[2 + P + k] = retained at k. */
+typedef struct pd_ag_cgroup {
+  int32_t channel;
+  int64_t cohort;
+  uint64_t *cnt; /* 1 + 2 (P + 1) */
+} pd_ag_cgroup;
+
+struct pd_aggregate {
+  uint32_t magic;
+  int32_t kind;
+  pd_allocator alloc;
+  pd_errbuf err;
+  pd_ag_spec spec;
+  /* PD_AGGREGATE_FUNNEL */
+  pd_ag_fgroup *fg;
+  size_t nfg;
+  int64_t cost_all_channels; /* PD_BY_CHANNEL: costs of no channel, which
+                                belong to every channel row */
+  /* PD_AGGREGATE_LINK_COHORTS */
+  pd_ag_cgroup *cg;
+  size_t ncg;
+  /* PD_AGGREGATE_RFM */
+  uint64_t buyers, orders;
+  int64_t revenue;
+  pd_ag_sketch rfm[3]; /* recency, frequency, monetary */
+  /* PD_AGGREGATE_REPURCHASE */
+  pd_ag_rgroup *rg;
+  size_t nrg;
+};
+
+static inline size_t pd_ag_cstride(uint32_t periods) {
+  return 1 + 2 * ((size_t)periods + 1);
+}
+
+/* A new empty aggregate of a kind, or NULL out of memory. */
+pd_aggregate *pd_ag_new(const pd_allocator *a, int32_t kind,
+                        const pd_ag_spec *spec);
+/* Free every group and sketch (not the handle). */
+void pd_ag_clear(pd_aggregate *g);
+
+/* 1 if p is a live aggregate. */
+int pd_ag_valid(const pd_aggregate *p);
+
+/* The checks of the spec both compute and load apply (message in *why). */
+int pd_ag_spec_ok(int32_t kind, const pd_ag_spec *s, const char **why);
+
+/* The funnel's group_by values, mirrored here because loading bytes has no
+ * store to ask. */
+static inline int pd_ag_group_by_ok(int32_t by) {
+  return by >= PD_BY_ALL && by <= PD_BY_COHORT_MONTH;
+}
+
+#endif
