@@ -322,6 +322,38 @@ static void hostile_counts_are_corrupt_without_a_large_allocation(void **st) {
   pd_store_free(s);
 }
 
+/* Event ids are unique across all kinds and never 0: a snapshot that
+ * breaks this (checksums resealed) is refused, within a kind and across
+ * kinds. */
+static void repeated_or_zero_event_ids_are_corrupt(void **st) {
+  (void)st;
+  pd_store *s = small_store();
+  membuf m = snapshot_bytes(s);
+  uint64_t tlen, llen;
+  size_t touch = section_at(&m, 0x103, &tlen), link = section_at(&m, 0x101, &llen);
+  assert_true(touch != 0 && link != 0);
+  assert_true(rd32(m.p + touch + 16 + 4) >= 2 && rd32(m.p + link + 16 + 4) >= 1);
+  size_t t_ids = touch + 16 + 12, l_ids = link + 16 + 12;
+  for (int edit = 0; edit < 3; edit++) {
+    membuf c = {malloc(m.len), m.len, m.len, 0, 0};
+    memcpy(c.p, m.p, m.len);
+    if (edit == 0) { /* second touchpoint takes the first one's id */
+      memcpy(c.p + t_ids + 8, c.p + t_ids, 8);
+      reseal(&c, touch, tlen);
+    } else if (edit == 1) { /* a touchpoint takes a link's id */
+      memcpy(c.p + t_ids + 8, c.p + l_ids, 8);
+      reseal(&c, touch, tlen);
+    } else { /* id 0 */
+      memset(c.p + l_ids, 0, 8);
+      reseal(&c, link, llen);
+    }
+    assert_int_equal(load_counted(c.p, c.len), PD_E_CORRUPT);
+    free(c.p);
+  }
+  free(m.p);
+  pd_store_free(s);
+}
+
 static void inconsistent_links_are_corrupt_even_with_good_checksums(void **st) {
   (void)st;
   pd_store *s = small_store();
@@ -441,6 +473,7 @@ int main(void) {
       cmocka_unit_test(wrong_magic_is_corrupt_and_another_version_is_refused),
       cmocka_unit_test(hostile_counts_are_corrupt_without_a_large_allocation),
       cmocka_unit_test(inconsistent_links_are_corrupt_even_with_good_checksums),
+      cmocka_unit_test(repeated_or_zero_event_ids_are_corrupt),
       cmocka_unit_test(out_of_memory_at_any_allocation_fails_cleanly),
       cmocka_unit_test(a_pseudonymising_store_loads_only_with_its_key),
       cmocka_unit_test(bad_arguments_are_invalid_and_io_errors_are_io),

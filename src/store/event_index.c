@@ -141,13 +141,37 @@ static inline void place(pd_st_bucket *bk, size_t nb, size_t i,
   b->tag[j] = tag;
 }
 
+/* place() for a rebuild from a snapshot, which must also refuse an event
+ * id held twice: the first holder, if any, is in a bucket on the probe
+ * path up to the first bucket with room, so the walk that finds room sees
+ * it (a fingerprint match costs one read of the column's id). Returns 0,
+ * or -2 for a repeated id. */
+static inline int place_unique(const pd_store *s, pd_st_bucket *bk, size_t nb,
+                               size_t i, uint64_t h, uint64_t eid,
+                               uint32_t tag) {
+  uint8_t f = fingerprint(h);
+  for (;; i = next_bucket(i, nb)) {
+    const pd_st_bucket *b = &bk[i];
+    uint64_t m0 = match_bytes(fp_word(b, 0), f);
+    uint64_t m1 = match_bytes(fp_word(b, 8), f);
+    if ((m0 | m1) != 0 && (check(s, b, m0, 0, eid) || check(s, b, m1, 8, eid)))
+      return -2;
+    if (b->fp[LAST] == 0) break;
+  }
+  place(bk, nb, i, h, tag);
+  return 0;
+}
+
 /* How far ahead the rebuild prefetches: enough loads in flight to cover
  * memory latency, few enough to stay in the line-fill buffers. */
 #define AHEAD 16
 
 /* Rebuild with nb buckets from the columns, read in order (sequential
- * reads of the event ids), prefetching each bucket a few events ahead. */
-static int rebuild(pd_store *s, size_t nb) {
+ * reads of the event ids), prefetching each bucket a few events ahead.
+ * With `unique`, also refuse (-2) an id of 0 or an id held twice, which
+ * only data from outside (a snapshot) can have; the store is then left
+ * with no index, for the caller to discard. */
+static int rebuild(pd_store *s, size_t nb, int unique) {
   pd_st_index *x = &s->index;
   if (nb == 0 || nb > SIZE_MAX / sizeof(pd_st_bucket) - 1) return -1;
   size_t bytes = nb * sizeof(pd_st_bucket);
@@ -163,8 +187,14 @@ static int rebuild(pd_store *s, size_t nb) {
     for (uint32_t i = 0; i < c->n; i++) {
       if (i + AHEAD < c->n)
         PD_PREFETCH(&bk[home(pd_mix64(c->eid[i + AHEAD]), nb)]);
-      uint64_t h = pd_mix64(c->eid[i]);
-      place(bk, nb, home(h, nb), h, pd_st_tag(k, i));
+      uint64_t eid = c->eid[i], h = pd_mix64(eid);
+      if (!unique) {
+        place(bk, nb, home(h, nb), h, pd_st_tag(k, i));
+      } else if (eid == 0 || place_unique(s, bk, nb, home(h, nb), h, eid,
+                                          pd_st_tag(k, i)) != 0) {
+        pd_free(&s->alloc, mem);
+        return -2;
+      }
     }
   }
   pd_free(&s->alloc, x->mem);
@@ -220,7 +250,7 @@ static int index_reserve(pd_store *s, size_t more) {
   size_t nb = buckets_for(x->len + more);
   if (more == 1 && nb < x->nbuckets * 2 && x->nbuckets <= UINT32_MAX / 2)
     nb = x->nbuckets * 2;
-  return rebuild(s, nb);
+  return rebuild(s, nb, 0);
 }
 
 pd_status pd_st_event_reserve(pd_store *s, int kind) {
@@ -251,7 +281,7 @@ pd_status pd_st_event_reserve_many(pd_store *s, int kind, size_t count) {
   size_t want = (kind ? s->col[kind].n : x->len) + count;
   if (want > was) x->reserved[kind] = want;
   size_t need = promised(s);
-  if (need > x->limit && rebuild(s, buckets_for(need)) != 0) {
+  if (need > x->limit && rebuild(s, buckets_for(need), 0) != 0) {
     x->reserved[kind] = was;
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
@@ -285,8 +315,8 @@ pd_status pd_st_replay(pd_store *s, int same, uint64_t eid,
 
 /* After a snapshot load filled the columns (store_restore.h): size the
  * index for every event (and an eighth more, so that recording does not
- * rebuild it at once), place them all, and check that each id finds its
- * own event (a repeated id would find the first). */
+ * rebuild it at once) and place them all, refusing an id of 0 or an id
+ * held twice on the way. */
 int pd_st_index_rebuild(pd_store *s) {
   pd_st_index *x = &s->index;
   size_t n = 0;
@@ -297,12 +327,8 @@ int pd_st_index_rebuild(pd_store *s) {
   x->nbuckets = 0;
   x->limit = 0;
   x->len = 0;
-  if (rebuild(s, buckets_for(n + n / 8 + 1)) != 0) return -1;
+  int r = rebuild(s, buckets_for(n + n / 8 + 1), 1);
+  if (r != 0) return r;
   x->len = n;
-  for (int k = 1; k < PD_EV_KINDS; k++)
-    for (uint32_t i = 0; i < s->col[k].n; i++)
-      if (s->col[k].eid[i] == 0 ||
-          pd_st_index_find(s, s->col[k].eid[i]) != pd_st_tag(k, i))
-        return -2;
   return 0;
 }
