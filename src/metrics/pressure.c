@@ -204,6 +204,7 @@ static void press_block(void *p, size_t ub) {
   const press_job *j = p;
   pd_store *s = j->s;
   const pd_st_touch *ts = pd_st_touches(s);
+  const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
   uint32_t as_of = j->f->as_of, lo = (uint32_t)(ub * PD_MX_USER_BLOCK),
            hi = j->nu;
   if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
@@ -212,12 +213,15 @@ static void press_block(void *p, size_t ub) {
   for (uint32_t u = lo ? lo : 1; u < hi; u++) {
     j->counts[u] = UINT32_MAX;
     if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, j->f, u)) continue;
+    /* One walk of the user's chain counts the pushes and keeps them (up
+     * to LOCAL_PUSHES) for the cap check: chains are random reads. */
     uint32_t c = 0, any = 0;
     PD_ST_FOREACH_MEMBER(s, u, m)
     PD_ST_FOREACH_EVENT(s, m, PD_EV_TOUCH, i) {
       const pd_st_touch *x = &ts[i];
       if (x->time > as_of || !pd_mx_is_push(x, j->pol->count_post_exposures))
         continue;
+      if (any < LOCAL_PUSHES) local[any] = (pd_mx_push){eid[i], x->time, x->channel};
       any++;
       c += (int64_t)x->time > j->from;
     }
@@ -232,10 +236,8 @@ static void press_block(void *p, size_t ub) {
       j->deferred[u] = 1;
       continue;
     }
-    pd_mx_buf b = {local, LOCAL_PUSHES};
-    size_t n = 0;
-    (void)pd_mx_pushes(s, u, as_of, j->pol->count_post_exposures, 0, &b, &n);
-    uint32_t over = pd_mx_over_cap(local, n, j->pol, j->from);
+    pd_mx_sort_pushes(local, any);
+    uint32_t over = pd_mx_over_cap(local, any, j->pol, j->from);
     pt->over_cap_pushes += over;
     pt->users_over_cap += over > 0;
   }
