@@ -276,7 +276,120 @@ pd_status pd_record_guide_deactivate(pd_store *s,
  * order without a buffer: the next bind is found by a scan (users have few
  * binds), handovers are walked in their sorted array. */
 
+void pd_st_guide_index_free(pd_store *s) {
+  pd_free(&s->alloc, s->hfrom.off);
+  pd_free(&s->alloc, s->hfrom.list);
+  pd_free(&s->alloc, s->hfrom.time);
+  pd_free(&s->alloc, s->hfrom.eid);
+  memset(&s->hfrom, 0, sizeof s->hfrom);
+}
+
+void pd_st_guide_index_refresh(pd_store *s) {
+  uint32_t nh = s->col[PD_EV_HANDOVER].n;
+  if (s->hfrom.valid && s->hfrom.built == nh) return;
+  pd_st_guide_index_free(s);
+  if (nh == 0) {
+    s->hfrom.valid = 1; /* nothing to index: the walk is free */
+    return;
+  }
+  const pd_st_handover *hs = pd_st_handovers(s);
+  uint32_t ng = 0;
+  for (uint32_t j = 0; j < nh; j++)
+    if (hs[j].time != PD_ST_ERASED && hs[j].from > ng) ng = hs[j].from;
+  uint32_t *off = pd_calloc(&s->alloc, (size_t)ng + 2, sizeof *off);
+  uint32_t *list = pd_malloc(&s->alloc, (size_t)nh * sizeof *list);
+  uint32_t *time = pd_malloc(&s->alloc, (size_t)nh * sizeof *time);
+  uint64_t *eid = pd_malloc(&s->alloc, (size_t)nh * sizeof *eid);
+  if (!off || !list || !time || !eid) {
+    pd_free(&s->alloc, off), pd_free(&s->alloc, list);
+    pd_free(&s->alloc, time), pd_free(&s->alloc, eid);
+    return;
+  }
+  /* Counting sort of the time-sorted list by `from` (erased ones left
+   * out), filled from the back so each group stays in time order. */
+  const uint32_t *order = s->handover_sorted;
+  for (uint32_t j = 0; j < nh; j++)
+    if (hs[order[j]].time != PD_ST_ERASED) off[hs[order[j]].from + 1]++;
+  for (uint32_t g = 1; g <= ng + 1; g++) off[g] += off[g - 1];
+  uint32_t m = off[ng + 1];
+  for (uint32_t j = nh; j-- > 0;) {
+    uint32_t i = order[j];
+    if (hs[i].time == PD_ST_ERASED) continue;
+    uint32_t k = --off[hs[i].from + 1];
+    list[k] = i, time[k] = hs[i].time, eid[k] = s->col[PD_EV_HANDOVER].eid[i];
+  }
+  for (uint32_t g = 0; g <= ng; g++) off[g] = off[g + 1];
+  off[ng + 1] = m;
+  s->hfrom.off = off, s->hfrom.list = list;
+  s->hfrom.time = time, s->hfrom.eid = eid;
+  s->hfrom.guides = ng, s->hfrom.built = nh, s->hfrom.valid = 1;
+}
+
+/* The first live handover away from guide g after (pt, pe) and at or
+ * before t, from the index (binary search in g's group), or NIL. */
+static uint32_t next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
+                                   uint64_t pe, uint32_t t) {
+  if (g == 0 || g > s->hfrom.guides) return PD_ST_NIL;
+  uint32_t lo = s->hfrom.off[g], hi = s->hfrom.off[g + 1], end = hi;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (key_less(s, pt, pe, s->hfrom.time[mid], s->hfrom.eid[mid]))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  const pd_st_handover *hs = pd_st_handovers(s);
+  for (; lo < end && s->hfrom.time[lo] <= t; lo++)
+    if (hs[s->hfrom.list[lo]].time != PD_ST_ERASED) return s->hfrom.list[lo];
+  return PD_ST_NIL;
+}
+
+/* pd_st_guide_at with the index: from each position, the next event is
+ * the user's next bind or the next handover of the current guide. */
+static uint32_t guide_at_indexed(const pd_store *s, uint32_t root,
+                                 uint32_t t) {
+  const pd_st_bind *binds = pd_st_binds(s);
+  const uint64_t *beid = s->col[PD_EV_BIND].eid;
+  const pd_st_handover *hs = pd_st_handovers(s);
+  const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
+  uint32_t g = 0, cur_t = 0;
+  uint64_t cur_e = 0;
+  int started = 0;
+  for (;;) {
+    uint32_t nb = PD_ST_NIL, nb_t = 0;
+    uint64_t nb_e = 0;
+    PD_ST_FOREACH_MEMBER(s, root, m) {
+      PD_ST_FOREACH_EVENT(s, m, PD_EV_BIND, i) {
+        uint32_t bt = binds[i].time;
+        if (bt > t) continue; /* also skips erased binds */
+        if (started && !key_less(s, cur_t, cur_e, bt, beid[i])) continue;
+        if (nb == PD_ST_NIL || key_less(s, bt, beid[i], nb_t, nb_e)) {
+          nb = i;
+          nb_t = bt;
+          nb_e = beid[i];
+        }
+      }
+    }
+    /* Handovers of the current guide before that bind move the user. */
+    for (uint32_t h; started &&
+                     (h = next_handover_from(s, g, cur_t, cur_e, t)) != PD_ST_NIL &&
+                     (nb == PD_ST_NIL ||
+                      key_less(s, hs[h].time, heid[h], nb_t, nb_e));) {
+      g = hs[h].to;
+      cur_t = hs[h].time;
+      cur_e = heid[h];
+    }
+    if (nb == PD_ST_NIL) return g;
+    g = binds[nb].guide;
+    cur_t = nb_t;
+    cur_e = nb_e;
+    started = 1;
+  }
+}
+
 uint32_t pd_st_guide_at(const pd_store *s, uint32_t root, uint32_t t) {
+  if (s->hfrom.valid && s->hfrom.built == s->col[PD_EV_HANDOVER].n)
+    return guide_at_indexed(s, root, t);
   const pd_st_bind *binds = pd_st_binds(s);
   const uint64_t *beid = s->col[PD_EV_BIND].eid;
   const pd_st_handover *hs = pd_st_handovers(s);

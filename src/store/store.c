@@ -11,6 +11,7 @@
 #include "names.h"
 #include "mutation_hook.h"
 #include "store_internal.h"
+#include "store_query.h"
 
 /* ---- counted allocation ------------------------------------------------
  * Every allocation carries a 16-byte header holding its size, so that
@@ -112,6 +113,7 @@ static void release_all(pd_store *s) {
   pd_free(a, s->index.mem);
   pd_free(a, s->order_slots);
   pd_free(a, s->handover_sorted);
+  pd_st_guide_index_free(s);
   pd_free(a, s->scratch);
 }
 
@@ -213,6 +215,7 @@ pd_status pd_st_enter(pd_store *s, int recording) {
     mtx_unlock(&s->lock);
     return PD_E_MISUSE;
   }
+  if (!recording) pd_st_guide_index_refresh(s);
   return PD_OK;
 }
 

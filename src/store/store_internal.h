@@ -283,6 +283,17 @@ struct pd_store {
    * them with the user's binds. */
   uint32_t *handover_sorted;
   size_t handover_sorted_cap;
+  /* Handovers grouped by the guide they move users away from, each group
+   * in (time, event id) order with the key copied beside it: from_off[g]
+   * .. from_off[g + 1] index from_list/from_time/from_eid for guides 1 ..
+   * from_guides. Derived and rebuilt by pd_st_guide_index_refresh() when
+   * from_built differs from the number of handovers; pd_st_guide_at()
+   * falls back to a full walk while it does. */
+  struct {
+    uint32_t *off, *list, *time;
+    uint64_t *eid;
+    uint32_t guides, built, valid;
+  } hfrom;
   int64_t order_total; /* sum of live order amounts: bounds every sum */
   int64_t cost_total;  /* sum of live acquisition costs */
 

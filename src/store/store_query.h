@@ -45,6 +45,13 @@ static inline uint32_t pd_st_chain_next(const pd_store *s, int kind,
  * events after t ignored. */
 uint32_t pd_st_guide_at(const pd_store *s, uint32_t root, uint32_t t);
 
+/* Brings the by-guide handover index up to date (cheap when it is; called
+ * by every reading entry, on the thread holding the lock, so that worker
+ * threads only read it). Out of memory leaves it invalid: pd_st_guide_at()
+ * is then slower, never wrong. */
+void pd_st_guide_index_refresh(pd_store *s);
+void pd_st_guide_index_free(pd_store *s);
+
 /* The link state of `root` on `channel` at `as_of` (see
  * pd_user_link_state). `out` must be a full pd_link_state; its size
  * field is left as it is. Needs scratch memory: PD_OK or PD_E_NOMEM. */
