@@ -276,6 +276,33 @@ pd_status pd_record_guide_deactivate(pd_store *s,
  * order without a buffer: the next bind is found by a scan (users have few
  * binds), handovers are walked in their sorted array. */
 
+/* The user's first bind after (cur_t, cur_e) (any, when !started) and at
+ * or before t, with its key in *bt_out and *be_out, or NIL: users have
+ * few binds, so a scan of the merge set's chains. */
+static uint32_t next_bind(const pd_store *s, uint32_t root, uint32_t t,
+                          int started, uint32_t cur_t, uint64_t cur_e,
+                          uint32_t *bt_out, uint64_t *be_out) {
+  const pd_st_bind *binds = pd_st_binds(s);
+  const uint64_t *beid = s->col[PD_EV_BIND].eid;
+  uint32_t nb = PD_ST_NIL, nb_t = 0;
+  uint64_t nb_e = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m) {
+    PD_ST_FOREACH_EVENT(s, m, PD_EV_BIND, i) {
+      uint32_t bt = binds[i].time;
+      if (bt > t) continue; /* also skips erased binds */
+      if (started && !key_less(s, cur_t, cur_e, bt, beid[i])) continue;
+      if (nb == PD_ST_NIL || key_less(s, bt, beid[i], nb_t, nb_e)) {
+        nb = i;
+        nb_t = bt;
+        nb_e = beid[i];
+      }
+    }
+  }
+  *bt_out = nb_t;
+  *be_out = nb_e;
+  return nb;
+}
+
 void pd_st_guide_index_free(pd_store *s) {
   pd_free(&s->alloc, s->hfrom.off);
   pd_free(&s->alloc, s->hfrom.list);
@@ -349,27 +376,15 @@ static uint32_t next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
 static uint32_t guide_at_indexed(const pd_store *s, uint32_t root,
                                  uint32_t t) {
   const pd_st_bind *binds = pd_st_binds(s);
-  const uint64_t *beid = s->col[PD_EV_BIND].eid;
   const pd_st_handover *hs = pd_st_handovers(s);
   const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
   uint32_t g = 0, cur_t = 0;
   uint64_t cur_e = 0;
   int started = 0;
   for (;;) {
-    uint32_t nb = PD_ST_NIL, nb_t = 0;
-    uint64_t nb_e = 0;
-    PD_ST_FOREACH_MEMBER(s, root, m) {
-      PD_ST_FOREACH_EVENT(s, m, PD_EV_BIND, i) {
-        uint32_t bt = binds[i].time;
-        if (bt > t) continue; /* also skips erased binds */
-        if (started && !key_less(s, cur_t, cur_e, bt, beid[i])) continue;
-        if (nb == PD_ST_NIL || key_less(s, bt, beid[i], nb_t, nb_e)) {
-          nb = i;
-          nb_t = bt;
-          nb_e = beid[i];
-        }
-      }
-    }
+    uint32_t nb_t;
+    uint64_t nb_e;
+    uint32_t nb = next_bind(s, root, t, started, cur_t, cur_e, &nb_t, &nb_e);
     /* Handovers of the current guide before that bind move the user. */
     for (uint32_t h; started &&
                      (h = next_handover_from(s, g, cur_t, cur_e, t)) != PD_ST_NIL &&
@@ -391,7 +406,6 @@ uint32_t pd_st_guide_at(const pd_store *s, uint32_t root, uint32_t t) {
   if (s->hfrom.valid && s->hfrom.built == s->col[PD_EV_HANDOVER].n)
     return guide_at_indexed(s, root, t);
   const pd_st_bind *binds = pd_st_binds(s);
-  const uint64_t *beid = s->col[PD_EV_BIND].eid;
   const pd_st_handover *hs = pd_st_handovers(s);
   const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
   const uint32_t *order = s->handover_sorted;
@@ -402,20 +416,9 @@ uint32_t pd_st_guide_at(const pd_store *s, uint32_t root, uint32_t t) {
   size_t j = 0;
   for (;;) {
     /* The next bind after (cur_t, cur_e), at or before t. */
-    uint32_t nb = PD_ST_NIL, nb_t = 0;
-    uint64_t nb_e = 0;
-    PD_ST_FOREACH_MEMBER(s, root, m) {
-      PD_ST_FOREACH_EVENT(s, m, PD_EV_BIND, i) {
-        uint32_t bt = binds[i].time;
-        if (bt > t) continue; /* also skips erased binds */
-        if (started && !key_less(s, cur_t, cur_e, bt, beid[i])) continue;
-        if (nb == PD_ST_NIL || key_less(s, bt, beid[i], nb_t, nb_e)) {
-          nb = i;
-          nb_t = bt;
-          nb_e = beid[i];
-        }
-      }
-    }
+    uint32_t nb_t;
+    uint64_t nb_e;
+    uint32_t nb = next_bind(s, root, t, started, cur_t, cur_e, &nb_t, &nb_e);
     /* Handovers before that bind act on the current guide. */
     while (j < nh) {
       const pd_st_handover *h = &hs[order[j]];
