@@ -1,5 +1,6 @@
 /* Marketing pressure and contact caps (pressure.h): may this promotion be
  * sent now, and how hard is the pool being pushed. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,11 +177,6 @@ static double nearest_rank_hist(const uint64_t *hist, size_t n,
   return max;
 }
 
-/* Pushes sorted on a block's own stack when a user has at most this many;
- * the rare user with more is left to the calling thread, which may
- * allocate. */
-#define LOCAL_PUSHES 256
-
 /* One user block's integer partials (order-free, so the totals do not
  * depend on how blocks are spread over threads). */
 typedef struct press_part {
@@ -188,43 +184,72 @@ typedef struct press_part {
   uint32_t max;
 } press_part;
 
+/* The statistics come from every user's pushes, grouped by canonical user
+ * in one table: two sequential passes over the touchpoint column (count,
+ * then place; cut into event blocks, par.h) instead of a walk of each
+ * user's chain, which costs a dependent cache miss per event on a large
+ * store. Within a user the places are taken in any order; each user's
+ * pushes are then sorted by (time, event id), so the table and every
+ * result are the same for every thread count. */
 typedef struct press_job {
-  pd_store *s; /* read only on workers; pd_mx_pushes only gets a buffer
-                  big enough, so it never allocates there */
+  const pd_store *s;
   const pd_mx_filter *f;
   const pd_contact_policy *pol;
   int64_t from;
   uint32_t min_cap, nu;
-  uint32_t *counts; /* [nu] pushes in the window, UINT32_MAX = not counted */
-  uint8_t *deferred; /* [nu] 1 = over-cap count left to the caller */
-  press_part *part;  /* [user blocks] */
+  _Atomic uint32_t *next; /* [nu + 1] count, then next free place */
+  uint32_t *off;          /* [nu + 2] each user's first place */
+  pd_mx_push *push;       /* [total] */
+  uint32_t *counts;       /* [nu] pushes in the window, UINT32_MAX = not counted */
+  press_part *part;       /* [user blocks] */
 } press_job;
+
+static int is_counted_push(const press_job *j, const pd_st_touch *x) {
+  /* time > as_of also skips erased touchpoints */
+  return x->time <= j->f->as_of &&
+         pd_mx_is_push(x, j->pol->count_post_exposures);
+}
+
+static void count_block(void *p, size_t b) {
+  const press_job *j = p;
+  const pd_st_touch *ts = pd_st_touches(j->s);
+  uint32_t ne = j->s->col[PD_EV_TOUCH].n;
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  for (uint32_t i = lo; i < hi; i++)
+    if (is_counted_push(j, &ts[i]))
+      atomic_fetch_add_explicit(&j->next[pd_mx_find_ro(j->s, ts[i].user)], 1,
+                                memory_order_relaxed);
+}
+
+static void place_block(void *p, size_t b) {
+  const press_job *j = p;
+  const pd_st_touch *ts = pd_st_touches(j->s);
+  const uint64_t *eid = j->s->col[PD_EV_TOUCH].eid;
+  uint32_t ne = j->s->col[PD_EV_TOUCH].n;
+  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
+  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  for (uint32_t i = lo; i < hi; i++) {
+    const pd_st_touch *x = &ts[i];
+    if (!is_counted_push(j, x)) continue;
+    uint32_t at = atomic_fetch_add_explicit(
+        &j->next[pd_mx_find_ro(j->s, x->user)], 1, memory_order_relaxed);
+    j->push[at] = (pd_mx_push){eid[i], x->time, x->channel};
+  }
+}
 
 static void press_block(void *p, size_t ub) {
   const press_job *j = p;
-  pd_store *s = j->s;
-  const pd_st_touch *ts = pd_st_touches(s);
-  const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
-  uint32_t as_of = j->f->as_of, lo = (uint32_t)(ub * PD_MX_USER_BLOCK),
-           hi = j->nu;
+  const pd_store *s = j->s;
+  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
   if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
   press_part *pt = &j->part[ub];
-  pd_mx_push local[LOCAL_PUSHES];
   for (uint32_t u = lo ? lo : 1; u < hi; u++) {
     j->counts[u] = UINT32_MAX;
     if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, j->f, u)) continue;
-    /* One walk of the user's chain counts the pushes and keeps them (up
-     * to LOCAL_PUSHES) for the cap check: chains are random reads. */
-    uint32_t c = 0, any = 0;
-    PD_ST_FOREACH_MEMBER(s, u, m)
-    PD_ST_FOREACH_EVENT(s, m, PD_EV_TOUCH, i) {
-      const pd_st_touch *x = &ts[i];
-      if (x->time > as_of || !pd_mx_is_push(x, j->pol->count_post_exposures))
-        continue;
-      if (any < LOCAL_PUSHES) local[any] = (pd_mx_push){eid[i], x->time, x->channel};
-      any++;
-      c += (int64_t)x->time > j->from;
-    }
+    pd_mx_push *mine = j->push + j->off[u];
+    uint32_t any = j->off[u + 1] - j->off[u], c = 0;
+    for (uint32_t k = 0; k < any; k++) c += (int64_t)mine[k].time > j->from;
     j->counts[u] = c;
     pt->users++;
     pt->pushes += c;
@@ -232,12 +257,8 @@ static void press_block(void *p, size_t ub) {
     /* No push can break a cap unless the user has more pushes than the
      * smallest cap, so most users need no sorting. */
     if (c == 0 || any <= j->min_cap) continue;
-    if (any > LOCAL_PUSHES) {
-      j->deferred[u] = 1;
-      continue;
-    }
-    pd_mx_sort_pushes(local, any);
-    uint32_t over = pd_mx_over_cap(local, any, j->pol, j->from);
+    pd_mx_sort_pushes(mine, any);
+    uint32_t over = pd_mx_over_cap(mine, any, j->pol, j->from);
     pt->over_cap_pushes += over;
     pt->users_over_cap += over > 0;
   }
@@ -275,14 +296,29 @@ static pd_status pressure_stats(pd_store *s, const pd_metrics_filter *filter,
   for (int k = 0; k < 4; k++)
     if (caps[k] != 0 && caps[k] < j.min_cap) j.min_cap = caps[k];
   size_t nub = pd_mx_blocks(j.nu, PD_MX_USER_BLOCK);
+  size_t neb = pd_mx_blocks(s->col[PD_EV_TOUCH].n, PD_MX_EVENT_BLOCK);
+  int32_t threads = pd_mx_threads(s);
   const pd_allocator *a = &s->alloc;
-  j.counts = pd_malloc(a, ((size_t)j.nu + 1) * sizeof *j.counts);
-  j.deferred = pd_calloc(a, (size_t)j.nu + 1, 1);
-  j.part = pd_calloc(a, nub + 1, sizeof *j.part);
   uint64_t *hist = NULL;
-  pd_mx_buf b = {NULL, 0};
-  if (!j.counts || !j.deferred || !j.part) goto nomem;
-  pd_parallel_for(pd_mx_threads(s), nub, press_block, &j);
+  j.counts = pd_malloc(a, ((size_t)j.nu + 1) * sizeof *j.counts);
+  j.part = pd_calloc(a, nub + 1, sizeof *j.part);
+  j.next = pd_calloc(a, (size_t)j.nu + 1, sizeof *j.next);
+  j.off = pd_malloc(a, ((size_t)j.nu + 2) * sizeof *j.off);
+  if (!j.counts || !j.part || !j.next || !j.off) goto nomem;
+  pd_parallel_for(threads, neb, count_block, &j);
+  /* Each user's places start after the previous users' pushes (at most
+   * one per touchpoint: fits in 32 bits). */
+  uint32_t total = 0;
+  for (uint32_t u = 0; u < j.nu; u++) {
+    j.off[u] = total;
+    total += atomic_load_explicit(&j.next[u], memory_order_relaxed);
+    atomic_store_explicit(&j.next[u], j.off[u], memory_order_relaxed);
+  }
+  j.off[j.nu] = j.off[j.nu + 1] = total;
+  j.push = pd_malloc(a, ((size_t)total + 1) * sizeof *j.push);
+  if (!j.push) goto nomem;
+  pd_parallel_for(threads, neb, place_block, &j);
+  pd_parallel_for(threads, nub, press_block, &j);
   pd_pressure_stats r = PD_PRESSURE_STATS_INIT;
   r.size = out->size;
   for (size_t ub = 0; ub < nub; ub++) {
@@ -292,16 +328,6 @@ static pd_status pressure_stats(pd_store *s, const pd_metrics_filter *filter,
     r.over_cap_pushes += pt->over_cap_pushes;
     r.users_over_cap += pt->users_over_cap;
     if (pt->max > r.max) r.max = pt->max;
-  }
-  for (uint32_t u = 1; u < j.nu; u++) {
-    if (!j.deferred[u]) continue;
-    size_t n = 0;
-    if ((st = pd_mx_pushes(s, u, f.as_of, pol.count_post_exposures, 0, &b,
-                           &n)) != PD_OK)
-      goto fail;
-    uint32_t over = pd_mx_over_cap(b.p, n, &pol, j.from);
-    r.over_cap_pushes += over;
-    r.users_over_cap += over > 0;
   }
   size_t nu = 0;
   for (uint32_t u = 1; u < j.nu; u++)
@@ -320,20 +346,18 @@ static pd_status pressure_stats(pd_store *s, const pd_metrics_filter *filter,
       r.p90 = nearest_rank(j.counts, nu, 90);
     }
   }
-  pd_free(a, hist);
-  pd_mx_buf_free(s, &b);
-  pd_free(a, j.counts);
-  pd_free(a, j.deferred);
-  pd_free(a, j.part);
   memcpy(out, &r, sizeof r);
-  return PD_OK;
+  st = PD_OK;
+  goto done;
 nomem:
   st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
-fail:
-  pd_mx_buf_free(s, &b);
+done:
+  pd_free(a, hist);
   pd_free(a, j.counts);
-  pd_free(a, j.deferred);
   pd_free(a, j.part);
+  pd_free(a, (void *)j.next);
+  pd_free(a, j.off);
+  pd_free(a, j.push);
   return st;
 }
 
