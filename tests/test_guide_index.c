@@ -1,4 +1,5 @@
-/* The guide of a user at a time (pd_st_guide_at) answers the same with
+/* The guide of a user at a time (pd_st_guide_at) and the next handover
+ * away from a guide (pd_st_next_handover_from) answer the same with
  * the by-guide handover index as with the full walk of every handover it
  * replaces: on a random store of binds, handovers (chains of them, ties in
  * time) and merges, for every user at many times. */
@@ -79,6 +80,21 @@ static void indexed_and_walked_guides_agree(void **state) {
     }
   }
   assert_true(moved > 1000); /* most users are bound most of the time */
+  /* The next handover away from a guide: index and scan agree. */
+  size_t found = 0;
+  for (uint32_t k = 0; k <= GUIDES; k++)
+    for (int64_t d = -1; d <= 61; d += 3) {
+      uint32_t pt = (uint32_t)(T0 + d * DAY), t = pt + 20 * (uint32_t)DAY;
+      for (uint64_t pe = 0; pe < 2 * (BINDS + HANDOVERS); pe += 97) {
+        uint32_t fast = pd_st_next_handover_from(s, k ? g[k] : 0, pt, pe, t);
+        s->hfrom.valid = 0;
+        uint32_t slow = pd_st_next_handover_from(s, k ? g[k] : 0, pt, pe, t);
+        s->hfrom.valid = 1;
+        assert_int_equal(fast, slow);
+        found += fast != PD_ST_NIL;
+      }
+    }
+  assert_true(found > 100);
   pd_store_free(s);
 }
 

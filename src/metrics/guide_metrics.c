@@ -9,6 +9,7 @@
 #include "par.h"
 #include "population.h"
 #include "rows.h"
+#include "store/store_query.h"
 
 static const pd_guide_figures_options default_opts =
     PD_GUIDE_FIGURES_OPTIONS_INIT;
@@ -42,10 +43,6 @@ typedef struct pass_state {
   pd_guide_figures_options o;
   pd_mb_csr binds, orders, touches, links, unlinks;
   uint64_t *moved; /* users moved per handover index */
-  /* Handovers up to as_of grouped by the guide they move users away
-   * from, each group in (time, event id) order: from_off[g] .. from_off[g
-   * + 1] index from_list, which holds handover indices. */
-  uint32_t *from_off, *from_list;
   uint32_t *order_guide; /* attributed guide per order index, NIL = none */
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
   pd_mb_tagged reply;
@@ -59,36 +56,6 @@ typedef struct pass_state {
 /* The user's guide timeline up to as_of, replayed as pd_st_guide_at()
  * does: binds and handovers in (time, event id) order; a bind sets the
  * guide, a handover moves the user when it names their current guide. */
-/* (time, event id): the order of binds and handovers. */
-typedef struct event_pos {
-  uint32_t time;
-  uint64_t eid;
-} event_pos;
-
-static int pos_after(uint32_t time, uint64_t eid, event_pos p) {
-  return time > p.time || (time == p.time && eid > p.eid);
-}
-
-/* The first handover away from guide g after position p, or NIL. A user
- * can only be moved by a handover naming their current guide, so only
- * that guide's handovers are searched (binary search: the cost does not
- * grow with the handovers of other guides). */
-static uint32_t next_handover(const pass_state *x, uint32_t g, event_pos p) {
-  if (g == 0) return PD_ST_NIL;
-  const pd_store *s = x->c.s;
-  const pd_st_handover *h = pd_st_handovers(s);
-  const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
-  uint32_t lo = x->from_off[g], hi = x->from_off[g + 1];
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2, i = x->from_list[mid];
-    if (pos_after(h[i].time, heid[i], p))
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo < x->from_off[g + 1] ? x->from_list[lo] : PD_ST_NIL;
-}
-
 static pd_status timeline(const pass_state *x, user_work *w, uint32_t r) {
   pd_store *s = x->c.s;
   w->tl_n = 0;
@@ -99,56 +66,34 @@ static pd_status timeline(const pass_state *x, user_work *w, uint32_t r) {
   const uint64_t *beid = s->col[PD_EV_BIND].eid;
   const pd_st_handover *h = pd_st_handovers(s);
   const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
-  uint32_t g = 0;
-  event_pos pos = {0, 0};
+  uint32_t g = 0, pos_t = 0;
+  uint64_t pos_e = 0;
   for (size_t k = 0;;) {
-    /* Next event: bind k or the next handover of the current guide. */
-    uint32_t hi = next_handover(x, g, pos);
+    /* Next event: bind k or the next handover of the current guide (the
+     * store's by-guide index: other guides' handovers cost nothing). */
+    uint32_t hi = pd_st_next_handover_from(s, g, pos_t, pos_e, x->c.f.as_of);
     uint32_t bi = k < nb ? pd_mb_key_index(bk[k]) : PD_ST_NIL;
     if (bi == PD_ST_NIL && hi == PD_ST_NIL) break;
+    int take_bind =
+        hi == PD_ST_NIL ||
+        (bi != PD_ST_NIL && (b[bi].time < h[hi].time ||
+                             (b[bi].time == h[hi].time && beid[bi] < heid[hi])));
     uint32_t t;
-    if (hi == PD_ST_NIL ||
-        (bi != PD_ST_NIL && !pos_after(b[bi].time, beid[bi],
-                                       (event_pos){h[hi].time, heid[hi]}))) {
+    if (take_bind) {
       g = b[bi].guide;
-      t = b[bi].time;
-      pos = (event_pos){t, beid[bi]};
+      t = pos_t = b[bi].time;
+      pos_e = beid[bi];
       k++;
     } else {
       g = h[hi].to;
-      t = h[hi].time;
-      pos = (event_pos){t, heid[hi]};
+      t = pos_t = h[hi].time;
+      pos_e = heid[hi];
       w->moved[hi]++;
     }
     /* tl_cap was reserved for the block's users (never grows here). */
     if (w->tl_n >= w->tl_cap) return PD_E_NOMEM;
     w->tl[w->tl_n++] = (change){t, g};
   }
-  return PD_OK;
-}
-
-/* Groups the handovers up to as_of by their `from` guide (counting sort
- * of the time-sorted list, so each group stays in time order). */
-static pd_status handovers_by_from(pass_state *x) {
-  pd_store *s = x->c.s;
-  const pd_st_handover *h = pd_st_handovers(s);
-  size_t nh = s->col[PD_EV_HANDOVER].n, ng = s->guide_codes.n;
-  x->from_off = pd_calloc(&s->alloc, ng + 2, sizeof *x->from_off);
-  x->from_list = pd_malloc(&s->alloc, (nh + 1) * sizeof *x->from_list);
-  if (!x->from_off || !x->from_list) return pd_mb_nomem(&x->c);
-  size_t m = 0; /* handovers up to as_of: a prefix of the sorted list */
-  while (m < nh && h[s->handover_sorted[m]].time <= x->c.f.as_of) m++;
-  for (size_t j = 0; j < m; j++) x->from_off[h[s->handover_sorted[j]].from + 1]++;
-  for (size_t g = 1; g <= ng + 1; g++) x->from_off[g] += x->from_off[g - 1];
-  /* Filled from the back so each group ends up in time order, with its
-   * offset moved back to the group's start. */
-  for (size_t j = m; j-- > 0;) {
-    uint32_t i = s->handover_sorted[j];
-    x->from_list[--x->from_off[h[i].from + 1]] = i;
-  }
-  /* Now from_off[g + 1] is the start of group g; shift to from_off[g]. */
-  for (size_t g = 0; g <= ng; g++) x->from_off[g] = x->from_off[g + 1];
-  x->from_off[ng + 1] = (uint32_t)m;
   return PD_OK;
 }
 
@@ -365,8 +310,6 @@ static void pass_free(pass_state *x) {
   work_free(x);
   pd_mb_tagged_free(&x->c, &x->reply);
   pd_free(a, x->moved);
-  pd_free(a, x->from_off);
-  pd_free(a, x->from_list);
   pd_free(a, x->order_guide);
   pd_free(a, x->acc);
   pd_free(a, x->ref);
@@ -386,7 +329,6 @@ static pd_status run(pass_state *x, pd_store *s,
                        sizeof *x->moved);
   x->acc = pd_calloc(&s->alloc, ng + 1, sizeof *x->acc);
   if (!x->moved || !x->acc) st = pd_mb_nomem(c);
-  if (!st) st = handovers_by_from(x);
   if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, NULL, &x->binds);
   if (full && !st) {
     if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, NULL, &x->orders)) &&

@@ -322,7 +322,7 @@ void pd_st_guide_index_refresh(pd_store *s) {
   const pd_st_handover *hs = pd_st_handovers(s);
   uint32_t ng = 0;
   for (uint32_t j = 0; j < nh; j++)
-    if (hs[j].time != PD_ST_ERASED && hs[j].from > ng) ng = hs[j].from;
+    if (hs[j].from > ng) ng = hs[j].from;
   uint32_t *off = pd_calloc(&s->alloc, (size_t)ng + 2, sizeof *off);
   uint32_t *list = pd_malloc(&s->alloc, (size_t)nh * sizeof *list);
   uint32_t *time = pd_malloc(&s->alloc, (size_t)nh * sizeof *time);
@@ -332,16 +332,14 @@ void pd_st_guide_index_refresh(pd_store *s) {
     pd_free(&s->alloc, time), pd_free(&s->alloc, eid);
     return;
   }
-  /* Counting sort of the time-sorted list by `from` (erased ones left
-   * out), filled from the back so each group stays in time order. */
+  /* Counting sort of the time-sorted list by `from`, filled from the back
+   * so each group stays in time order. */
   const uint32_t *order = s->handover_sorted;
-  for (uint32_t j = 0; j < nh; j++)
-    if (hs[order[j]].time != PD_ST_ERASED) off[hs[order[j]].from + 1]++;
+  for (uint32_t j = 0; j < nh; j++) off[hs[order[j]].from + 1]++;
   for (uint32_t g = 1; g <= ng + 1; g++) off[g] += off[g - 1];
   uint32_t m = off[ng + 1];
   for (uint32_t j = nh; j-- > 0;) {
     uint32_t i = order[j];
-    if (hs[i].time == PD_ST_ERASED) continue;
     uint32_t k = --off[hs[i].from + 1];
     list[k] = i, time[k] = hs[i].time, eid[k] = s->col[PD_EV_HANDOVER].eid[i];
   }
@@ -352,11 +350,21 @@ void pd_st_guide_index_refresh(pd_store *s) {
   s->hfrom.guides = ng, s->hfrom.built = nh, s->hfrom.valid = 1;
 }
 
-/* The first live handover away from guide g after (pt, pe) and at or
- * before t, from the index (binary search in g's group), or NIL. */
-static uint32_t next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
-                                   uint64_t pe, uint32_t t) {
-  if (g == 0 || g > s->hfrom.guides) return PD_ST_NIL;
+uint32_t pd_st_next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
+                                  uint64_t pe, uint32_t t) {
+  if (g == 0) return PD_ST_NIL;
+  const pd_st_handover *hs = pd_st_handovers(s);
+  if (!(s->hfrom.valid && s->hfrom.built == s->col[PD_EV_HANDOVER].n)) {
+    /* No index (out of memory): the time-sorted list, whole. */
+    const uint64_t *heid = s->col[PD_EV_HANDOVER].eid;
+    for (uint32_t j = 0; j < s->col[PD_EV_HANDOVER].n; j++) {
+      uint32_t i = s->handover_sorted[j];
+      if (hs[i].time > t) break;
+      if (hs[i].from == g && key_less(s, pt, pe, hs[i].time, heid[i])) return i;
+    }
+    return PD_ST_NIL;
+  }
+  if (g > s->hfrom.guides) return PD_ST_NIL;
   uint32_t lo = s->hfrom.off[g], hi = s->hfrom.off[g + 1], end = hi;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
@@ -365,10 +373,7 @@ static uint32_t next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
     else
       lo = mid + 1;
   }
-  const pd_st_handover *hs = pd_st_handovers(s);
-  for (; lo < end && s->hfrom.time[lo] <= t; lo++)
-    if (hs[s->hfrom.list[lo]].time != PD_ST_ERASED) return s->hfrom.list[lo];
-  return PD_ST_NIL;
+  return lo < end && s->hfrom.time[lo] <= t ? s->hfrom.list[lo] : PD_ST_NIL;
 }
 
 /* pd_st_guide_at with the index: from each position, the next event is
@@ -387,7 +392,7 @@ static uint32_t guide_at_indexed(const pd_store *s, uint32_t root,
     uint32_t nb = next_bind(s, root, t, started, cur_t, cur_e, &nb_t, &nb_e);
     /* Handovers of the current guide before that bind move the user. */
     for (uint32_t h; started &&
-                     (h = next_handover_from(s, g, cur_t, cur_e, t)) != PD_ST_NIL &&
+                     (h = pd_st_next_handover_from(s, g, cur_t, cur_e, t)) != PD_ST_NIL &&
                      (nb == PD_ST_NIL ||
                       key_less(s, hs[h].time, heid[h], nb_t, nb_e));) {
       g = hs[h].to;

@@ -50,6 +50,13 @@ uint32_t pd_st_guide_at(const pd_store *s, uint32_t root, uint32_t t);
  * threads only read it). Out of memory leaves it invalid: pd_st_guide_at()
  * is then slower, never wrong. */
 void pd_st_guide_index_refresh(pd_store *s);
+
+/* The first handover away from guide g after position (pt, pe) in (time,
+ * event id) order and at or before t, or NIL: a binary search in g's
+ * group of the index (a scan of every handover while it is invalid).
+ * Handovers are never erased. Read-only: safe on worker threads. */
+uint32_t pd_st_next_handover_from(const pd_store *s, uint32_t g, uint32_t pt,
+                                  uint64_t pe, uint32_t t);
 void pd_st_guide_index_free(pd_store *s);
 
 /* The link state of `root` on `channel` at `as_of` (see
