@@ -7,6 +7,7 @@
 #include <privdomain/funnel.h>
 
 #include "population.h"
+#include "funnel_users.h"
 #include "rows.h"
 
 static const pd_funnel_options default_opts = PD_FUNNEL_OPTIONS_INIT;
@@ -17,34 +18,6 @@ typedef struct acc {
 } acc;
 
 /* Per canonical user: what the funnel asks of them. */
-typedef struct per_user {
-  uint32_t link;        /* acquisition link index, NIL if never linked */
-  uint32_t link_time;
-  uint32_t first_order; /* first order time at or after the link, NIL */
-  uint32_t orders;
-  int64_t revenue;
-  uint8_t referred;
-} per_user;
-
-static int64_t key_of(const pd_mb_ctx *c, int32_t by, uint32_t r,
-                      const per_user *p) {
-  const pd_store *s = c->s;
-  const pd_st_link *l = &pd_st_links(s)[p->link];
-  switch (by) {
-    case PD_BY_ALL: return 0;
-    case PD_BY_CHANNEL: return l->channel;
-    case PD_BY_SOURCE: return l->source;
-    case PD_BY_GUIDE: return pd_mx_home_guide(s, r, c->f.as_of, p->link);
-    case PD_BY_SHOP:
-      return pd_mx_home_shop(s, r, c->f.as_of,
-                             pd_mx_home_guide(s, r, c->f.as_of, p->link));
-    case PD_BY_COHORT_DAY: return pd_mb_cohort_start(PD_COHORT_DAY, l->time);
-    case PD_BY_COHORT_WEEK:
-      return pd_mb_cohort_start(PD_COHORT_WEEK, l->time);
-    default: return pd_mb_cohort_start(PD_COHORT_MONTH, l->time);
-  }
-}
-
 static pd_status grow_acc(pd_mb_ctx *c, acc **v, size_t *cap, size_t n) {
   size_t old = *cap;
   if (pd_grow(&c->s->alloc, (void **)v, cap, n, sizeof **v) != 0)
@@ -53,52 +26,6 @@ static pd_status grow_acc(pd_mb_ctx *c, acc **v, size_t *cap, size_t n) {
   return PD_OK;
 }
 
-/* Gather each user's link, orders and referrals with column scans. */
-static pd_status gather(pd_mb_ctx *c, per_user *pu) {
-  pd_store *s = c->s;
-  uint32_t as_of = c->f.as_of;
-  for (uint32_t u = 0; u < c->n; u++) {
-    pu[u].link = PD_ST_NIL;
-    pu[u].first_order = PD_ST_NIL;
-  }
-  const pd_st_link *lk = pd_st_links(s);
-  const uint64_t *leid = s->col[PD_EV_LINK].eid;
-  for (uint32_t i = 0; i < s->col[PD_EV_LINK].n; i++) {
-    if (lk[i].time > as_of) continue;
-    uint32_t r = c->root_of[lk[i].user];
-    if (r == 0 || !c->pass[r]) continue;
-    per_user *p = &pu[r];
-    if (p->link == PD_ST_NIL || lk[i].time < p->link_time ||
-        (lk[i].time == p->link_time && leid[i] < leid[p->link])) {
-      p->link = i;
-      p->link_time = lk[i].time;
-    }
-  }
-  int64_t *ref = NULL;
-  pd_status st = pd_mb_refunds_at(c, as_of, &ref);
-  if (st) return st;
-  const pd_st_order *o = pd_st_orders(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
-    if (o[i].time > as_of) continue;
-    uint32_t r = c->root_of[o[i].user];
-    if (r == 0 || !c->pass[r]) continue;
-    per_user *p = &pu[r];
-    p->orders++;
-    p->revenue += pd_mb_net(s, ref, i);
-    if (p->link != PD_ST_NIL && o[i].time >= p->link_time &&
-        (p->first_order == PD_ST_NIL || o[i].time < p->first_order))
-      p->first_order = o[i].time;
-  }
-  pd_free(&s->alloc, ref);
-  const pd_st_referral *rf = pd_st_referrals(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_REFERRAL].n; i++) {
-    if (rf[i].time > as_of) continue;
-    uint32_t r = c->root_of[rf[i].referrer];
-    if (r == 0 || c->root_of[rf[i].referee] == 0) continue;
-    pu[r].referred = 1;
-  }
-  return PD_OK;
-}
 
 /* Add reach and cost records to the rows they belong to. */
 static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
@@ -155,7 +82,7 @@ static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
                         pd_rows **out) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
-  per_user *pu = pd_calloc(a, c->n, sizeof *pu);
+  pd_fu_user *pu = pd_calloc(a, c->n, sizeof *pu);
   if (!pu) return pd_mb_nomem(c);
   pd_mb_groups g;
   pd_mb_groups_init(&g);
@@ -164,12 +91,12 @@ static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
   size_t cap = 0;
   uint32_t *order = NULL;
   double *med = NULL, *mean = NULL;
-  pd_status st = gather(c, pu);
+  pd_status st = pd_fu_gather(c, pu);
   for (uint32_t r = 1; r < c->n && !st; r++) {
-    const per_user *p = &pu[r];
+    const pd_fu_user *p = &pu[r];
     if (c->root_of[r] != r || !c->pass[r] || p->link == PD_ST_NIL) continue;
     uint32_t gi;
-    if ((st = pd_mb_group(c, &g, key_of(c, o->group_by, r, p), &gi)) ||
+    if ((st = pd_mb_group(c, &g, pd_fu_key(c, o->group_by, r, p), &gi)) ||
         (st = grow_acc(c, &v, &cap, (size_t)gi + 1)))
       break;
     acc *x = &v[gi];
