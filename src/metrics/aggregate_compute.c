@@ -114,3 +114,29 @@ pd_status pd_aggregate_compute(pd_store *s, int32_t kind,
     *out = g;
   return pd_st_leave(s, st);
 }
+
+pd_status pd_ag_sketches_by_group(pd_mb_ctx *c, const pd_allocator *sa,
+                                  const pd_mb_tagged *t, size_t groups,
+                                  double accuracy, pd_ag_sketch *first,
+                                  size_t stride) {
+  const pd_allocator *a = &c->s->alloc;
+  size_t *off = pd_calloc(a, groups + 2, sizeof *off);
+  double *byg = pd_malloc(a, (t->n + 1) * sizeof *byg);
+  pd_status st = PD_OK;
+  if (!off || !byg) st = pd_mb_nomem(c);
+  if (!st) {
+    /* Counting sort of the values by group. */
+    for (size_t i = 0; i < t->n; i++) off[t->tag[i] + 2]++;
+    for (size_t g = 0; g < groups; g++) off[g + 2] += off[g + 1];
+    for (size_t i = 0; i < t->n; i++) byg[off[t->tag[i] + 1]++] = t->val[i];
+    for (size_t g = 0; g < groups && !st; g++) {
+      size_t lo = g ? off[g] : 0;
+      pd_ag_sketch *out = (pd_ag_sketch *)(void *)((char *)first + g * stride);
+      if (pd_ag_sketch_build(sa, accuracy, byg + lo, off[g + 1] - lo, out) != 0)
+        st = pd_mb_nomem(c);
+    }
+  }
+  pd_free(a, off);
+  pd_free(a, byg);
+  return st;
+}

@@ -66,31 +66,6 @@ static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
   return st;
 }
 
-/* The days of each group's converted users into its sketch. */
-static pd_status sketches(pd_mb_ctx *c, const pd_allocator *sa,
-                          const pd_mb_tagged *t, pd_ag_fgroup *v,
-                          size_t groups, double accuracy) {
-  const pd_allocator *a = &c->s->alloc;
-  size_t *off = pd_calloc(a, groups + 2, sizeof *off);
-  double *byg = pd_malloc(a, (t->n + 1) * sizeof *byg);
-  pd_status st = PD_OK;
-  if (!off || !byg) st = pd_mb_nomem(c);
-  if (!st) {
-    for (size_t i = 0; i < t->n; i++) off[t->tag[i] + 2]++;
-    for (size_t g = 0; g < groups; g++) off[g + 2] += off[g + 1];
-    for (size_t i = 0; i < t->n; i++) byg[off[t->tag[i] + 1]++] = t->val[i];
-    for (size_t g = 0; g < groups && !st; g++) {
-      size_t lo = g ? off[g] : 0;
-      if (pd_ag_sketch_build(sa, accuracy, byg + lo, off[g + 1] - lo,
-                             &v[g].days) != 0)
-        st = pd_mb_nomem(c);
-    }
-  }
-  pd_free(a, off);
-  pd_free(a, byg);
-  return st;
-}
-
 pd_status pd_ag_funnel_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
@@ -127,7 +102,9 @@ pd_status pd_ag_funnel_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   }
   if (!st) st = reach_and_cost(c, o->group_by, &g, &v, &cap, &all);
   if (!st) st = grow(c, &v, &cap, g.n + 1);
-  if (!st) st = sketches(c, &agg->alloc, &days, v, g.n, o->accuracy);
+  if (!st && g.n)
+    st = pd_ag_sketches_by_group(c, &agg->alloc, &days, g.n, o->accuracy,
+                                 &v[0].days, sizeof *v);
   if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
   pd_ag_fgroup *out = NULL;
   if (!st && !(out = pd_calloc(&agg->alloc, g.n + 1, sizeof *out)))

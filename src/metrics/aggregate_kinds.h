@@ -12,4 +12,12 @@ pd_status pd_ag_cohorts_compute(pd_mb_ctx *c, pd_aggregate *agg);
 pd_status pd_ag_rfm_compute(pd_mb_ctx *c, pd_aggregate *agg);
 pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg);
 
+/* Builds one sketch per group from tagged values (tag = group index <
+ * groups): the sketch of group k is at (char *)first + k * stride, so a
+ * kind passes the sketch field of its first group and its group size. */
+pd_status pd_ag_sketches_by_group(pd_mb_ctx *c, const pd_allocator *sa,
+                                  const pd_mb_tagged *t, size_t groups,
+                                  double accuracy, pd_ag_sketch *first,
+                                  size_t stride);
+
 #endif
