@@ -1,6 +1,7 @@
 /* Specification of the core layer: hashing, the hash map, interning,
  * CRC-32C, UTF-8 validation and allocation helpers. */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -181,6 +182,42 @@ static void parallel_for_runs_every_block_exactly_once(void **state) {
   pd_parallel_for(2, 0, tally_block, NULL); /* no blocks: fn never called */
 }
 
+/* Each worker marks its slot busy while a block runs: two blocks running
+ * at once with the same worker index would find the slot taken. */
+typedef struct worker_check {
+  _Atomic int busy[PD_PARALLEL_MAX_THREADS];
+  _Atomic int clashes, out_of_range;
+  uint64_t runs[1000];
+  int32_t threads;
+} worker_check;
+
+static void worker_block(void *ctx, size_t block, int32_t worker) {
+  worker_check *w = ctx;
+  if (worker < 0 || worker >= w->threads) {
+    atomic_fetch_add(&w->out_of_range, 1);
+    return;
+  }
+  if (atomic_exchange(&w->busy[worker], 1)) atomic_fetch_add(&w->clashes, 1);
+  for (int i = 0; i < 1000; i++) w->runs[block] += block + 1;
+  atomic_store(&w->busy[worker], 0);
+}
+
+static void parallel_workers_have_distinct_indexes_below_threads(
+    void **state) {
+  (void)state;
+  static const int32_t thread_counts[] = {1, 2, 3, 8, 64};
+  for (size_t c = 0; c < sizeof thread_counts / sizeof *thread_counts; c++) {
+    static worker_check w;
+    memset(&w, 0, sizeof w);
+    w.threads = thread_counts[c];
+    pd_parallel_for_workers(w.threads, 1000, worker_block, &w);
+    assert_int_equal(atomic_load(&w.clashes), 0);
+    assert_int_equal(atomic_load(&w.out_of_range), 0);
+    for (size_t b = 0; b < 1000; b++)
+      assert_int_equal(w.runs[b], (uint64_t)(b + 1) * 1000);
+  }
+}
+
 static void parallel_thread_option_resolves(void **state) {
   (void)state;
   assert_int_equal(pd_parallel_resolve_threads(1), 1);
@@ -266,6 +303,7 @@ int main(void) {
       cmocka_unit_test(checked_arithmetic_reports_overflow),
       cmocka_unit_test(grow_fails_cleanly_on_overflow),
       cmocka_unit_test(parallel_for_runs_every_block_exactly_once),
+      cmocka_unit_test(parallel_workers_have_distinct_indexes_below_threads),
       cmocka_unit_test(parallel_thread_option_resolves),
       cmocka_unit_test(envelope_round_trips_and_refuses_damage),
       cmocka_unit_test(bytes_take_the_buffer_and_free_it),

@@ -14,48 +14,76 @@
 #endif
 
 typedef struct parallel_job {
-  pd_parallel_block_fn fn;
+  pd_parallel_worker_fn fn;
   void *ctx;
   size_t nblocks;
   atomic_size_t next; /* the next block nobody has taken */
 } parallel_job;
 
+/* One thread's view of the job: which worker it is. */
+typedef struct parallel_worker {
+  parallel_job *job;
+  int32_t index;
+} parallel_worker;
+
 /* Takes blocks until none is left; the order in which blocks are taken
  * does not matter because each writes only its own partial result. */
-static void drain(parallel_job *job) {
+static void drain(parallel_job *job, int32_t index) {
   for (;;) {
     size_t b = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
     if (b >= job->nblocks) return;
-    job->fn(job->ctx, b);
+    job->fn(job->ctx, b, index);
   }
 }
 
 static int worker(void *arg) {
-  drain(arg);
+  const parallel_worker *w = arg;
+  drain(w->job, w->index);
   return 0;
 }
 
-void pd_parallel_for(int32_t threads, size_t nblocks, pd_parallel_block_fn fn,
-                     void *ctx) {
+void pd_parallel_for_workers(int32_t threads, size_t nblocks,
+                             pd_parallel_worker_fn fn, void *ctx) {
   if (nblocks == 0) return;
   if (threads > PD_PARALLEL_MAX_THREADS) threads = PD_PARALLEL_MAX_THREADS;
   if (threads > 1 && (size_t)threads > nblocks) threads = (int32_t)nblocks;
   if (threads <= 1) {
-    for (size_t b = 0; b < nblocks; b++) fn(ctx, b);
+    for (size_t b = 0; b < nblocks; b++) fn(ctx, b, 0);
     return;
   }
   parallel_job job = {fn, ctx, nblocks, 0};
   atomic_init(&job.next, 0);
   thrd_t helpers[PD_PARALLEL_MAX_THREADS];
+  parallel_worker who[PD_PARALLEL_MAX_THREADS];
   int started = 0;
   for (int32_t i = 1; i < threads; i++) {
-    if (thrd_create(&helpers[started], worker, &job) != thrd_success) break;
+    who[started] = (parallel_worker){&job, started + 1};
+    if (thrd_create(&helpers[started], worker, &who[started]) != thrd_success)
+      break;
     started++;
   }
-  drain(&job);
+  drain(&job, 0);
   /* thrd_join's status is ignored: a helper cannot fail, and the job's
    * memory must stay alive until every helper has returned anyway. */
   for (int i = 0; i < started; i++) thrd_join(helpers[i], NULL);
+}
+
+/* pd_parallel_for's callback, carried through the worker form. */
+typedef struct plain_call {
+  pd_parallel_block_fn fn;
+  void *ctx;
+} plain_call;
+
+static void call_plain(void *ctx, size_t block, int32_t worker_index) {
+  (void)worker_index;
+  const plain_call *c = ctx;
+  c->fn(c->ctx, block);
+}
+
+void pd_parallel_for(int32_t threads, size_t nblocks, pd_parallel_block_fn fn,
+                     void *ctx) {
+  plain_call c = {fn, ctx};
+  pd_parallel_for_workers(threads, nblocks, call_plain, &c);
 }
 
 int32_t pd_parallel_resolve_threads(int32_t requested) {

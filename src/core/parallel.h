@@ -32,6 +32,16 @@ typedef void (*pd_parallel_block_fn)(void *ctx, size_t block);
 void pd_parallel_for(int32_t threads, size_t nblocks, pd_parallel_block_fn fn,
                      void *ctx);
 
+/* Work for one block, told which worker runs it: an index in
+ * [0, threads) that no other block running at the same time has, so a
+ * block may use per-worker scratch memory allocated beforehand. */
+typedef void (*pd_parallel_worker_fn)(void *ctx, size_t block, int32_t worker);
+
+/* pd_parallel_for, with the worker index passed to fn (0 on the calling
+ * thread). */
+void pd_parallel_for_workers(int32_t threads, size_t nblocks,
+                             pd_parallel_worker_fn fn, void *ctx);
+
 /* Resolves a user's thread-count option: 0 means "one per online
  * processor" (capped at PD_PARALLEL_MAX_THREADS; 1 where the count is
  * unknown), any other value is returned unchanged. */

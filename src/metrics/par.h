@@ -22,7 +22,9 @@
 #define PD_MX_EVENT_BLOCK ((size_t)1 << 18)
 /* Users per block of a pass over user ids: a block's per-user arrays
  * (a few hundred KB) stay in cache while its events are scattered. */
+#ifndef PD_MX_USER_BLOCK_BITS /* tests build some files with small blocks */
 #define PD_MX_USER_BLOCK_BITS 15
+#endif
 #define PD_MX_USER_BLOCK ((size_t)1 << PD_MX_USER_BLOCK_BITS)
 
 static inline size_t pd_mx_blocks(size_t n, size_t per) {

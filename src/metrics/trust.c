@@ -318,23 +318,51 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
   }
 }
 
-/* The distribution in parallel passes (par.h). Column blocks note each
- * kept touchpoint's root and count them per (column block, user block);
- * then each kept touchpoint moves, as a compact copy, to its user block,
- * in column order. Each user block then adds up its users' order-free sums
- * in that order (so a user's sums add up in column order, as
- * pd_trust_user adds them, and both give the same figures), groups the
- * touchpoints that need order (needs_order) into per-user runs, and
- * finishes its users into partial sums that the calling thread combines in
- * block order. */
+/* The distribution walks each user's touchpoint chains, several users at
+ * a time. A chain is a linked list through the column, so one walk waits
+ * on a cache miss per touchpoint; a worker therefore keeps WALKS users in
+ * flight and advances them in turn, prefetching each walk's next
+ * touchpoint, so that the misses of many walks overlap. A user's
+ * touchpoints are visited in the order pd_trust_user visits them (member
+ * by member, newest first), so both give the same figures to the last
+ * bit. Blocks of users run on the store's threads (par.h); their partial
+ * sums are combined in block order. It needs no memory in proportion to
+ * the events: a walk keeps the touchpoints that need order in a buffer of
+ * WALK_CAP; a user with more is marked and finished afterwards on the
+ * calling thread. Tests build this file with small values. */
+#ifndef PD_MX_TRUST_WALKS
+#define PD_MX_TRUST_WALKS 48
+#endif
+#ifndef PD_MX_TRUST_WALK_CAP
+#define PD_MX_TRUST_WALK_CAP 512
+#endif
+#define WALKS PD_MX_TRUST_WALKS
+#define WALK_CAP PD_MX_TRUST_WALK_CAP
+/* scores[] marks: not in the figure; left for the calling thread. */
+#define SCORE_NONE (-1.0)
+#define SCORE_LATER (-2.0)
+
 typedef struct dist_part {
   double se, sr, si, ss, sc;
   uint64_t n;
   uint64_t histogram[PD_TRUST_BINS];
-  size_t g_from;  /* the block's first slot in g (set by the caller) */
-  size_t max_run; /* longest run of one user's needs_order touchpoints */
   pd_status st;
 } dist_part;
+
+/* One user being walked. */
+typedef struct walk {
+  uint32_t root, member, ev; /* ev: next touchpoint, PD_ST_NIL at the end */
+  uint32_t n;                /* touchpoints kept in buf */
+  int overflow;              /* more than WALK_CAP need order */
+  trust_acc acc;
+  pd_mx_touch *buf;          /* [WALK_CAP] */
+} walk;
+
+/* What one worker owns while it runs blocks. */
+typedef struct dist_worker {
+  walk w[WALKS];
+  trust_work work; /* reserved for WALK_CAP touchpoints */
+} dist_worker;
 
 typedef struct dist_job {
   const pd_store *s;
@@ -344,222 +372,184 @@ typedef struct dist_job {
   const pd_trust_options *o;
   const pd_contact_policy *pol;
   double lambda;
-  uint32_t t, guide, ne, nu;
+  uint32_t t, guide, nu;
   size_t nub;
-  uint32_t *root;   /* [nu] canonical id of each id */
-  uint32_t *cnt;    /* [column block][user block] kept touchpoints */
-  size_t *pos;      /* [column block][user block] next slot in stage */
-  size_t *ubstart;  /* [nub + 1] */
-  pd_mx_touch *stage;
-  uint16_t *uloc;   /* root - first id of its user block, beside stage */
-  uint32_t *start;  /* [nu + 1] runs of needs_order touchpoints in g */
-  pd_mx_touch *g;   /* needs_order touchpoints, runs by user */
-  trust_acc *acc;   /* [nu] */
-  double *scores;   /* [nu] score by root, -1 = not in the figure */
-  trust_work *work; /* [nub] */
-  dist_part *part;  /* [nub] */
+  double *scores;       /* [nu] score by root, SCORE_NONE / SCORE_LATER */
+  dist_part *part;      /* [nub] */
+  dist_worker *workers; /* [threads] */
+  pd_mx_touch *bufs;    /* [threads][WALKS][WALK_CAP] */
 } dist_job;
-
-static void user_range(const dist_job *j, size_t ub, uint32_t *lo,
-                       uint32_t *hi) {
-  *lo = (uint32_t)(ub * PD_MX_USER_BLOCK);
-  *hi = j->nu;
-  if (*hi - *lo > PD_MX_USER_BLOCK) *hi = *lo + (uint32_t)PD_MX_USER_BLOCK;
-}
-
-static void dist_roots_block(void *p, size_t ub) {
-  const dist_job *j = p;
-  uint32_t lo, hi;
-  user_range(j, ub, &lo, &hi);
-  for (uint32_t u = lo ? lo : 1; u < hi; u++)
-    j->root[u] = pd_mx_find_ro(j->s, u);
-}
 
 static inline int dist_keep(const dist_job *j, const pd_st_touch *x) {
   /* time > t also skips erased touchpoints */
   return x->time <= j->t && (j->guide == 0 || x->guide == j->guide);
 }
 
-static void dist_count_block(void *p, size_t b) {
-  const dist_job *j = p;
+/* Adds the user's trust to the block's partial sums. */
+static void dist_add(dist_part *pt, const pd_trust *t) {
+  pt->n++;
+  pt->se += t->expertise;
+  pt->sr += t->reliability;
+  pt->si += t->intimacy;
+  pt->ss += t->self_orientation;
+  pt->sc += t->score;
+  int bin = (int)(t->score / 10.0);
+  pt->histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
+}
+
+/* The next user of [*u, hi) in the figure, or 0; *u moves past it. Users
+ * not in the figure get SCORE_NONE on the way. */
+static uint32_t next_user(const dist_job *j, uint32_t *u, uint32_t hi) {
+  while (*u < hi) {
+    uint32_t v = (*u)++;
+    if (pd_mx_is_root(j->s, v) && pd_mx_filter_match(j->s, j->f, v))
+      return v;
+    j->scores[v] = SCORE_NONE;
+  }
+  return 0;
+}
+
+static void walk_start(const dist_job *j, walk *w, uint32_t root) {
   const pd_st_touch *ts = pd_st_touches(j->s);
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
-  uint32_t *cnt = j->cnt + b * j->nub;
-  /* Touchpoints arrive in time order, so root[] is hit at random. */
-  enum { PF = 32 };
-  for (uint32_t i = lo; i < hi; i++) {
-    if (i + PF < hi) PD_PREFETCH(&j->root[ts[i + PF].user]);
-    if (!dist_keep(j, &ts[i])) continue;
-    cnt[j->root[ts[i].user] >> PD_MX_USER_BLOCK_BITS]++;
-  }
+  w->root = w->member = root;
+  w->ev = j->s->users[root].head[PD_EV_TOUCH];
+  w->n = 0;
+  w->overflow = 0;
+  memset(&w->acc, 0, sizeof w->acc);
+  if (w->ev != PD_ST_NIL) PD_PREFETCH(&ts[w->ev]);
 }
 
-static void dist_stage_block(void *p, size_t b) {
-  const dist_job *j = p;
-  const pd_st_touch *ts = pd_st_touches(j->s);
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
-  size_t *pos = j->pos + b * j->nub;
-  enum { PF = 32 };
-  for (uint32_t i = lo; i < hi; i++) {
-    if (i + PF < hi) PD_PREFETCH(&j->root[ts[i + PF].user]);
-    const pd_st_touch *x = &ts[i];
-    if (!dist_keep(j, x)) continue;
-    uint32_t r = j->root[x->user];
-    size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
-    pd_mx_touch_from(&j->stage[at], x);
-    j->uloc[at] = (uint16_t)(r & (PD_MX_USER_BLOCK - 1));
+/* One step of w: its next touchpoint, or its next member's chain. 0 when
+ * the user is done. */
+static int walk_step(const dist_job *j, walk *w) {
+  const pd_store *s = j->s;
+  while (w->ev == PD_ST_NIL) {
+    w->member = s->users[w->member].next_member;
+    if (w->member == w->root) return 0;
+    w->ev = s->users[w->member].head[PD_EV_TOUCH];
   }
+  const pd_st_touch *ts = pd_st_touches(s);
+  const pd_st_touch *x = &ts[w->ev];
+  w->ev = x->next;
+  if (w->ev != PD_ST_NIL) PD_PREFETCH(&ts[w->ev]);
+  if (!dist_keep(j, x)) return 1;
+  acc_touch(&w->acc, x->kind, x->purpose, x->time, j->t, j->o, j->lambda);
+  if (needs_order(x->kind, x->purpose, j->pol)) {
+    if (w->n < WALK_CAP)
+      pd_mx_touch_from(&w->buf[w->n++], x);
+    else
+      w->overflow = 1;
+  }
+  return 1;
 }
 
-/* Sums and runs of one user block. start[r] for r in the block counts,
- * then is r's cursor, and ends as the end of r's run (the caller shifts
- * it to start[r + 1]); the block's runs occupy g from part[ub].g_from. */
-static void dist_sum_block(void *p, size_t ub) {
+static void dist_walk_block(void *p, size_t ub, int32_t worker) {
   const dist_job *j = p;
-  uint32_t lo, hi;
-  user_range(j, ub, &lo, &hi);
-  size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
-  for (size_t k = from; k < to; k++) {
-    const pd_mx_touch *x = &j->stage[k];
-    uint32_t r = lo + j->uloc[k];
-    acc_touch(&j->acc[r], x->kind, x->purpose, x->time, j->t, j->o,
-              j->lambda);
-    if (needs_order(x->kind, x->purpose, j->pol)) j->start[r]++;
-  }
+  dist_worker *dw = &j->workers[worker];
   dist_part *pt = &j->part[ub];
-  uint32_t run = (uint32_t)pt->g_from, max = 0;
-  for (uint32_t r = lo; r < hi; r++) {
-    uint32_t n = j->start[r];
-    if (n > max) max = n;
-    j->start[r] = run;
-    run += n;
+  uint32_t u = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
+  if (hi - u > PD_MX_USER_BLOCK) hi = u + (uint32_t)PD_MX_USER_BLOCK;
+  if (u == 0) j->scores[u++] = SCORE_NONE;
+  int live = 0;
+  for (int k = 0; k < WALKS; k++) {
+    uint32_t r = next_user(j, &u, hi);
+    dw->w[k].root = r;
+    if (r) walk_start(j, &dw->w[k], r), live++;
   }
-  for (size_t k = from; k < to; k++) {
-    const pd_mx_touch *x = &j->stage[k];
-    if (needs_order(x->kind, x->purpose, j->pol))
-      j->g[j->start[lo + j->uloc[k]]++] = *x;
-  }
-  pt->max_run = max;
-}
-
-static void dist_finish_block(void *p, size_t ub) {
-  const dist_job *j = p;
-  uint32_t lo, hi;
-  user_range(j, ub, &lo, &hi);
-  dist_part *pt = &j->part[ub];
-  for (uint32_t u = lo ? lo : 1; u < hi; u++) {
-    j->scores[u] = -1.0;
-    if (!pd_mx_is_root(j->s, u) || !pd_mx_filter_match(j->s, j->f, u))
-      continue;
-    pd_trust t = PD_TRUST_INIT;
-    pd_status st = trust_finish(j->sw, &j->acc[u], j->g + j->start[u],
-                                j->start[u + 1] - j->start[u], j->t, j->o,
-                                j->pol, &j->work[ub], &t);
-    if (st != PD_OK) { /* cannot happen: the buffers were reserved */
-      pt->st = st;
-      return;
+  while (live > 0) {
+    for (int k = 0; k < WALKS; k++) {
+      walk *w = &dw->w[k];
+      if (w->root == 0 || walk_step(j, w)) continue;
+      if (w->overflow) {
+        j->scores[w->root] = SCORE_LATER;
+      } else {
+        pd_trust t = PD_TRUST_INIT;
+        pd_status st = trust_finish(j->sw, &w->acc, w->buf, w->n, j->t, j->o,
+                                    j->pol, &dw->work, &t);
+        if (st != PD_OK) { /* cannot happen: the buffers were reserved */
+          pt->st = st;
+          return;
+        }
+        j->scores[w->root] = t.score;
+        dist_add(pt, &t);
+      }
+      uint32_t r = next_user(j, &u, hi);
+      w->root = r;
+      if (r) walk_start(j, w, r);
+      else live--;
     }
-    j->scores[u] = t.score;
-    pt->n++;
-    pt->se += t.expertise;
-    pt->sr += t.reliability;
-    pt->si += t.intimacy;
-    pt->ss += t.self_orientation;
-    pt->sc += t.score;
-    int bin = (int)(t.score / 10.0);
-    pt->histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
   }
 }
 
-static void dist_job_free(pd_store *s, dist_job *j) {
+static void dist_job_free(pd_store *s, dist_job *j, int32_t threads) {
   const pd_allocator *a = &s->alloc;
-  if (j->work)
-    for (size_t ub = 0; ub < j->nub; ub++) work_free(s, &j->work[ub]);
-  pd_free(a, j->work);
+  if (j->workers)
+    for (int32_t k = 0; k < threads; k++) work_free(s, &j->workers[k].work);
+  pd_free(a, j->workers);
+  pd_free(a, j->bufs);
   pd_free(a, j->part);
-  pd_free(a, j->root);
-  pd_free(a, j->cnt);
-  pd_free(a, j->pos);
-  pd_free(a, j->ubstart);
-  pd_free(a, j->stage);
-  pd_free(a, j->uloc);
-  pd_free(a, j->start);
-  pd_free(a, j->g);
-  pd_free(a, j->acc);
   pd_free(a, j->scores);
   memset(j, 0, sizeof *j);
+}
+
+/* The trust of a user left for the calling thread (more touchpoints that
+ * need order than a walk keeps), as pd_trust_user computes it. */
+static pd_status dist_later(pd_store *s, dist_job *j, uint32_t root,
+                            trust_work *w, pd_trust *t) {
+  size_t n = 0;
+  pd_status st = pd_mx_touches_of(s, root, j->t, &w->touches, &n);
+  if (st) return st;
+  pd_mx_touch *xs = w->touches.p;
+  size_t m = 0;
+  trust_acc a;
+  memset(&a, 0, sizeof a);
+  for (size_t i = 0; i < n; i++) {
+    if (j->guide != 0 && xs[i].guide != j->guide) continue;
+    acc_touch(&a, xs[i].kind, xs[i].purpose, xs[i].time, j->t, j->o,
+              j->lambda);
+    xs[m++] = xs[i];
+  }
+  return trust_finish(s, &a, xs, m, j->t, j->o, j->pol, w, t);
 }
 
 /* Every passing user's trust into j->scores and j->part (see above).
  * PD_OK or PD_E_NOMEM (message set). */
 static pd_status dist_run(pd_store *s, dist_job *j, int32_t threads) {
   const pd_allocator *a = &s->alloc;
-  size_t nu = j->nu, neb = pd_mx_blocks(j->ne, PD_MX_EVENT_BLOCK);
+  size_t nu = j->nu;
   j->nub = pd_mx_blocks(nu, PD_MX_USER_BLOCK);
-  j->root = pd_malloc(a, (nu + 1) * sizeof *j->root);
-  j->cnt = pd_calloc(a, neb * j->nub + 1, sizeof *j->cnt);
-  j->pos = pd_malloc(a, (neb * j->nub + 1) * sizeof *j->pos);
-  j->ubstart = pd_malloc(a, (j->nub + 1) * sizeof *j->ubstart);
   j->part = pd_calloc(a, j->nub + 1, sizeof *j->part);
-  j->work = pd_calloc(a, j->nub + 1, sizeof *j->work);
-  if (!j->root || !j->cnt || !j->pos || !j->ubstart || !j->part || !j->work)
-    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  j->root[0] = 0; /* read by the prefetches for erased touchpoints */
-  pd_parallel_for(threads, j->nub, dist_roots_block, j);
-  pd_parallel_for(threads, neb, dist_count_block, j);
-  size_t kept = 0;
-  for (size_t ub = 0; ub < j->nub; ub++) {
-    j->ubstart[ub] = kept;
-    for (size_t b = 0; b < neb; b++) {
-      j->pos[b * j->nub + ub] = kept;
-      kept += j->cnt[b * j->nub + ub];
-    }
-  }
-  j->ubstart[j->nub] = kept;
-  j->stage = pd_malloc(a, (kept + 1) * sizeof *j->stage);
-  j->uloc = pd_malloc(a, (kept + 1) * sizeof *j->uloc);
-  if (!j->stage || !j->uloc)
-    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  pd_parallel_for(threads, neb, dist_stage_block, j);
-  pd_free(a, j->pos);
-  j->pos = NULL;
-  /* Where each block's runs start in g: its needs_order touchpoints are
-   * counted on the calling thread (a sequential read of stage). */
-  size_t ordered = 0;
-  for (size_t ub = 0; ub < j->nub; ub++) {
-    j->part[ub].g_from = ordered;
-    for (size_t k = j->ubstart[ub]; k < j->ubstart[ub + 1]; k++)
-      ordered += needs_order(j->stage[k].kind, j->stage[k].purpose, j->pol);
-  }
-  j->acc = pd_calloc(a, nu + 1, sizeof *j->acc);
-  j->start = pd_calloc(a, nu + 1, sizeof *j->start);
-  j->g = pd_malloc(a, (ordered + 1) * sizeof *j->g);
   j->scores = pd_malloc(a, (nu + 1) * sizeof *j->scores);
-  if (!j->acc || !j->start || !j->g || !j->scores)
+  j->workers = pd_calloc(a, (size_t)threads, sizeof *j->workers);
+  j->bufs = pd_malloc(a, (size_t)threads * WALKS * WALK_CAP * sizeof *j->bufs);
+  if (!j->part || !j->scores || !j->workers || !j->bufs)
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  pd_parallel_for(threads, j->nub, dist_sum_block, j);
-  pd_free(a, j->stage);
-  pd_free(a, j->uloc);
-  j->stage = NULL;
-  j->uloc = NULL;
-  for (size_t r = nu; r > 0; r--) j->start[r] = j->start[r - 1];
-  j->start[0] = 0;
-  /* Each block's finishing buffers, sized for its longest run, so that
-   * trust_finish never grows them on a worker. */
-  for (size_t ub = 0; ub < j->nub; ub++) {
-    size_t m = j->part[ub].max_run + 1;
-    trust_work *w = &j->work[ub];
-    if (pd_mx_buf_reserve(s, &w->in, m, sizeof(uint32_t)) ||
-        pd_mx_buf_reserve(s, &w->out, m, sizeof(uint32_t)) ||
-        pd_mx_buf_reserve(s, &w->push, m, sizeof(pd_mx_push)))
+  for (int32_t k = 0; k < threads; k++) {
+    dist_worker *dw = &j->workers[k];
+    for (int i = 0; i < WALKS; i++)
+      dw->w[i].buf = j->bufs + ((size_t)k * WALKS + (size_t)i) * WALK_CAP;
+    if (pd_mx_buf_reserve(s, &dw->work.in, WALK_CAP, sizeof(uint32_t)) ||
+        pd_mx_buf_reserve(s, &dw->work.out, WALK_CAP, sizeof(uint32_t)) ||
+        pd_mx_buf_reserve(s, &dw->work.push, WALK_CAP, sizeof(pd_mx_push)))
       return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
-  pd_parallel_for(threads, j->nub, dist_finish_block, j);
+  pd_parallel_for_workers(threads, j->nub, dist_walk_block, j);
   for (size_t ub = 0; ub < j->nub; ub++)
     if (j->part[ub].st != PD_OK) return j->part[ub].st;
-  return PD_OK;
+  /* Users with long histories, in user order; their block's partial takes
+   * them, as if the block had finished them. */
+  trust_work w;
+  memset(&w, 0, sizeof w);
+  pd_status st = PD_OK;
+  for (uint32_t u = 1; u < j->nu && st == PD_OK; u++) {
+    if (j->scores[u] != SCORE_LATER) continue;
+    pd_trust t = PD_TRUST_INIT;
+    if ((st = dist_later(s, j, u, &w, &t)) != PD_OK) break;
+    j->scores[u] = t.score;
+    dist_add(&j->part[u >> PD_MX_USER_BLOCK_BITS], &t);
+  }
+  work_free(s, &w);
+  return st;
 }
 
 static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
@@ -588,10 +578,10 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
   j.lambda = 1.0 / (double)o.half_life;
   j.t = f.as_of;
   j.guide = f.guide;
-  j.ne = s->col[PD_EV_TOUCH].n;
   j.nu = s->n_users;
-  if ((st = dist_run(s, &j, pd_mx_threads(s))) != PD_OK) {
-    dist_job_free(s, &j);
+  int32_t threads = pd_mx_threads(s);
+  if ((st = dist_run(s, &j, threads)) != PD_OK) {
+    dist_job_free(s, &j, threads);
     return st;
   }
   pd_trust_distribution r = PD_TRUST_DISTRIBUTION_INIT;
@@ -627,7 +617,7 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
       from = rank - 1;
     }
   }
-  dist_job_free(s, &j);
+  dist_job_free(s, &j, threads);
   memcpy(out, &r, sizeof r);
   return PD_OK;
 }
