@@ -4,6 +4,7 @@
  *
  *   pdbench --users N [--threads T] [--only GROUP[,GROUP]] [--seed S]
  *           [--tmpdir DIR] [--batch B] [--no-reserve]
+ *           [--figures NAME[,NAME]] [--snapshot PATH]
  *
  * Recording reserves room first (pd_store_reserve, per kind, for counts
  * estimated from a 1/64 sample of the users, as a bulk load that knows its
@@ -15,6 +16,12 @@
  * figures: compute, and save + load + merge), persist. Every group but gen
  * needs the recorded store, so it is recorded even when record is not
  * asked for (without printing its figures).
+ *
+ * --figures runs only the named figures of the chosen groups. --snapshot
+ * is for profiling one figure at 10M without recording 200M events each
+ * time: the first run records the store and saves it to PATH, later runs
+ * (same --users and --seed) load it instead of recording. The record,
+ * memory and models groups need the recording itself and refuse it.
  *
  * Every measurement prints one line:
  *   pdbench group=<g> figure=<name> users=<N> events=<E> threads=<T>
@@ -121,6 +128,7 @@ typedef struct result {
 } result;
 
 static ctx C;
+static const char *only_figures; /* --figures, NULL = all */
 
 static void fail_line(const char *group, const char *name, pd_status st,
                       const char *msg) {
@@ -139,7 +147,10 @@ typedef struct figure {
 } figure;
 
 /* Time one figure and print its line. */
+static int wanted(const char *list, const char *name);
+
 static void run_figure(const figure *fg) {
+  if (only_figures && !wanted(only_figures, fg->name)) return;
   result r = {0, NULL, 0, 0, 0};
   const char *msg = NULL;
   double c0 = cpu_now(), w0 = wall_now();
@@ -1220,6 +1231,8 @@ static const figure memory_figures[] = {
 
 /* ---- main ------------------------------------------------------------------------------ */
 
+/* Whether group (or figure) is in the comma-separated list only (NULL:
+ * every group but gen). */
 static int wanted(const char *only, const char *group) {
   if (!only) return strcmp(group, "gen") != 0;
   size_t n = strlen(group);
@@ -1236,12 +1249,13 @@ static int usage(void) {
   fprintf(stderr,
           "usage: pdbench --users N [--threads T] [--only GROUP[,GROUP]] "
           "[--seed S] [--tmpdir DIR] [--batch B] [--no-reserve]\n"
+          "       [--figures NAME[,NAME]] [--snapshot PATH]\n"
           "groups: gen record memory metrics models persist aggregates\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
-  const char *only = NULL;
+  const char *only = NULL, *snapshot = NULL;
   C.threads = 1, C.seed = 1, C.batch = 1024, C.reserve = 1;
   C.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int i = 1; i < argc; i += 2) {
@@ -1257,6 +1271,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) C.seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--tmpdir")) C.tmpdir = v;
     else if (!strcmp(a, "--batch")) C.batch = (size_t)strtoull(v, NULL, 10);
+    else if (!strcmp(a, "--figures")) only_figures = v;
+    else if (!strcmp(a, "--snapshot")) snapshot = v;
     else return usage();
   }
   if (C.users == 0 || C.users > (UINT64_C(1) << 28) || C.threads < 0 ||
@@ -1287,6 +1303,24 @@ int main(int argc, char **argv) {
                    wanted(only, "models") || wanted(only, "persist") ||
                    wanted(only, "aggregates");
   C.keep_orders = wanted(only, "models");
+  if (need_store && snapshot &&
+      (rec || C.keep_orders || wanted(only, "memory"))) {
+    fprintf(stderr, "pdbench: --snapshot cannot serve the record, memory or "
+                    "models groups (use --only)\n");
+    return 2;
+  }
+  if (need_store && snapshot && access(snapshot, R_OK) == 0) {
+    pd_status st = pd_snapshot_load(snapshot, NULL, &C.s);
+    pd_store_stats ss = PD_STORE_STATS_INIT;
+    if (st == PD_OK) st = pd_store_get_stats(C.s, &ss);
+    if (st) {
+      fprintf(stderr, "pdbench: %s: %s\n", snapshot, pd_status_str(st));
+      return 1;
+    }
+    pd_store_set_threads(C.s, C.threads);
+    C.events = ss.events;
+    need_store = 0;
+  }
   if (need_store) {
     if (rec) {
       /* Single calls first, on their own store, freed before the big one. */
@@ -1344,6 +1378,10 @@ int main(int argc, char **argv) {
       const char *msg = NULL;
       pd_status st = fig_record_batch(&r, &msg);
       if (st) fail_line("record", "record_batch", st, msg);
+    }
+    if (snapshot) {
+      pd_status st = pd_snapshot_save(C.s, snapshot);
+      if (st) fail_line("record", "snapshot", st, pd_store_errmsg(C.s));
     }
   }
   if (wanted(only, "memory")) RUN_ALL(memory_figures);
