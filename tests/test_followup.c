@@ -266,6 +266,46 @@ static int stop_at_first(void *user, const pd_followup_item *it) {
   return 1;
 }
 
+/* Plans are made on several threads, each user within a bounded room;
+ * users with longer histories (here 300 orders, or 200 unlink and re-link
+ * cycles) are planned on the calling thread, and the plan is the same as
+ * for short histories, for every thread count. */
+static void users_with_long_histories_are_planned_alike(void **state) {
+  fixture *f = *state;
+  build(f);
+  pd_store *s = f->s;
+  pd_user_id buyer = mt_user(s, "buyer"), flaky = mt_user(s, "flaky");
+  mt_link(s, buyer, PD_CHANNEL_WECOM, T0);
+  mt_bind(s, buyer, f->g2, T0);
+  for (int d = 0; d < 300; d++)
+    mt_order(s, buyer, 100, A - (302 - d) * DAY - HOUR);
+  /* the last of them 3 days and an hour before A: an after-sales check */
+  mt_link(s, flaky, PD_CHANNEL_WECOM, T0);
+  for (int k = 0; k < 200; k++) {
+    mt_unlink(s, flaky, PD_CHANNEL_WECOM, T0 + (2 * k + 1) * HOUR);
+    mt_link(s, flaky, PD_CHANNEL_WECOM, T0 + (2 * k + 2) * HOUR);
+  }
+  mt_bind(s, flaky, f->g2, T0);
+  mt_order(s, flaky, 4000, A - 3 * DAY);
+  for (int32_t threads = 1; threads <= 3; threads++) {
+    assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
+    plan p = run(f, NULL, NULL, 0);
+    assert_int_equal(p.n, 5);
+    const pd_followup_item *b = find(&p, buyer), *fl = find(&p, flaky);
+    assert_non_null(b);
+    assert_non_null(fl);
+    assert_int_equal(b->guide, f->g2);
+    assert_int_equal(b->reason, PD_FOLLOWUP_AFTER_SALES);
+    assert_float_equal(b->value, 300.0, 1e-9);
+    assert_int_equal(b->last_purchase, A - 3 * DAY - HOUR);
+    assert_int_equal(fl->guide, f->g2);
+    assert_int_equal(fl->reason, PD_FOLLOWUP_AFTER_SALES);
+    assert_int_equal(fl->channel, PD_CHANNEL_WECOM);
+    /* g2's list by value at risk: the buyer (300) before flaky (40). */
+    assert_true(b->rank == 1 && fl->rank == 2);
+  }
+}
+
 static void the_callback_can_stop_the_plan(void **state) {
   fixture *f = *state;
   build(f);
@@ -317,6 +357,8 @@ int main(void) {
           a_product_usage_cycle_replaces_the_own_interval, setup, teardown),
       cmocka_unit_test_setup_teardown(
           predictions_bring_win_back_and_key_customers, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          users_with_long_histories_are_planned_alike, setup, teardown),
       cmocka_unit_test_setup_teardown(the_callback_can_stop_the_plan, setup,
                                       teardown),
       cmocka_unit_test(out_of_memory_is_reported_and_leaks_nothing),

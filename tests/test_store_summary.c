@@ -108,6 +108,44 @@ static void fully_refunded_orders_are_not_purchases(void **state) {
   pd_store_summary_free(h);
 }
 
+/* Rows are made on several threads with bounded buffers; a customer with
+ * more purchases (or refunds) than a buffer holds is summarised on the
+ * calling thread, between users with short histories: the rows are the
+ * same, in user order, for every thread count. */
+static void customers_with_hundreds_of_purchases_are_summarised(
+    void **state) {
+  pd_store *s = *state;
+  pd_user_id a = mt_user(s, "a"), big = mt_user(s, "big"),
+             z = mt_user(s, "z");
+  mt_order(s, a, 1000, T0);
+  mt_order(s, a, 1000, T0 + DAY);
+  /* big: 600 orders, two a day over 300 days (600 > a walk's 256), and
+   * 300 refunds (one in full, every other day's second order). */
+  for (int d = 0; d < 300; d++) {
+    mt_order(s, big, 100, T0 + d * DAY);
+    uint64_t o = mt_order(s, big, 200, T0 + d * DAY + HOUR);
+    mt_refund(s, o, d % 2 ? 200 : 50, T0 + d * DAY + 2 * HOUR);
+  }
+  mt_order(s, z, 700, T0 + 5 * DAY);
+  int64_t cal = T0 + 299 * DAY + 3 * HOUR;
+  for (int32_t threads = 1; threads <= 3; threads++) {
+    assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
+    pd_store_summary *h = summarise(s, NULL, cal, PD_SUMMARY_NO_HOLDOUT);
+    const pd_user_id *users;
+    assert_int_equal(pd_store_summary_users(h, &users), PD_OK);
+    pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+    assert_int_equal(pd_store_summary_data(h, &d), PD_OK);
+    assert_int_equal(d.n, 3);
+    assert_true(users[0] == a && users[1] == big && users[2] == z);
+    assert_true(d.x[0] == 1 && d.t_x[0] == 1);
+    /* 299 repeat days; odd days spend 1.00, even days 1.00 + 1.50. */
+    assert_true(d.x[1] == 299 && d.t_x[1] == 299 && d.T[1] == 299);
+    assert_float_equal(d.monetary[1], (149 * 2.5 + 150 * 1.0) / 299, 1e-12);
+    assert_true(d.x[2] == 0 && d.T[2] == 294);
+    pd_store_summary_free(h);
+  }
+}
+
 static void the_filter_selects_users_by_acquisition(void **state) {
   pd_store *s = *state;
   uint32_t src = 0;
@@ -389,6 +427,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(the_btyd_convention_applies_to_orders,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          customers_with_hundreds_of_purchases_are_summarised, setup,
+          teardown),
       cmocka_unit_test_setup_teardown(fully_refunded_orders_are_not_purchases,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(the_filter_selects_users_by_acquisition,

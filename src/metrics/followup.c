@@ -12,6 +12,7 @@
 
 #include "filter.h"
 #include "par.h"
+#include "purchases.h"
 #include "pushes.h"
 #include "store/consent_query.h"
 #include "store/store_query.h"
@@ -80,9 +81,12 @@ static int channel_better(int32_t a, int32_t b) { /* a preferred to b? */
   return a < b;
 }
 
-/* The preferred private channel root is linked on at t, or 0. */
-static pd_status contact_channel(pd_store *s, uint32_t root, uint32_t t,
-                                 const uint8_t *priv, int32_t *out) {
+/* The preferred private channel root is linked on at t, or 0, into *out;
+ * refs[0..cap) is room for the link-state replays. 0, or -1 when cap is
+ * too small. Reads the store only. */
+static int contact_channel(const pd_store *s, uint32_t root, uint32_t t,
+                           const uint8_t *priv, uint32_t *refs, size_t cap,
+                           int32_t *out) {
   int32_t best = 0;
   int32_t seen[16];
   size_t ns = 0;
@@ -96,12 +100,11 @@ static pd_status contact_channel(pd_store *s, uint32_t root, uint32_t t,
     if (dup) continue;
     if (ns < 16) seen[ns++] = ch;
     pd_link_state ls = PD_LINK_STATE_INIT;
-    pd_status st = pd_st_link_state_at(s, root, ch, t, &ls);
-    if (st) return st;
+    if (pd_st_link_state_into(s, root, ch, t, refs, cap, &ls) != 0) return -1;
     if (ls.linked) best = ch;
   }
   *out = best;
-  return PD_OK;
+  return 0;
 }
 
 /* Pushes in the cap windows, by canonical user (cap_block). */
@@ -166,8 +169,24 @@ static int64_t last_personal_contact(const pd_store *s, uint32_t root,
   return last;
 }
 
+/* Room a worker gives one user: link refs, purchases, refunds. A user
+ * needing more is planned on the calling thread with growing buffers. */
+#define FU_ROOM 256
+typedef struct fu_room {
+  uint32_t refs[2 * FU_ROOM + 2];
+  pd_mx_purchase purch[FU_ROOM];
+  pd_mx_refund_ref refunds[FU_ROOM];
+} fu_room;
+
+/* What every user's plan reads. */
 typedef struct plan_ctx {
-  pd_mx_buf items, purch, refunds, pushes;
+  const pd_store *s;
+  const pd_store_summary *h;
+  const pd_followup_options *o;
+  const pd_contact_policy *pol;
+  const pd_mx_filter *f;
+  uint32_t t;
+  double money_unit;
   plan_ctx_counts caps;
   uint32_t *row_of; /* user id -> summary row + 1 */
   uint8_t *is_key;  /* by summary row */
@@ -175,10 +194,6 @@ typedef struct plan_ctx {
 } plan_ctx;
 
 static void ctx_free(pd_store *s, plan_ctx *c) {
-  pd_mx_buf_free(s, &c->items);
-  pd_mx_buf_free(s, &c->purch);
-  pd_mx_buf_free(s, &c->refunds);
-  pd_mx_buf_free(s, &c->pushes);
   pd_free(&s->alloc, (void *)c->caps.day);
   pd_free(&s->alloc, (void *)c->caps.week);
   pd_free(&s->alloc, c->row_of);
@@ -207,40 +222,36 @@ static pd_status prepare_values(pd_store *s, const pd_store_summary *h,
   return PD_OK;
 }
 
-static pd_status plan_user(pd_store *s, const pd_store_summary *h,
-                           const pd_followup_options *o,
-                           const pd_contact_policy *pol, uint32_t t,
-                           uint32_t root, uint32_t guide, plan_ctx *c,
-                           size_t *n_items) {
-  pd_status st;
-  int32_t channel = 0;
-  if ((st = contact_channel(s, root, t, c->priv, &channel)) != PD_OK)
-    return st;
-  if (channel == 0) return PD_OK;
-  if (!pd_st_consent_at(s, root, PD_CONSENT_MARKETING, t, NULL) ||
-      !pd_st_consent_at(s, root, PD_CONSENT_PERSONALISED_MARKETING, t, NULL))
-    return PD_OK;
-  if (capped(&c->caps, root, pol)) return PD_OK;
-  size_t np = 0;
-  if ((st = pd_ss_purchases(s, root, t, &c->purch, &c->refunds, &np)) != PD_OK)
-    return st;
+/* Whether root, reachable on `channel`, may get a plan at all: marketing
+ * consent and caps not yet reached. */
+static int reachable(const plan_ctx *c, uint32_t root) {
+  return pd_st_consent_at(c->s, root, PD_CONSENT_MARKETING, c->t, NULL) &&
+         pd_st_consent_at(c->s, root, PD_CONSENT_PERSONALISED_MARKETING, c->t,
+                          NULL) &&
+         !capped(&c->caps, root, c->pol);
+}
+
+/* The plan item of reachable root (channel != 0) from its purchases
+ * p[0..np): 1 and *it, or 0 when root needs no follow-up. */
+static int decide(const plan_ctx *c, uint32_t root, int32_t channel,
+                  const pd_mx_purchase *p, size_t np, plan_item *it) {
+  const pd_followup_options *o = c->o;
+  uint32_t t = c->t;
   int64_t last = -1, first_day = 0, last_day = 0, days = 0, spend = 0;
   for (size_t i = 0; i < np; i++) {
-    int64_t pt = pd_ss_purchase_time(&c->purch, i), d = pt / DAY_S;
-    spend += pd_ss_purchase_net(&c->purch, i);
+    int64_t pt = p[i].time, d = pt / DAY_S;
+    spend += p[i].net;
     if (days == 0) first_day = d;
     if (days == 0 || d != last_day) days++;
     last_day = d;
     last = pt;
   }
-  double money_unit = 1;
-  for (int k = 0; k < s->currency_exponent; k++) money_unit *= 10;
   uint32_t row = c->row_of ? c->row_of[root] : 0;
-  int has_pred = row && h->has_pred;
-  double value = (double)spend / money_unit, p_alive = 1;
+  int has_pred = row && c->h->has_pred;
+  double value = (double)spend / c->money_unit, p_alive = 1;
   if (has_pred) {
-    value = pd_ss_column(h, PD_VALUE_CLV)[row - 1];
-    p_alive = pd_ss_column(h, PD_VALUE_P_ALIVE)[row - 1];
+    value = pd_ss_column(c->h, PD_VALUE_CLV)[row - 1];
+    p_alive = pd_ss_column(c->h, PD_VALUE_P_ALIVE)[row - 1];
   }
   int32_t reason = 0;
   int64_t since = last >= 0 ? (int64_t)t - last : -1;
@@ -257,15 +268,12 @@ static pd_status plan_user(pd_store *s, const pd_store_summary *h,
            (double)since < 3 * cycle)
     reason = PD_FOLLOWUP_REPURCHASE_DUE;
   else if (has_pred && c->is_key && c->is_key[row - 1]) {
-    int64_t lc = last_personal_contact(s, root, t);
+    int64_t lc = last_personal_contact(c->s, root, t);
     if (lc < 0 || (int64_t)t - lc >= o->key_care_interval)
       reason = PD_FOLLOWUP_KEY_CUSTOMER;
   }
-  if (reason == 0) return PD_OK;
-  if (pd_mx_buf_reserve(s, &c->items, *n_items + 1, sizeof(plan_item)) != 0)
-    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  plan_item *it = (plan_item *)c->items.p + (*n_items)++;
-  it->guide = guide;
+  if (reason == 0) return 0;
+  it->guide = pd_mx_home_guide(c->s, root, t, pd_mx_first_link(c->s, root, t));
   it->user = root;
   it->reason = reason;
   it->channel = channel;
@@ -274,7 +282,98 @@ static pd_status plan_user(pd_store *s, const pd_store_summary *h,
   double risk = 1 - p_alive;
   it->var = value * (risk > 0.05 ? risk : 0.05);
   it->last_purchase = last;
-  return PD_OK;
+  return 1;
+}
+
+/* root's plan within a worker's room: 1 and *it, 0 for none, -1 when the
+ * room is too small. Reads the store only. */
+static int plan_in_room(const plan_ctx *c, uint32_t root, fu_room *r,
+                        plan_item *it) {
+  int32_t channel = 0;
+  size_t np = 0;
+  if (contact_channel(c->s, root, c->t, c->priv, r->refs,
+                      sizeof r->refs / sizeof *r->refs, &channel) != 0)
+    return -1;
+  if (channel == 0 || !reachable(c, root)) return 0;
+  if (pd_mx_purchases_into(c->s, root, c->t, r->purch, FU_ROOM, r->refunds,
+                           FU_ROOM, &np) != 0)
+    return -1;
+  return decide(c, root, channel, r->purch, np, it);
+}
+
+/* The same on the calling thread, buffers growing as needed: 1, 0, or -1
+ * out of memory (message set). */
+static int plan_growing(pd_store *s, const plan_ctx *c, uint32_t root,
+                        pd_mx_buf *refs, pd_mx_buf *purch, pd_mx_buf *refunds,
+                        plan_item *it) {
+  int32_t channel = 0;
+  size_t np = 0;
+  if (pd_mx_buf_reserve(s, refs, 64, sizeof(uint32_t)) != 0) goto nomem;
+  while (contact_channel(s, root, c->t, c->priv, refs->p, refs->cap,
+                         &channel) != 0)
+    if (pd_mx_buf_reserve(s, refs, 2 * refs->cap, sizeof(uint32_t)) != 0)
+      goto nomem;
+  if (channel == 0 || !reachable(c, root)) return 0;
+  if (pd_mx_purchases(s, root, c->t, purch, refunds, &np) != PD_OK) return -1;
+  return decide(c, root, channel, purch->p, np, it);
+nomem:
+  pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  return -1;
+}
+
+/* Users are planned in two parallel passes over blocks of users (par.h):
+ * the first marks who gets an item and counts them per block, the second
+ * (on the few marked) writes each block's items at its place. Users whose
+ * histories overflow a worker's room are planned afterwards on the calling
+ * thread. Items are then sorted by a total order, so the plan is the same
+ * for every thread count. */
+enum { MARK_NONE, MARK_ITEM, MARK_LATER };
+
+typedef struct plan_job {
+  const plan_ctx *c;
+  uint32_t nu;
+  uint8_t *mark;     /* [nu] */
+  size_t *count;     /* [blocks] items, then (second pass) first slot */
+  size_t *later;     /* [blocks] users left for the calling thread */
+  plan_item *items;
+  fu_room *rooms;    /* [threads] */
+} plan_job;
+
+static void block_users(const plan_job *j, size_t ub, uint32_t *lo,
+                        uint32_t *hi) {
+  *lo = (uint32_t)(ub * PD_MX_USER_BLOCK);
+  *hi = j->nu;
+  if (*hi - *lo > PD_MX_USER_BLOCK) *hi = *lo + (uint32_t)PD_MX_USER_BLOCK;
+  if (*lo == 0) *lo = 1;
+}
+
+static void mark_block(void *p, size_t ub, int32_t worker) {
+  const plan_job *j = p;
+  const plan_ctx *c = j->c;
+  uint32_t lo, hi;
+  block_users(j, ub, &lo, &hi);
+  size_t items = 0, later = 0;
+  for (uint32_t u = lo; u < hi; u++) {
+    j->mark[u] = MARK_NONE;
+    if (!pd_mx_is_root(c->s, u) || !pd_mx_filter_match(c->s, c->f, u))
+      continue;
+    plan_item it;
+    int r = plan_in_room(c, u, &j->rooms[worker], &it);
+    if (r < 0) j->mark[u] = MARK_LATER, later++;
+    else if (r > 0) j->mark[u] = MARK_ITEM, items++;
+  }
+  j->count[ub] = items;
+  j->later[ub] = later;
+}
+
+static void item_block(void *p, size_t ub, int32_t worker) {
+  const plan_job *j = p;
+  uint32_t lo, hi;
+  block_users(j, ub, &lo, &hi);
+  plan_item *out = j->items + j->count[ub];
+  for (uint32_t u = lo; u < hi; u++)
+    if (j->mark[u] == MARK_ITEM)
+      (void)plan_in_room(j->c, u, &j->rooms[worker], out++);
 }
 
 static pd_status plan(pd_store *s, const pd_store_summary *h,
@@ -289,36 +388,62 @@ static pd_status plan(pd_store *s, const pd_store_summary *h,
       (st = load_options(s, opts, &o, &pol)) != PD_OK)
     return st;
   if (fn == NULL) return pd_err(&s->err, PD_E_INVALID, "fn is NULL");
+  const pd_allocator *a = &s->alloc;
+  int32_t threads = pd_mx_threads(s);
   plan_ctx c;
   memset(&c, 0, sizeof c);
+  c.s = s;
+  c.h = h;
+  c.o = &o;
+  c.pol = &pol;
+  c.f = &f;
+  c.t = f.as_of;
+  c.money_unit = 1;
+  for (int k = 0; k < s->currency_exponent; k++) c.money_unit *= 10;
+  plan_job j;
+  memset(&j, 0, sizeof j);
+  j.c = &c;
+  j.nu = s->n_users;
+  size_t nub = pd_mx_blocks(j.nu, PD_MX_USER_BLOCK);
+  pd_mx_buf refs = {NULL, 0}, purch = {NULL, 0}, refunds = {NULL, 0};
   if ((st = prepare_values(s, h, &o, &c)) != PD_OK) goto done;
   c.priv = private_channels(s);
-  if (!c.priv) {
-    st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
-    goto done;
-  }
-  c.caps.day = pd_calloc(&s->alloc, (size_t)s->n_users + 1,
-                        sizeof *c.caps.day);
-  c.caps.week = pd_calloc(&s->alloc, (size_t)s->n_users + 1,
-                         sizeof *c.caps.week);
-  if (!c.caps.day || !c.caps.week) {
-    st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
-    goto done;
-  }
+  c.caps.day = pd_calloc(a, (size_t)j.nu + 1, sizeof *c.caps.day);
+  c.caps.week = pd_calloc(a, (size_t)j.nu + 1, sizeof *c.caps.week);
+  j.mark = pd_malloc(a, (size_t)j.nu + 1);
+  j.count = pd_calloc(a, nub + 1, sizeof *j.count);
+  j.later = pd_calloc(a, nub + 1, sizeof *j.later);
+  j.rooms = pd_malloc(a, (size_t)threads * sizeof *j.rooms);
+  if (!c.priv || !c.caps.day || !c.caps.week || !j.mark || !j.count ||
+      !j.later || !j.rooms)
+    goto nomem;
   cap_job cj = {s, f.as_of, pol.count_post_exposures, c.caps.day,
                 c.caps.week};
-  pd_parallel_for(pd_mx_threads(s),
+  pd_parallel_for(threads,
                   pd_mx_blocks(s->col[PD_EV_TOUCH].n, PD_MX_EVENT_BLOCK),
                   cap_block, &cj);
-  size_t n = 0;
-  for (uint32_t u = 1; u < s->n_users; u++) {
-    if (!pd_mx_is_root(s, u) || !pd_mx_filter_match(s, &f, u)) continue;
-    uint32_t fl = pd_mx_first_link(s, u, f.as_of);
-    uint32_t g = pd_mx_home_guide(s, u, f.as_of, fl);
-    if ((st = plan_user(s, h, &o, &pol, f.as_of, u, g, &c, &n)) != PD_OK)
-      goto done;
+  pd_parallel_for_workers(threads, nub, mark_block, &j);
+  size_t n = 0, later = 0;
+  for (size_t ub = 0; ub < nub; ub++) {
+    size_t k = j.count[ub];
+    j.count[ub] = n;
+    n += k;
+    later += j.later[ub];
   }
-  plan_item *items = c.items.p;
+  j.items = pd_malloc(a, (n + later + 1) * sizeof *j.items);
+  if (!j.items) goto nomem;
+  pd_parallel_for_workers(threads, nub, item_block, &j);
+  for (uint32_t u = 1; u < j.nu && later > 0; u++) {
+    if (j.mark[u] != MARK_LATER) continue;
+    int r = plan_growing(s, &c, u, &refs, &purch, &refunds, &j.items[n]);
+    if (r < 0) {
+      st = PD_E_NOMEM;
+      goto done;
+    }
+    n += (size_t)r;
+    later--;
+  }
+  plan_item *items = j.items;
   if (n > 1) qsort(items, n, sizeof *items, item_cmp);
   s->depth++;
   uint32_t rank = 0, cur = UINT32_MAX;
@@ -344,7 +469,18 @@ static pd_status plan(pd_store *s, const pd_store_summary *h,
   }
   s->depth--;
   st = PD_OK;
+  goto done;
+nomem:
+  st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
 done:
+  pd_mx_buf_free(s, &refs);
+  pd_mx_buf_free(s, &purch);
+  pd_mx_buf_free(s, &refunds);
+  pd_free(a, j.mark);
+  pd_free(a, j.count);
+  pd_free(a, j.later);
+  pd_free(a, j.items);
+  pd_free(a, j.rooms);
   ctx_free(s, &c);
   return st;
 }

@@ -12,7 +12,10 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/prefetch.h"
 #include "filter.h"
+#include "par.h"
+#include "purchases.h"
 #include "pushes.h"
 #include "store/store_query.h"
 #include "store_summary_internal.h"
@@ -53,71 +56,8 @@ size_t pd_store_summary_rows(const pd_store_summary *h) {
   return valid(h) ? h->n : 0;
 }
 
-/* One purchase: net spend in minor units at a time. */
-typedef struct purchase {
-  uint32_t time;
-  int64_t net;
-} purchase;
-
-static int purchase_cmp(const void *a, const void *b) {
-  const purchase *x = a, *y = b;
-  if (x->time != y->time) return x->time < y->time ? -1 : 1;
-  return (x->net > y->net) - (x->net < y->net);
-}
-
-/* Refunds of canonical root at or before `end`: (order index, amount). */
-typedef struct refund_ref {
-  uint32_t order;
-  int64_t amount;
-} refund_ref;
-
-/* The purchases of root up to `end` (net of refunds up to `end`; fully
- * refunded orders left out), sorted by time, into b. */
-pd_status pd_ss_purchases(pd_store *s, uint32_t root, uint32_t end,
-                          pd_mx_buf *b, pd_mx_buf *rb, size_t *n) {
-  const pd_st_order *os = pd_st_orders(s);
-  const pd_st_refund *fs = pd_st_refunds(s);
-  size_t nr = 0, k = 0;
-  PD_ST_FOREACH_MEMBER(s, root, m)
-  PD_ST_FOREACH_EVENT(s, m, PD_EV_REFUND, i) {
-    if (fs[i].time > end) continue;
-    if (pd_mx_buf_reserve(s, rb, nr + 1, sizeof(refund_ref)) != 0)
-      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-    refund_ref *r = (refund_ref *)rb->p + nr++;
-    r->order = fs[i].order;
-    r->amount = fs[i].amount;
-  }
-  PD_ST_FOREACH_MEMBER(s, root, m)
-  PD_ST_FOREACH_EVENT(s, m, PD_EV_ORDER, i) {
-    const pd_st_order *o = &os[i];
-    if (o->time > end) continue;
-    int64_t refunded = 0;
-    if (o->refunded != 0)
-      for (size_t j = 0; j < nr; j++)
-        if (((refund_ref *)rb->p)[j].order == i)
-          refunded += ((refund_ref *)rb->p)[j].amount;
-    if (refunded > 0 && refunded >= o->amount) continue; /* fully refunded */
-    if (pd_mx_buf_reserve(s, b, k + 1, sizeof(purchase)) != 0)
-      return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-    purchase *p = (purchase *)b->p + k++;
-    p->time = o->time;
-    p->net = o->amount - refunded;
-  }
-  if (k > 1) qsort(b->p, k, sizeof(purchase), purchase_cmp);
-  *n = k;
-  return PD_OK;
-}
-
-int64_t pd_ss_purchase_time(const pd_mx_buf *b, size_t i) {
-  return ((const purchase *)b->p)[i].time;
-}
-
-int64_t pd_ss_purchase_net(const pd_mx_buf *b, size_t i) {
-  return ((const purchase *)b->p)[i].net;
-}
-
 /* The summary.h convention on one customer's sorted purchases. */
-static void summarise(const purchase *p, size_t n, int64_t cal_end,
+static void summarise(const pd_mx_purchase *p, size_t n, int64_t cal_end,
                       int64_t obs_end, double unit_days, double money_unit,
                       double *x, double *t_x, double *T, double *mon,
                       double *xh) {
@@ -172,8 +112,79 @@ static pd_status check_spec(pd_store *s, const pd_summary_spec *spec) {
   return PD_OK;
 }
 
-/* Rows are appended to growing arrays: users and 5 columns interleaved in
- * one block per column, sized once the count is known. */
+/* Purchases a worker's walk holds; a customer with more is left for the
+ * calling thread. */
+#define SS_WALK_CAP 256
+/* users[] mark of a customer left for the calling thread. */
+#define SS_LATER UINT64_MAX
+
+/* Rows are made in parallel blocks of users (par.h), each user's row in
+ * its own slot of arrays as long as the user ids, then packed in user
+ * order: the same rows for every thread count. */
+typedef struct ss_job {
+  const pd_store *s;
+  const pd_mx_filter *f;
+  const pd_summary_spec *spec;
+  uint32_t end, nu;
+  int holdout;
+  double unit_days, money_unit;
+  pd_user_id *users;        /* [nu] u if u has a row, 0 if not, SS_LATER */
+  double *cols;             /* [nu][5] */
+  pd_mx_purchase *bufs;     /* [threads][SS_WALK_CAP] */
+  pd_mx_refund_ref *rbufs;  /* [threads][SS_WALK_CAP] */
+} ss_job;
+
+/* u's row from its purchases p[0..np) into slot u; 0 if u has none. */
+static void ss_row(const ss_job *j, uint32_t u, const pd_mx_purchase *p,
+                   size_t np) {
+  if (np == 0 || p[0].time > j->spec->calibration_end) return;
+  double *c = j->cols + 5 * (size_t)u;
+  summarise(p, np, j->spec->calibration_end, j->spec->observation_end,
+            j->unit_days, j->money_unit, &c[0], &c[1], &c[2], &c[3],
+            j->holdout ? &c[4] : NULL);
+  if (!j->holdout) c[4] = 0;
+  j->users[u] = u;
+}
+
+/* 1 if any member of root has an order: users without one (a third of a
+ * chain's members) are never rows, and this costs no chain walk. */
+static int has_order(const pd_store *s, uint32_t root) {
+  PD_ST_FOREACH_MEMBER(s, root, m) {
+    if (s->users[m].head[PD_EV_ORDER] != PD_ST_NIL) return 1;
+  }
+  return 0;
+}
+
+static void ss_block(void *p, size_t ub, int32_t worker) {
+  const ss_job *j = p;
+  const pd_store *s = j->s;
+  const pd_st_order *os = pd_st_orders(s);
+  pd_mx_purchase *buf = j->bufs + (size_t)worker * SS_WALK_CAP;
+  pd_mx_refund_ref *rbuf = j->rbufs + (size_t)worker * SS_WALK_CAP;
+  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  if (lo == 0) j->users[lo++] = 0;
+  /* A user's newest order is a random read: fetched a few users ahead. */
+  enum { AHEAD = 8 };
+  for (uint32_t u = lo; u < hi; u++) {
+    if (u + AHEAD < hi) {
+      uint32_t o = s->users[u + AHEAD].head[PD_EV_ORDER];
+      if (o != PD_ST_NIL) PD_PREFETCH(&os[o]);
+    }
+    j->users[u] = 0;
+    if (!pd_mx_is_root(s, u) || !has_order(s, u) ||
+        !pd_mx_filter_match(s, j->f, u))
+      continue;
+    size_t np = 0;
+    if (pd_mx_purchases_into(s, u, j->end, buf, SS_WALK_CAP, rbuf,
+                             SS_WALK_CAP, &np) != 0) {
+      j->users[u] = SS_LATER;
+      continue;
+    }
+    ss_row(j, u, buf, np);
+  }
+}
+
 static pd_status build(pd_store *s, const pd_metrics_filter *filter,
                        const pd_summary_spec *spec, pd_store_summary **out) {
   if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
@@ -182,65 +193,73 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
   if ((st = pd_mx_filter_load(s, filter, &f)) != PD_OK ||
       (st = check_spec(s, spec)) != PD_OK)
     return st;
-  int holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
-  int64_t end = holdout ? spec->observation_end : spec->calibration_end;
-  double unit_days = spec->unit == PD_TIME_UNIT_WEEK ? 7.0 : 1.0;
-  double money_unit = 1;
-  for (int k = 0; k < s->currency_exponent; k++) money_unit *= 10;
-  const pd_allocator *ca = &s->caller_alloc;
+  ss_job j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  j.f = &f;
+  j.spec = spec;
+  j.holdout = spec->observation_end != PD_SUMMARY_NO_HOLDOUT;
+  j.end = (uint32_t)(j.holdout ? spec->observation_end : spec->calibration_end);
+  j.unit_days = spec->unit == PD_TIME_UNIT_WEEK ? 7.0 : 1.0;
+  j.money_unit = 1;
+  for (int k = 0; k < s->currency_exponent; k++) j.money_unit *= 10;
+  j.nu = s->n_users;
+  int32_t threads = pd_mx_threads(s);
+  const pd_allocator *ca = &s->caller_alloc, *a = &s->alloc;
   pd_store_summary *h = pd_calloc(ca, 1, sizeof *h);
   if (!h) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   h->alloc = *ca;
   h->magic = SS_MAGIC;
   h->unit = spec->unit;
-  h->holdout = holdout;
+  h->holdout = j.holdout;
   h->threads = s->threads_minus_one + 1; /* the store's setting, unresolved */
-  /* Upper bound on rows: live canonical users. */
-  size_t cap = (size_t)s->live_users;
-  if (cap == 0) cap = 1;
-  h->users = pd_realloc_array(ca, NULL, cap, sizeof *h->users);
-  h->cols = pd_realloc_array(ca, NULL, cap, 5 * sizeof(double));
   pd_mx_buf b = {NULL, 0}, rb = {NULL, 0};
-  if (!h->users || !h->cols) {
+  j.users = pd_realloc_array(ca, NULL, j.nu, sizeof *j.users);
+  j.cols = pd_realloc_array(ca, NULL, j.nu, 5 * sizeof(double));
+  j.bufs = pd_realloc_array(a, NULL, (size_t)threads * SS_WALK_CAP,
+                            sizeof *j.bufs);
+  j.rbufs = pd_realloc_array(a, NULL, (size_t)threads * SS_WALK_CAP,
+                             sizeof *j.rbufs);
+  h->users = j.users;
+  if (!j.users || !j.cols || !j.bufs || !j.rbufs) {
     st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
     goto fail;
   }
+  pd_parallel_for_workers(threads, pd_mx_blocks(j.nu, PD_MX_USER_BLOCK),
+                          ss_block, &j);
+  /* Customers with very many purchases, then the rows packed in user
+   * order (a row only ever moves down). */
   size_t n = 0;
-  for (uint32_t u = 1; u < s->n_users; u++) {
-    if (!pd_mx_is_root(s, u)) continue;
-    /* Cheap test first: a user with no order at all is never a row. */
-    int has_order = 0;
-    PD_ST_FOREACH_MEMBER(s, u, m) {
-      if (s->users[m].head[PD_EV_ORDER] != PD_ST_NIL) has_order = 1;
+  for (uint32_t u = 1; u < j.nu; u++) {
+    if (j.users[u] == SS_LATER) {
+      size_t np = 0;
+      j.users[u] = 0;
+      if ((st = pd_mx_purchases(s, u, j.end, &b, &rb, &np)) != PD_OK)
+        goto fail;
+      ss_row(&j, u, b.p, np);
     }
-    if (!has_order || !pd_mx_filter_match(s, &f, u)) continue;
-    size_t np = 0;
-    if ((st = pd_ss_purchases(s, u, (uint32_t)end, &b, &rb, &np)) != PD_OK)
-      goto fail;
-    const purchase *p = b.p;
-    if (np == 0 || p[0].time > spec->calibration_end) continue;
-    if (n == cap) { /* cannot happen: rows <= live users */
-      st = pd_err(&s->err, PD_E_FULL, "more rows than users");
-      goto fail;
-    }
-    double *c = h->cols + 5 * n;
-    summarise(p, np, spec->calibration_end, spec->observation_end, unit_days,
-              money_unit, &c[0], &c[1], &c[2], &c[3], holdout ? &c[4] : NULL);
-    if (!holdout) c[4] = 0;
-    h->users[n++] = u;
+    if (j.users[u] == 0) continue;
+    j.users[n] = j.users[u];
+    memmove(j.cols + 5 * n, j.cols + 5 * (size_t)u, 5 * sizeof(double));
+    n++;
   }
   pd_mx_buf_free(s, &b);
   pd_mx_buf_free(s, &rb);
   /* Transpose the interleaved rows into columns (x, t_x, T, monetary,
-   * x_holdout), in place through one more block. */
+   * x_holdout), through one more block. */
   double *cols = pd_realloc_array(ca, NULL, n ? n : 1, 5 * sizeof(double));
   if (!cols) {
     st = pd_err(&s->err, PD_E_NOMEM, "out of memory");
     goto fail;
   }
   for (size_t i = 0; i < n; i++)
-    for (int k = 0; k < 5; k++) cols[(size_t)k * n + i] = h->cols[5 * i + k];
-  pd_free(ca, h->cols);
+    for (int k = 0; k < 5; k++) cols[(size_t)k * n + i] = j.cols[5 * i + k];
+  pd_free(ca, j.cols);
+  pd_free(a, j.bufs);
+  pd_free(a, j.rbufs);
+  /* The ids were one slot per user id; keep only the rows'. */
+  pd_user_id *shrunk = pd_realloc_array(ca, j.users, n ? n : 1, sizeof *shrunk);
+  if (shrunk) h->users = shrunk;
   h->cols = cols;
   h->n = n;
   *out = h;
@@ -248,6 +267,9 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
 fail:
   pd_mx_buf_free(s, &b);
   pd_mx_buf_free(s, &rb);
+  pd_free(ca, j.cols);
+  pd_free(a, j.bufs);
+  pd_free(a, j.rbufs);
   pd_store_summary_free(h);
   return st;
 }

@@ -31,12 +31,4 @@ const double *pd_ss_column(const pd_store_summary *h, int32_t column);
  * the handle's allocator (2 n entries; the caller frees). */
 pd_status pd_ss_rank(pd_store_summary *h, uint32_t **out);
 
-/* Purchases of canonical root up to `end` (orders net of refunds up to
- * `end`, fully refunded ones left out), sorted by time, in b; rb is
- * scratch. Read them with the accessors below. */
-pd_status pd_ss_purchases(pd_store *s, uint32_t root, uint32_t end,
-                          pd_mx_buf *b, pd_mx_buf *rb, size_t *n);
-int64_t pd_ss_purchase_time(const pd_mx_buf *b, size_t i);
-int64_t pd_ss_purchase_net(const pd_mx_buf *b, size_t i);
-
 #endif

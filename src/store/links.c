@@ -150,9 +150,37 @@ static int ref_cmp(const void *ctx, uint32_t a, uint32_t b) {
   return (ea > eb) - (ea < eb);
 }
 
-/* Gather the refs of `root` at or before as_of (on `channel` only, unless
- * channel < 0), sorted. *out points into scratch (2n uint32 for sorting).
- * PD_OK or PD_E_NOMEM. */
+/* The refs of `root` at or before as_of (on `channel` only, unless
+ * channel < 0), sorted, into v[0..cap) (2n + 1 entries: half are room to
+ * sort). 0 and *n_out, or -1 when cap is too small. Reads the store only. */
+static int gather_into(const pd_store *s, uint32_t root, int32_t channel,
+                       uint32_t as_of, uint32_t *v, size_t cap,
+                       size_t *n_out) {
+  size_t n = 0;
+  PD_ST_FOREACH_MEMBER(s, root, m) {
+    PD_ST_FOREACH_EVENT(s, m, PD_EV_LINK, i) {
+      const pd_st_link *l = &pd_st_links(s)[i];
+      if (l->time <= as_of && (channel < 0 || l->channel == channel)) {
+        if (2 * n + 1 >= cap) return -1;
+        v[n++] = i;
+      }
+    }
+    PD_ST_FOREACH_EVENT(s, m, PD_EV_UNLINK, i) {
+      const pd_st_unlink *l = &pd_st_unlinks(s)[i];
+      if (l->time <= as_of && (channel < 0 || l->channel == channel)) {
+        if (2 * n + 1 >= cap) return -1;
+        v[n++] = i | UNLINK_BIT;
+      }
+    }
+  }
+  link_ref_view view = {s};
+  pd_st_sort_u32(v, n, v + n, ref_cmp, &view);
+  *n_out = n;
+  return 0;
+}
+
+/* gather_into() through the store's scratch, sized for every link and
+ * unlink of root. PD_OK or PD_E_NOMEM. */
 static pd_status gather(pd_store *s, uint32_t root, int32_t channel,
                         uint32_t as_of, uint32_t **out, size_t *n_out) {
   size_t n = 0;
@@ -160,25 +188,10 @@ static pd_status gather(pd_store *s, uint32_t root, int32_t channel,
     PD_ST_FOREACH_EVENT(s, m, PD_EV_LINK, i) n++;
     PD_ST_FOREACH_EVENT(s, m, PD_EV_UNLINK, i) n++;
   }
-  uint32_t *v = pd_st_scratch(s, (2 * n + 1) * sizeof *v);
+  uint32_t *v = pd_st_scratch(s, (2 * n + 2) * sizeof *v);
   if (!v) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  n = 0;
-  PD_ST_FOREACH_MEMBER(s, root, m) {
-    PD_ST_FOREACH_EVENT(s, m, PD_EV_LINK, i) {
-      const pd_st_link *l = &pd_st_links(s)[i];
-      if (l->time <= as_of && (channel < 0 || l->channel == channel))
-        v[n++] = i;
-    }
-    PD_ST_FOREACH_EVENT(s, m, PD_EV_UNLINK, i) {
-      const pd_st_unlink *l = &pd_st_unlinks(s)[i];
-      if (l->time <= as_of && (channel < 0 || l->channel == channel))
-        v[n++] = i | UNLINK_BIT;
-    }
-  }
-  link_ref_view view = {s};
-  pd_st_sort_u32(v, n, v + n, ref_cmp, &view);
+  (void)gather_into(s, root, channel, as_of, v, 2 * n + 2, n_out);
   *out = v;
-  *n_out = n;
   return PD_OK;
 }
 
@@ -228,6 +241,18 @@ pd_status pd_st_link_state_at(pd_store *s, uint32_t root, int32_t channel,
   out->size = keep;
   replay(s, v, n, out);
   return PD_OK;
+}
+
+int pd_st_link_state_into(const pd_store *s, uint32_t root, int32_t channel,
+                          uint32_t as_of, uint32_t *buf, size_t cap,
+                          pd_link_state *out) {
+  size_t n = 0;
+  if (gather_into(s, root, channel, as_of, buf, cap, &n) != 0) return -1;
+  size_t keep = out->size;
+  state_init(out, channel);
+  out->size = keep;
+  replay(s, buf, n, out);
+  return 0;
 }
 
 pd_status pd_st_channels_linked(pd_store *s, uint32_t root, uint32_t as_of,

@@ -64,6 +64,12 @@ void pd_st_guide_index_free(pd_store *s);
  * field is left as it is. Needs scratch memory: PD_OK or PD_E_NOMEM. */
 pd_status pd_st_link_state_at(pd_store *s, uint32_t root, int32_t channel,
                               uint32_t as_of, pd_link_state *out);
+/* pd_st_link_state_at() without the store's scratch, for workers reading
+ * the store at once: buf[0..cap) is the caller's room (twice root's links
+ * and unlinks, plus 2). 0, or -1 when cap is too small (out untouched). */
+int pd_st_link_state_into(const pd_store *s, uint32_t root, int32_t channel,
+                          uint32_t as_of, uint32_t *buf, size_t cap,
+                          pd_link_state *out);
 
 /* How many channels `root` is linked on at `as_of`. Uses scratch memory:
  * PD_OK or PD_E_NOMEM. */
