@@ -179,12 +179,15 @@ static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
   }
 }
 
-/* pd_mb_csr_build in three parallel passes. (1) Column blocks: the root
- * of each kept event (who[]), counted per (column block, user block).
- * (2) Column blocks: each kept event's key and its offset within its user
- * block, moved to the event's user block (stable: column order within a
- * user block). (3) User blocks: a counting sort by user inside the block
- * (its counters stay in cache), then each user's keys sorted. */
+/* pd_mb_csr_build in three parallel passes. (1) Column blocks: the kept
+ * events counted per (column block, user block). (2) Column blocks: each
+ * kept event's key and its offset within its user block, moved to the
+ * event's user block (stable: column order within a user block); the
+ * root is looked up again rather than remembered from (1), which would
+ * take four bytes of fresh memory per event of the column (at 10M users,
+ * first touches of fresh pages cost more than the lookups). (3) User
+ * blocks: a counting sort by user inside the block (its counters stay in
+ * cache), then each user's keys sorted. */
 typedef struct csr_job {
   pd_mb_ctx *c;
   const pd_store *s;
@@ -195,7 +198,6 @@ typedef struct csr_job {
   const char *rec;
   size_t rs, uo, to;
   size_t nub;      /* user blocks */
-  uint32_t *who;   /* [ne] root of each kept event, 0 = dropped */
   uint32_t *cnt;   /* [column block][user block] kept events */
   size_t *pos;     /* [column block][user block] next slot in stage */
   size_t *ubstart; /* [nub + 1] first slot of each user block */
@@ -204,25 +206,31 @@ typedef struct csr_job {
   pd_mb_csr *out;
 } csr_job;
 
-static void csr_who_block(void *p, size_t b) {
+/* The root of event i if the figure keeps it (0 if not), and its tag. The
+ * tag first: it reads this record, and the user lookup is a random access
+ * worth skipping for the events a tag drops. */
+static inline uint32_t csr_root(const csr_job *j, uint32_t i, int *tag) {
+  const char *e = j->rec + (size_t)i * j->rs;
+  if (field(e, j->to) > j->upto) return 0;
+  *tag = j->tag ? j->tag(j->s, i, j->tag_ctx) : 0;
+  return *tag >= 0 ? j->c->in_root[field(e, j->uo)] : 0;
+}
+
+/* Events are in arrival order, so the per-user lookups are random
+ * accesses; prefetching PF events ahead hides most of their latency. */
+enum { CSR_PF = 16 };
+
+static void csr_count_block(void *p, size_t b) {
   const csr_job *j = p;
   uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
   if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
   uint32_t *cnt = j->cnt + b * j->nub;
-  const uint32_t *in_root = j->c->in_root;
-  /* Events are in arrival order, so the per-user lookups are random
-   * accesses; prefetching PF events ahead hides most of their latency. */
-  enum { PF = 16 };
   for (uint32_t i = lo; i < hi; i++) {
-    const char *e = j->rec + (size_t)i * j->rs;
-    if (i + PF < hi) PD_PREFETCH(&in_root[field(e + PF * j->rs, j->uo)]);
-    /* The tag first: it reads this record, the user lookup is a random
-     * access worth skipping for the events a tag drops. */
-    uint32_t r = field(e, j->to) <= j->upto &&
-                         (!j->tag || j->tag(j->s, i, j->tag_ctx) >= 0)
-                     ? in_root[field(e, j->uo)]
-                     : 0;
-    j->who[i] = r;
+    if (i + CSR_PF < hi)
+      PD_PREFETCH(&j->c->in_root[field(j->rec + (size_t)(i + CSR_PF) * j->rs,
+                                       j->uo)]);
+    int tag;
+    uint32_t r = csr_root(j, i, &tag);
     if (r) cnt[r >> PD_MX_USER_BLOCK_BITS]++;
   }
 }
@@ -233,12 +241,16 @@ static void csr_stage_block(void *p, size_t b) {
   if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
   size_t *pos = j->pos + b * j->nub;
   for (uint32_t i = lo; i < hi; i++) {
-    uint32_t r = j->who[i];
+    if (i + CSR_PF < hi)
+      PD_PREFETCH(&j->c->in_root[field(j->rec + (size_t)(i + CSR_PF) * j->rs,
+                                       j->uo)]);
+    int tag;
+    uint32_t r = csr_root(j, i, &tag);
     if (!r) continue;
     const char *e = j->rec + (size_t)i * j->rs;
-    uint64_t g = j->tag ? (uint64_t)j->tag(j->s, i, j->tag_ctx) : 0;
     size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
-    j->stage[at] = (uint64_t)field(e, j->to) << 32 | g << PD_ST_INDEX_BITS | i;
+    j->stage[at] = (uint64_t)field(e, j->to) << 32 |
+                   (uint64_t)tag << PD_ST_INDEX_BITS | i;
     j->uloc[at] = (uint16_t)(r & (PD_MX_USER_BLOCK - 1));
   }
 }
@@ -292,12 +304,11 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   size_t neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   out->key = NULL;
   out->off = NULL;
-  j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who);
   j.cnt = pd_calloc(a, neb * j.nub + 1, sizeof *j.cnt);
   j.pos = pd_malloc(a, (neb * j.nub + 1) * sizeof *j.pos);
   j.ubstart = pd_malloc(a, (j.nub + 1) * sizeof *j.ubstart);
-  if (!j.who || !j.cnt || !j.pos || !j.ubstart) goto nomem;
-  pd_parallel_for(c->threads, neb, csr_who_block, &j);
+  if (!j.cnt || !j.pos || !j.ubstart) goto nomem;
+  pd_parallel_for(c->threads, neb, csr_count_block, &j);
   /* Slots: user block major, column block minor, so each user block's
    * events stay in column order. */
   size_t kept = 0;
@@ -315,8 +326,6 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   j.uloc = pd_malloc(a, (kept + 1) * sizeof *j.uloc);
   if (!j.stage || !j.uloc) goto nomem;
   pd_parallel_for(c->threads, neb, csr_stage_block, &j);
-  pd_free(a, j.who);
-  j.who = NULL;
   out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
   out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
   if (!out->off || !out->key) goto nomem;
@@ -329,7 +338,6 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   pd_free(a, j.ubstart);
   return PD_OK;
 nomem:
-  pd_free(a, j.who);
   pd_free(a, j.cnt);
   pd_free(a, j.pos);
   pd_free(a, j.ubstart);
