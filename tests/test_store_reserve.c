@@ -112,6 +112,55 @@ static void recording_what_was_reserved_allocates_nothing(void **state) {
   assert_int_equal(atomic_load(&t.live), 0);
 }
 
+/* Users with one identity each, after PD_RESERVE_USERS: the user and
+ * identity tables and the identity index are not grown again (only the
+ * identity key bytes grow, by half: few allocations for many users). */
+static void reserved_users_grow_no_table(void **state) {
+  (void)state;
+  test_alloc t;
+  test_alloc_init(&t);
+  pd_store *s = new_store(&t);
+  assert_non_null(s);
+  assert_int_equal(pd_store_reserve(s, PD_RESERVE_USERS, 20000), PD_OK);
+  long calls = atomic_load(&t.calls);
+  char key[32];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof key, "+8613900%06d", i);
+    pd_user_id u = 0;
+    assert_int_equal(pd_user_ensure(s, "phone", PD_NTS, key, PD_NTS, &u),
+                     PD_OK);
+    assert_int_equal(u, USERS + 1 + i);
+  }
+  /* the key bytes: 280 KB from a few KB, by half: under 16 reallocations */
+  assert_true(atomic_load(&t.calls) - calls < 16);
+  /* the users are there and found again */
+  pd_user_id u = 0;
+  assert_int_equal(pd_user_find(s, "phone", PD_NTS, "+8613900000123", PD_NTS,
+                                &u),
+                   PD_OK);
+  assert_int_equal(u, USERS + 124);
+  pd_store_stats st = PD_STORE_STATS_INIT;
+  assert_int_equal(pd_store_get_stats(s, &st), PD_OK);
+  assert_int_equal(st.users, USERS + 20000);
+  pd_store_free(s);
+  assert_int_equal(atomic_load(&t.live), 0);
+}
+
+static void users_beyond_what_a_store_holds_are_full(void **state) {
+  (void)state;
+  pd_store *s = new_store(NULL);
+  assert_non_null(s);
+  uint64_t m0 = memory_of(s);
+  assert_int_equal(pd_store_reserve(s, PD_RESERVE_USERS, UINT64_MAX),
+                   PD_E_FULL);
+  assert_int_equal(pd_store_reserve(s, PD_RESERVE_USERS, 0xFFFFFFFFull),
+                   PD_E_FULL);
+  assert_int_equal(memory_of(s), m0);
+  assert_int_equal(pd_store_reserve(s, PD_RESERVE_USERS, 0), PD_OK);
+  assert_int_equal(memory_of(s), m0);
+  pd_store_free(s);
+}
+
 /* A touchpoint costs 28 bytes of record and 8 of event id; the index 64
  * bytes per 12 slots at load 7/8 (64 / 10.5 = 6.1 bytes). A reserved load
  * holds nothing more, where growth as events come leaves slack. */
@@ -300,6 +349,8 @@ static void out_of_memory_leaves_the_store_usable(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(recording_what_was_reserved_allocates_nothing),
+      cmocka_unit_test(reserved_users_grow_no_table),
+      cmocka_unit_test(users_beyond_what_a_store_holds_are_full),
       cmocka_unit_test(a_reserved_load_holds_records_and_index_only),
       cmocka_unit_test(reserving_zero_or_what_is_there_allocates_nothing),
       cmocka_unit_test(kind_zero_sizes_the_index_only),

@@ -168,18 +168,25 @@ typedef struct pd_store_stats {
  */
 PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
 
+/** pd_store_reserve()'s kind for users (not an event kind). Added in 0.2. */
+#define PD_RESERVE_USERS 100
+
 /**
- * pd_store_reserve - make room for @count more events of @kind before a
- * bulk load, so that recording them allocates nothing and wastes no
- * capacity.
+ * pd_store_reserve - make room for @count more events of @kind (or more
+ * users) before a bulk load, so that recording them allocates nothing and
+ * wastes no capacity.
  *
  * @kind: a PD_EVENT_* (events.h): the kind's column of records, the
  *        event-id index and, for PD_EVENT_ORDER, the order-id index are
  *        each sized for @count more events, exactly. 0: events of kinds
  *        not said; only the event-id index is sized (call again per kind
  *        when the mix is known, which also sizes the columns).
- * @count: events about to be recorded (replays and rejected events need
- *         no room); 0 does nothing.
+ *        PD_RESERVE_USERS: @count more users with one identity each (the
+ *        user table, the identity table and its hash index; identity key
+ *        bytes still grow as keys arrive); users with several identities
+ *        grow the identity tables as usual for the extra ones.
+ * @count: events (or users) about to be recorded (replays and rejected
+ *         events need no room); 0 does nothing.
  *
  * Without a reservation the store grows as events arrive (columns by half
  * while small and by an eighth once large, the event-id index by
@@ -191,10 +198,11 @@ PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
  * counts it); room already available is not allocated again. Nothing
  * recorded changes: it is not journaled and not saved in snapshots.
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
- * inside one of its callbacks), PD_E_INVALID (@kind is neither 0 nor a
- * PD_EVENT_*), PD_E_FULL (more than 2^28 events of one kind in all, or
- * 12 × 2^28 for @kind 0), PD_E_NOMEM (the store is unchanged except that
- * structures already enlarged stay so).
+ * inside one of its callbacks), PD_E_INVALID (@kind is neither 0, a
+ * PD_EVENT_* nor PD_RESERVE_USERS), PD_E_FULL (more than 2^28 events of
+ * one kind in all, 12 × 2^28 for @kind 0, or 2^32 - 2 users or
+ * identities), PD_E_NOMEM (the store is unchanged except that structures
+ * already enlarged stay so).
  * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,

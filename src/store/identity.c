@@ -108,19 +108,41 @@ static uint64_t ident_hash_of(const pd_store *s, uint32_t i) {
   return ident_hash(d->ns, s->ident_bytes + d->off, d->len);
 }
 
-/* Slot holding identity (ns, key), or the empty slot where it would go. */
-static size_t ident_slot(const pd_store *s, uint32_t ns, const char *key,
-                         size_t len) {
+/* A slot holds the identity's index + 1 in its low half (0 = empty) and
+ * the low 32 bits of its key's hash in the high half, so that probing
+ * past other keys and growing the table read no key bytes (a random
+ * cache miss each: at 10M users, rehashing from the keys took most of the
+ * time of creating them). */
+static uint64_t slot_of(uint32_t i, uint64_t h) {
+  return (h & 0xffffffffULL) << 32 | ((uint64_t)i + 1);
+}
+
+/* The home of occupied slot value v in a table of mask + 1 slots. */
+static size_t slot_home(const pd_store *s, uint64_t v, size_t mask) {
+  if (mask <= 0xffffffffULL) return (size_t)(v >> 32) & mask;
+  return (size_t)ident_hash_of(s, (uint32_t)v - 1) & mask;
+}
+
+/* Slot holding identity (ns, key) of hash h, or the empty slot where it
+ * would go. */
+static size_t ident_slot_h(const pd_store *s, uint32_t ns, const char *key,
+                           size_t len, uint64_t h) {
   size_t mask = s->ident_slots_cap - 1;
-  for (size_t i = (size_t)ident_hash(ns, key, len) & mask;;
-       i = (i + 1) & mask) {
-    uint32_t v = s->ident_slots[i];
+  uint32_t tag = (uint32_t)h;
+  for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    uint64_t v = s->ident_slots[i];
     if (v == 0) return i;
-    const pd_st_identity *d = &s->idents[v - 1];
+    if ((uint32_t)(v >> 32) != tag) continue;
+    const pd_st_identity *d = &s->idents[(uint32_t)v - 1];
     if (d->ns == ns && d->len == len &&
         memcmp(s->ident_bytes + d->off, key, len) == 0)
       return i;
   }
+}
+
+static size_t ident_slot(const pd_store *s, uint32_t ns, const char *key,
+                         size_t len) {
+  return ident_slot_h(s, ns, key, len, ident_hash(ns, key, len));
 }
 
 /* Index of identity (ns name, key) or PD_ST_NIL. */
@@ -128,18 +150,18 @@ static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
                            const char *key, size_t key_len) {
   uint32_t n = pd_st_names_find(&s->namespaces, ns, ns_len);
   if (n == PD_ST_NAME_NONE || s->ident_slots_cap == 0) return PD_ST_NIL;
-  uint32_t v = s->ident_slots[ident_slot(s, n, key, key_len)];
-  return v ? v - 1 : PD_ST_NIL;
+  uint64_t v = s->ident_slots[ident_slot(s, n, key, key_len)];
+  return v ? (uint32_t)v - 1 : PD_ST_NIL;
 }
 
-static int ident_slots_grow(pd_store *s) {
-  size_t ncap = s->ident_slots_cap ? s->ident_slots_cap * 2 : 64;
-  uint32_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+/* Rehash into a table of ncap (a power of two) slots. */
+static int ident_slots_resize(pd_store *s, size_t ncap) {
+  uint64_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
   if (!ns) return -1;
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
-    uint32_t v = s->ident_slots[i];
+    uint64_t v = s->ident_slots[i];
     if (!v) continue;
-    size_t j = (size_t)ident_hash_of(s, v - 1) & (ncap - 1);
+    size_t j = slot_home(s, v, ncap - 1);
     while (ns[j]) j = (j + 1) & (ncap - 1);
     ns[j] = v;
   }
@@ -156,7 +178,7 @@ static void ident_slots_remove(pd_store *s, uint32_t i) {
   size_t hole = ident_slot(s, d->ns, s->ident_bytes + d->off, d->len);
   for (size_t j = (hole + 1) & mask; s->ident_slots[j] != 0;
        j = (j + 1) & mask) {
-    size_t home = (size_t)ident_hash_of(s, s->ident_slots[j] - 1) & mask;
+    size_t home = slot_home(s, s->ident_slots[j], mask);
     /* Move j into the hole unless its home lies cyclically in (hole, j]. */
     int stays = hole <= j ? (home > hole && home <= j)
                           : (home > hole || home <= j);
@@ -174,19 +196,20 @@ static size_t grow_half(size_t cap, size_t need, size_t min) {
   return n < need ? need : n;
 }
 
-/* Reserve what adding one identity (and, with new_user, one user) needs,
- * including its namespace; on success *ns_id is the namespace's index.
+/* Room for `users` more users and `idents` more identities in the user
+ * table, the identity table and its hash index: exactly that much when
+ * `exact` (a reservation), else growing by half (the slots by doubling).
  * Nothing observable changes on failure. */
-static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
-                                  size_t ns_len, size_t key_len,
-                                  uint32_t *ns_id) {
-  if (new_user && s->n_users > PD_ST_MAX_USERS)
+static pd_status grow_tables(pd_store *s, size_t users, size_t idents,
+                             int exact) {
+  if (users > (size_t)PD_ST_MAX_USERS + 1 - s->n_users)
     return pd_err(&s->err, PD_E_FULL, "this store holds at most 2^32-2 users");
-  if (s->n_idents >= UINT32_MAX - 1)
+  if (idents > (size_t)UINT32_MAX - 1 - s->n_idents)
     return pd_err(&s->err, PD_E_FULL,
                   "this store holds at most 2^32-2 identities");
-  if (new_user && s->n_users + (size_t)1 > s->users_cap) {
-    size_t ncap = grow_half(s->users_cap, (size_t)s->n_users + 1, 16);
+  size_t need = (size_t)s->n_users + users;
+  if (users && need > s->users_cap) {
+    size_t ncap = exact ? need : grow_half(s->users_cap, need, 16);
     if (ncap > (size_t)PD_ST_MAX_USERS + 2) ncap = (size_t)PD_ST_MAX_USERS + 2;
     pd_st_user *u = pd_realloc_array(&s->alloc, s->users, ncap, sizeof *u);
     if (!u) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
@@ -195,14 +218,34 @@ static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
     s->users = u;
     s->users_cap = ncap;
   }
-  if (s->n_idents + (size_t)1 > s->idents_cap) {
-    size_t ncap = grow_half(s->idents_cap, (size_t)s->n_idents + 1, 16);
+  need = (size_t)s->n_idents + idents;
+  if (idents && need > s->idents_cap) {
+    size_t ncap = exact ? need : grow_half(s->idents_cap, need, 16);
     pd_st_identity *d =
         pd_realloc_array(&s->alloc, s->idents, ncap, sizeof *d);
     if (!d) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
     s->idents = d;
     s->idents_cap = ncap;
   }
+  size_t slots = s->ident_slots_cap ? s->ident_slots_cap : 32;
+  while ((s->ident_slots_len + idents) * 4 > slots * 3) slots *= 2;
+  if (slots > s->ident_slots_cap && ident_slots_resize(s, slots) != 0)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  return PD_OK;
+}
+
+pd_status pd_st_users_reserve(pd_store *s, size_t count) {
+  return grow_tables(s, count, count, 1);
+}
+
+/* Reserve what adding one identity (and, with new_user, one user) needs,
+ * including its namespace; on success *ns_id is the namespace's index.
+ * Nothing observable changes on failure. */
+static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
+                                  size_t ns_len, size_t key_len,
+                                  uint32_t *ns_id) {
+  pd_status st = grow_tables(s, new_user ? 1 : 0, 1, 0);
+  if (st) return st;
   if (s->ident_bytes_len + key_len > s->ident_bytes_cap) {
     size_t ncap =
         grow_half(s->ident_bytes_cap, s->ident_bytes_len + key_len, 4096);
@@ -211,9 +254,6 @@ static pd_status reserve_identity(pd_store *s, int new_user, const char *ns,
     s->ident_bytes = b;
     s->ident_bytes_cap = ncap;
   }
-  if ((s->ident_slots_len + 1) * 4 > s->ident_slots_cap * 3 &&
-      ident_slots_grow(s) != 0)
-    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   /* Last, because it is the one step that adds something (a namespace is
    * not observable by callers, but keep the order strict anyway). */
   uint32_t n = pd_st_names_find(&s->namespaces, ns, ns_len);
@@ -252,7 +292,8 @@ static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
   s->users[user].head[PD_ST_CHAIN_IDENTITY] = i;
   memcpy(s->ident_bytes + d->off, key, key_len);
   s->ident_bytes_len += key_len;
-  s->ident_slots[ident_slot(s, ns, key, key_len)] = i + 1;
+  uint64_t h = ident_hash(ns, key, key_len);
+  s->ident_slots[ident_slot_h(s, ns, key, key_len, h)] = slot_of(i, h);
   s->ident_slots_len++;
   s->live_idents++;
 }
@@ -610,7 +651,7 @@ int pd_st_ident_index_rebuild(pd_store *s) {
   for (uint32_t i = 0; i < s->n_idents; i++) live += s->idents[i].user != 0;
   size_t cap = 64;
   while ((live + 1) * 4 > cap * 3) cap *= 2;
-  uint32_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
+  uint64_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
   if (!slots) return -1;
   pd_free(&s->alloc, s->ident_slots);
   s->ident_slots = slots;
@@ -619,9 +660,11 @@ int pd_st_ident_index_rebuild(pd_store *s) {
   for (uint32_t i = 0; i < s->n_idents; i++) {
     const pd_st_identity *d = &s->idents[i];
     if (d->user == 0) continue;
-    size_t k = ident_slot(s, d->ns, s->ident_bytes + d->off, d->len);
+    const char *key = s->ident_bytes + d->off;
+    uint64_t h = ident_hash(d->ns, key, d->len);
+    size_t k = ident_slot_h(s, d->ns, key, d->len, h);
     if (s->ident_slots[k] != 0) return -2;
-    s->ident_slots[k] = i + 1;
+    s->ident_slots[k] = slot_of(i, h);
     s->ident_slots_len++;
   }
   return 0;

@@ -304,9 +304,17 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count) {
 pd_status pd_store_reserve(pd_store *s, int32_t kind, uint64_t count) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
+  if (kind == PD_RESERVE_USERS) {
+    if (count > (uint64_t)PD_ST_MAX_USERS)
+      return pd_st_leave(s, pd_err(&s->err, PD_E_FULL,
+                                   "this store holds at most 2^32-2 users"));
+    return pd_st_leave(s, count ? pd_st_users_reserve(s, (size_t)count)
+                                : PD_OK);
+  }
   if (kind < 0 || kind >= PD_EV_KINDS)
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
-                                 "kind %d is neither 0 nor a PD_EVENT_*",
+                                 "kind %d is neither 0, a PD_EVENT_* nor "
+                                 "PD_RESERVE_USERS",
                                  (int)kind));
   /* PD_EVENT_* and the column kinds PD_EV_* are the same numbers. */
   uint64_t most = (uint64_t)PD_ST_MAX_EVENTS_PER_KIND * (kind ? 1 : 12);

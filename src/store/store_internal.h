@@ -243,7 +243,7 @@ struct pd_store {
   char *ident_bytes;
   uint64_t ident_bytes_len;
   size_t ident_bytes_cap;
-  uint32_t *ident_slots; /* index + 1, 0 = empty */
+  uint64_t *ident_slots; /* index + 1 | low 32 hash bits << 32; 0 = empty */
   size_t ident_slots_cap;
   size_t ident_slots_len;
   pd_st_names namespaces;
@@ -401,6 +401,10 @@ void pd_st_order_prefetch(const pd_store *s, uint64_t order_id);
 /* Size the order-id index for `count` more orders (pd_store_reserve);
  * PD_OK or PD_E_NOMEM. */
 pd_status pd_st_order_reserve(pd_store *s, size_t count);
+
+/* Room for `count` more users with one identity each (pd_store_reserve,
+ * PD_RESERVE_USERS; identity.c): PD_OK, PD_E_FULL or PD_E_NOMEM. */
+pd_status pd_st_users_reserve(pd_store *s, size_t count);
 
 /* ---- references named by events (channels.c, guides.c) ----------------- */
 

@@ -65,6 +65,8 @@ EVENT_GUIDE_DEACTIVATE = 9
 EVENT_REACH = 10
 EVENT_COST = 11
 EVENT_CONSENT = 12
+# Store.reserve()'s kind for users (not an event kind).
+RESERVE_USERS = 100
 
 PURPOSE_NONE = 0
 PURPOSE_SERVICE = 1

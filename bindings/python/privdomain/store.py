@@ -321,8 +321,10 @@ class Store(_Handle):
         self._check(_store_set_threads(self._handle(), n))
 
     def reserve(self, kind, count):
-        """Make room for `count` more events of `kind` (a PD_EVENT_*
-        constant; 0 sizes the event-id index only) before a bulk load."""
+        """Make room for `count` more events of `kind` (an EVENT_*
+        constant; 0 sizes the event-id index only), or for `count` more
+        users with one identity each (RESERVE_USERS), before a bulk
+        load."""
         self._check(_store_reserve(self._handle(), kind, count))
 
     # ---- users ----------------------------------------------------------

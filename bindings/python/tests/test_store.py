@@ -46,6 +46,10 @@ class StoreHandle(unittest.TestCase):
             with self.assertRaises(pd.InvalidArgument):
                 s.reserve(99, 10)
             self.assertEqual(s.stats().touchpoints, 0)
+            s.reserve(pd.RESERVE_USERS, 500)
+            self.assertEqual(s.stats().users, 0)
+            with self.assertRaises(pd.Full):
+                s.reserve(pd.RESERVE_USERS, 2**32)
 
     def test_a_new_store_has_the_builtin_channels_and_nothing_else(self):
         with pd.Store() as s:
