@@ -102,7 +102,9 @@ pd_status pd_record_events(pd_store *s, size_t n, const int32_t *kinds,
     for (size_t i = end; i < n && i < end + GROUP; i++)
       prefetch(s, kinds[i], records[i]);
     for (size_t i = g; i < end; i++) {
+      s->batch_prefetched = 1;
       pd_status r = record_one(s, kinds[i], records[i]);
+      s->batch_prefetched = 0;
       statuses[i] = r;
       if (r < 0 && first == PD_OK) {
         first = r;

@@ -122,7 +122,7 @@ pd_status pd_st_record_bind(pd_store *s, const pd_guide_bind *in) {
   if (st) return st;
   pd_guide_bind ev;
   memcpy(&ev, in, sizeof ev);
-  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_record_prefetch(s, ev.event_id, ev.user);
   if ((st = pd_st_check_time(s, ev.time, "bind time")) != PD_OK) return st;
   uint32_t idx;
   if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_BIND, &idx)) != PD_OK)

@@ -19,7 +19,7 @@ pd_status pd_st_record_link(pd_store *s, const pd_link_event *in) {
   if (st) return st;
   pd_link_event ev;
   memcpy(&ev, in, sizeof ev);
-  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_record_prefetch(s, ev.event_id, ev.user);
   if ((st = pd_st_check_time(s, ev.time, "link time")) != PD_OK) return st;
   uint32_t idx;
   if ((st = pd_st_event_lookup(s, ev.event_id, PD_EV_LINK, &idx)) != PD_OK)
@@ -68,7 +68,7 @@ pd_status pd_st_record_unlink(pd_store *s, const pd_unlink_event *in) {
   if (st) return st;
   pd_unlink_event ev;
   memcpy(&ev, in, sizeof ev);
-  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_record_prefetch(s, ev.event_id, ev.user);
   if (ev.initiator < PD_UNLINK_USER_DELETED ||
       ev.initiator > PD_UNLINK_STAFF_REMOVED)
     return pd_err(&s->err, PD_E_INVALID,

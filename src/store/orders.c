@@ -111,7 +111,7 @@ pd_status pd_st_record_order(pd_store *s, const pd_order *in) {
   if (st) return st;
   pd_order ev;
   memcpy(&ev, in, sizeof ev);
-  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_record_prefetch(s, ev.event_id, ev.user);
   pd_st_order_prefetch(s, ev.order_id);
   if (ev.order_id == 0)
     return pd_err(&s->err, PD_E_INVALID, "order_id 0 is not an order id");

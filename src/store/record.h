@@ -12,7 +12,16 @@
 #include <privdomain/events.h>
 #include <privdomain/guides.h>
 
+#include "event_index.h"
 #include "store_internal.h"
+
+/* The prefetch a recording function starts with (its index bucket and
+ * user), skipped inside pd_record_events, which issued it a group of
+ * events ahead. */
+static inline void pd_st_record_prefetch(const pd_store *s, uint64_t eid,
+                                         uint64_t user) {
+  if (!s->batch_prefetched) pd_st_event_prefetch(s, eid, user);
+}
 
 pd_status pd_st_record_link(pd_store *s, const pd_link_event *in);
 pd_status pd_st_record_unlink(pd_store *s, const pd_unlink_event *in);

@@ -223,6 +223,7 @@ struct pd_store {
   int32_t currency_exponent;
   mtx_t lock;
   int depth; /* > 0 while a callback runs: recording is refused */
+  int batch_prefetched; /* pd_record_events prefetched the current event */
 
   pd_allocator caller_alloc; /* what the caller gave (or libc) */
   pd_allocator alloc;        /* counting wrapper used for everything */

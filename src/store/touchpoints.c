@@ -64,7 +64,7 @@ pd_status pd_st_record_touch(pd_store *s, const pd_touchpoint *in) {
   if (st) return st;
   pd_touchpoint ev;
   memcpy(&ev, in, sizeof ev);
-  pd_st_event_prefetch(s, ev.event_id, ev.user);
+  pd_st_record_prefetch(s, ev.event_id, ev.user);
   if ((st = check_touch_fields(s, &ev)) != PD_OK ||
       (st = pd_st_check_time(s, ev.time, "touchpoint time")) != PD_OK)
     return st;
