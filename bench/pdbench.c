@@ -1028,6 +1028,7 @@ static pd_status fig_snapshot_load(result *r, const char **msg) {
   static char err[256];
   pd_persist_options po = PD_PERSIST_OPTIONS_INIT;
   po.errmsg = err, po.errmsg_cap = sizeof err;
+  po.threads = C.threads;
   double w0 = wall_now();
   pd_status st = pd_snapshot_load(snap_path, &po, &t);
   double w = wall_now() - w0;
@@ -1314,7 +1315,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (need_store && snapshot && access(snapshot, R_OK) == 0) {
-    pd_status st = pd_snapshot_load(snapshot, NULL, &C.s);
+    pd_persist_options po = PD_PERSIST_OPTIONS_INIT;
+    po.threads = C.threads;
+    pd_status st = pd_snapshot_load(snapshot, &po, &C.s);
     pd_store_stats ss = PD_STORE_STATS_INIT;
     if (st == PD_OK) st = pd_store_get_stats(C.s, &ss);
     if (st) {

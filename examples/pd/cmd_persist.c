@@ -104,6 +104,7 @@ int cmd_load(int argc, char **argv) {
   pd_persist_options po = PD_PERSIST_OPTIONS_INIT;
   po.errmsg = msg;
   po.errmsg_cap = sizeof msg;
+  po.threads = 0; /* a command-line load may use every core */
   pd_store *s = NULL;
   pd_status st = pd_snapshot_load(o.file, &po, &s);
   if (st != PD_OK)

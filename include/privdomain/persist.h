@@ -72,7 +72,9 @@ enum {
 
 /** Options for loading and opening. Initialise with
  *  PD_PERSIST_OPTIONS_INIT. A `size` smaller than this struct gives
- *  PD_E_INVALID; a larger one is accepted when the extra bytes are 0. */
+ *  PD_E_INVALID, except the size of the 0.1 struct (which ends at
+ *  errmsg_cap; `threads` is then 1); a larger one is accepted when the
+ *  extra bytes are 0. */
 typedef struct pd_persist_options {
   size_t size;
   /** Allocator for the new store; NULL = malloc/free (see
@@ -96,11 +98,20 @@ typedef struct pd_persist_options {
    *  load or open fails (there is no store yet to ask). NULL/0 = none. */
   char *errmsg;
   size_t errmsg_cap;
+  /** Threads a snapshot load may use to read and check the data and to
+   *  rebuild the store's indexes, 0..64: 1 (the default, and for callers
+   *  built against 0.1) = the calling thread only, 0 = one per online
+   *  processor. Added in 0.2. The threads are started for the load
+   *  and joined before it returns; the loaded store, and the status and
+   *  message of a failed load, are the same for every value. It does not
+   *  set the loaded store's pd_store_set_threads() (that stays 1).
+   *  Outside 0..64: PD_E_INVALID. */
+  int32_t threads;
 } pd_persist_options;
 
 #define PD_PERSIST_OPTIONS_INIT \
   {sizeof(pd_persist_options), NULL, 2, PD_SYNC_EVERY_EVENT, 0, 0, NULL, 0, \
-   NULL, 0}
+   NULL, 0, 1}
 
 /* ---- snapshots ---------------------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* Options shared by snapshot loading, opening and checking. */
+#include <stddef.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "persist_internal.h"
 
 pd_status pd_persist_opts(const pd_persist_options *in,
@@ -8,18 +10,28 @@ pd_status pd_persist_opts(const pd_persist_options *in,
   pd_persist_options o = PD_PERSIST_OPTIONS_INIT;
   *out = o;
   if (in == NULL) return PD_OK;
-  if (in->size < sizeof o)
+  /* Callers built against 0.1 pass the struct that ends at errmsg_cap;
+   * the fields added since keep their defaults for them. */
+  size_t v01 = offsetof(pd_persist_options, errmsg_cap) + sizeof(size_t);
+  if (in->size < sizeof o && in->size != v01)
     return pd_err(err, PD_E_INVALID,
                   "options size %zu is smaller than %zu (use "
                   "PD_PERSIST_OPTIONS_INIT)",
                   in->size, sizeof o);
-  const unsigned char *extra = (const unsigned char *)in + sizeof o;
-  for (size_t i = 0; i < in->size - sizeof o; i++)
-    if (extra[i] != 0)
-      return pd_err(err, PD_E_INVALID,
-                    "options: fields unknown to this library version are set");
-  memcpy(&o, in, sizeof o);
+  if (in->size > sizeof o) {
+    const unsigned char *extra = (const unsigned char *)in + sizeof o;
+    for (size_t i = 0; i < in->size - sizeof o; i++)
+      if (extra[i] != 0)
+        return pd_err(err, PD_E_INVALID,
+                      "options: fields unknown to this library version are "
+                      "set");
+  }
+  memcpy(&o, in, in->size < sizeof o ? in->size : sizeof o);
+  o.size = sizeof o;
   *out = o;
+  if (o.threads < 0 || o.threads > PD_PARALLEL_MAX_THREADS)
+    return pd_err(err, PD_E_INVALID, "threads %d is not 0..%d",
+                  (int)o.threads, PD_PARALLEL_MAX_THREADS);
   if (o.sync < PD_SYNC_EVERY_EVENT || o.sync > PD_SYNC_NEVER)
     return pd_err(err, PD_E_INVALID, "sync %d is not a PD_SYNC_*",
                   (int)o.sync);

@@ -141,11 +141,11 @@ static inline void place(pd_st_bucket *bk, size_t nb, size_t i,
   b->tag[j] = tag;
 }
 
-/* place() for a rebuild from a snapshot, which must also refuse an event
- * id held twice: the first holder, if any, is in a bucket on the probe
- * path up to the first bucket with room, so the walk that finds room sees
- * it (a fingerprint match costs one read of the column's id). Returns 0,
- * or -2 for a repeated id. */
+/* place() for a rebuild from a snapshot (its deferred ids), which must
+ * also refuse an event id held twice: the first holder, if any, is in a
+ * bucket on the probe path up to the first bucket with room, so the walk
+ * that finds room sees it (a fingerprint match costs one read of the
+ * column's id). Returns 0, or -2 for a repeated id. */
 static inline int place_unique(const pd_store *s, pd_st_bucket *bk, size_t nb,
                                size_t i, uint64_t h, uint64_t eid,
                                uint32_t tag) {
@@ -167,11 +167,8 @@ static inline int place_unique(const pd_store *s, pd_st_bucket *bk, size_t nb,
 #define AHEAD 16
 
 /* Rebuild with nb buckets from the columns, read in order (sequential
- * reads of the event ids), prefetching each bucket a few events ahead.
- * With `unique`, also refuse (-2) an id of 0 or an id held twice, which
- * only data from outside (a snapshot) can have; the store is then left
- * with no index, for the caller to discard. */
-static int rebuild(pd_store *s, size_t nb, int unique) {
+ * reads of the event ids), prefetching each bucket a few events ahead. */
+static int rebuild(pd_store *s, size_t nb) {
   pd_st_index *x = &s->index;
   if (nb == 0 || nb > SIZE_MAX / sizeof(pd_st_bucket) - 1) return -1;
   size_t bytes = nb * sizeof(pd_st_bucket);
@@ -187,14 +184,8 @@ static int rebuild(pd_store *s, size_t nb, int unique) {
     for (uint32_t i = 0; i < c->n; i++) {
       if (i + AHEAD < c->n)
         PD_PREFETCH(&bk[home(pd_mix64(c->eid[i + AHEAD]), nb)]);
-      uint64_t eid = c->eid[i], h = pd_mix64(eid);
-      if (!unique) {
-        place(bk, nb, home(h, nb), h, pd_st_tag(k, i));
-      } else if (eid == 0 || place_unique(s, bk, nb, home(h, nb), h, eid,
-                                          pd_st_tag(k, i)) != 0) {
-        pd_free(&s->alloc, mem);
-        return -2;
-      }
+      uint64_t h = pd_mix64(c->eid[i]);
+      place(bk, nb, home(h, nb), h, pd_st_tag(k, i));
     }
   }
   pd_free(&s->alloc, x->mem);
@@ -250,7 +241,7 @@ static int index_reserve(pd_store *s, size_t more) {
   size_t nb = buckets_for(x->len + more);
   if (more == 1 && nb < x->nbuckets * 2 && x->nbuckets <= UINT32_MAX / 2)
     nb = x->nbuckets * 2;
-  return rebuild(s, nb, 0);
+  return rebuild(s, nb);
 }
 
 pd_status pd_st_event_reserve(pd_store *s, int kind) {
@@ -281,7 +272,7 @@ pd_status pd_st_event_reserve_many(pd_store *s, int kind, size_t count) {
   size_t want = (kind ? s->col[kind].n : x->len) + count;
   if (want > was) x->reserved[kind] = want;
   size_t need = promised(s);
-  if (need > x->limit && rebuild(s, buckets_for(need), 0) != 0) {
+  if (need > x->limit && rebuild(s, buckets_for(need)) != 0) {
     x->reserved[kind] = was;
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
@@ -313,22 +304,208 @@ pd_status pd_st_replay(pd_store *s, int same, uint64_t eid,
                 (unsigned long long)eid, what);
 }
 
-/* After a snapshot load filled the columns (store_restore.h): size the
- * index for every event (and an eighth more, so that recording does not
- * rebuild it at once) and place them all, refusing an id of 0 or an id
- * held twice on the way. */
-int pd_st_index_rebuild(pd_store *s) {
-  pd_st_index *x = &s->index;
+/* ---- the rebuild after a snapshot load, by bucket ranges ----------------
+ *
+ * The buckets are cut into ranges that depend only on the event count.
+ * Each range is one block of work: it scans every event id in column
+ * order and places those whose home bucket lies in the range, never
+ * reading or writing a bucket outside it. An id whose probe would leave
+ * the range (or wrap) is deferred to the range's list, placed afterwards
+ * on the calling thread in range order. So the buckets come out the same
+ * whichever thread ran which range, and whatever the thread count.
+ *
+ * Repeated ids are still refused: an id and its repeat share a home
+ * bucket, so the one placed second walks past the first, in the range or
+ * among the deferred (buckets only fill, so if the first was deferred,
+ * the second finds the same full buckets and is deferred after it). */
+
+/* Events below which one range is used (each range scans every id,
+ * which costs more than a second thread saves on a small index). */
+#define RANGES_FROM ((size_t)1 << 16)
+
+/* Deferred ids a range can hold before the whole build falls back to one
+ * sequential pass (only crafted ids overflow: a probe leaves its range
+ * only from the last few buckets of it). */
+static size_t defer_cap(size_t n) { return 1024 + n / 1024; }
+
+/* Place eid (tag) from its home i in [lo, hi): 0, -2 for a repeated id,
+ * or 1 when the probe reaches hi before a bucket with room (deferred). */
+static inline int place_in_range(const pd_store *s, pd_st_bucket *bk,
+                                 size_t i, size_t hi, uint64_t h,
+                                 uint64_t eid, uint32_t tag) {
+  uint8_t f = fingerprint(h);
+  for (;; i++) {
+    if (i == hi) return 1;
+    pd_st_bucket *b = &bk[i];
+    uint64_t m0 = match_bytes(fp_word(b, 0), f);
+    uint64_t m1 = match_bytes(fp_word(b, 8), f);
+    if ((m0 | m1) != 0 && (check(s, b, m0, 0, eid) || check(s, b, m1, 8, eid)))
+      return -2;
+    if (b->fp[LAST] == 0) break;
+  }
+  pd_st_bucket *b = &bk[i];
+  uint64_t z = match_bytes(fp_word(b, 0), 0);
+  int j = z ? first_byte(z) : 8 + first_byte(match_bytes(fp_word(b, 8), 0));
+  b->fp[j] = f;
+  b->tag[j] = tag;
+  return 0;
+}
+
+int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b) {
   size_t n = 0;
   for (int k = 1; k < PD_EV_KINDS; k++) n += s->col[k].n;
-  pd_free(&s->alloc, x->mem);
-  x->mem = NULL;
-  x->buckets = NULL;
-  x->nbuckets = 0;
-  x->limit = 0;
-  x->len = 0;
-  int r = rebuild(s, buckets_for(n + n / 8 + 1), 1);
-  if (r != 0) return r;
-  x->len = n;
+  return pd_st_index_build_begin_ranges(
+      s, b, n < RANGES_FROM ? 1 : PD_ST_INDEX_RANGES);
+}
+
+int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
+                                   size_t nranges) {
+  memset(b, 0, sizeof *b);
+  b->s = s;
+  size_t n = 0;
+  for (int k = 1; k < PD_EV_KINDS; k++) n += s->col[k].n;
+  b->n = n;
+  /* every event and an eighth more, so that recording after the load
+   * does not rebuild the index at once */
+  size_t nb = buckets_for(n + n / 8 + 1);
+  if (nb == 0 || nb > SIZE_MAX / sizeof(pd_st_bucket) - 1) return -1;
+  if (nranges < 1 || nranges > PD_ST_INDEX_MAX_RANGES || nranges > nb)
+    nranges = 1;
+  b->nranges = nranges;
+  b->nb = nb;
+  b->bytes = nb * sizeof(pd_st_bucket) + 63;
+  b->mem = pd_malloc(&s->alloc, b->bytes);
+  if (!b->mem) return -1;
+  b->defer_cap = defer_cap(n);
+  b->deferred = pd_malloc(&s->alloc,
+                          b->nranges * b->defer_cap * sizeof *b->deferred);
+  if (!b->deferred) {
+    pd_free(&s->alloc, b->mem);
+    b->mem = NULL;
+    return -1;
+  }
+  pd_advise_random_large(&s->caller_alloc, b->mem, b->bytes);
+  b->bk = (pd_st_bucket *)((char *)b->mem +
+                           ((64 - (uintptr_t)b->mem % 64) % 64));
+  /* the alignment slack; each range zeroes its own buckets */
+  memset(b->mem, 0, (size_t)((char *)b->bk - (char *)b->mem));
+  char *end = (char *)(b->bk + nb);
+  memset(end, 0, (size_t)((char *)b->mem + b->bytes - end));
   return 0;
+}
+
+void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
+  const pd_store *s = b->s;
+  size_t nb = b->nb;
+  size_t lo = nb / b->nranges * r, hi = nb / b->nranges * (r + 1);
+  if (r + 1 == b->nranges) hi = nb;
+  pd_st_bucket *bk = b->bk;
+  memset(bk + lo, 0, (hi - lo) * sizeof *bk);
+  uint32_t *def = b->deferred + r * b->defer_cap;
+  size_t nd = 0;
+  int result = 0;
+  for (int k = 1; k < PD_EV_KINDS && result == 0; k++) {
+    const pd_st_column *c = &s->col[k];
+    /* ids ahead whose home is in the range, prefetched AHEAD of use */
+    uint32_t pending[AHEAD];
+    uint64_t pending_h[AHEAD];
+    uint32_t head = 0, tail = 0;
+    for (uint32_t i = 0; i < c->n || tail != head; ) {
+      /* fill the window: look at ids until AHEAD of them are in range */
+      while (i < c->n && head - tail < AHEAD) {
+        uint64_t h = pd_mix64(c->eid[i]);
+        size_t hb = home(h, nb);
+        if (hb >= lo && hb < hi) {
+          PD_PREFETCH(&bk[hb]);
+          pending[head % AHEAD] = i;
+          pending_h[head % AHEAD] = h;
+          head++;
+        }
+        i++;
+      }
+      if (tail == head) break;
+      uint32_t j = pending[tail % AHEAD];
+      uint64_t eid = c->eid[j], h = pending_h[tail % AHEAD];
+      tail++;
+      uint32_t tag = pd_st_tag(k, j);
+      int p = eid == 0 ? -2 : place_in_range(s, bk, home(h, nb), hi, h, eid,
+                                             tag);
+      if (p == 1) {
+        if (nd == b->defer_cap) {
+          result = -3;
+          break;
+        }
+        def[nd++] = tag;
+      } else if (p != 0) {
+        result = p;
+        break;
+      }
+    }
+  }
+  b->ndeferred[r] = nd;
+  b->result[r] = result;
+}
+
+/* Every range ran: place the deferred ids, or redo everything in one
+ * sequential pass when a range's list overflowed. */
+static int build_finish(pd_st_index_build *b) {
+  pd_store *s = b->s;
+  int overflow = 0;
+  for (size_t r = 0; r < b->nranges; r++) {
+    if (b->result[r] == -2) return -2;
+    if (b->result[r] == -3) overflow = 1;
+  }
+  size_t nb = b->nb;
+  pd_st_bucket *bk = b->bk;
+  if (overflow) {
+    memset(bk, 0, nb * sizeof *bk);
+    for (int k = 1; k < PD_EV_KINDS; k++) {
+      const pd_st_column *c = &s->col[k];
+      for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t eid = c->eid[i], h = pd_mix64(eid);
+        if (eid == 0 ||
+            place_unique(s, bk, nb, home(h, nb), h, eid, pd_st_tag(k, i)))
+          return -2;
+      }
+    }
+    return 0;
+  }
+  for (size_t r = 0; r < b->nranges; r++) {
+    const uint32_t *def = b->deferred + r * b->defer_cap;
+    for (size_t d = 0; d < b->ndeferred[r]; d++) {
+      uint32_t tag = def[d];
+      uint64_t eid = eid_of(s, tag), h = pd_mix64(eid);
+      if (place_unique(s, bk, nb, home(h, nb), h, eid, tag) != 0) return -2;
+    }
+  }
+  return 0;
+}
+
+int pd_st_index_build_end(pd_st_index_build *b) {
+  pd_store *s = b->s;
+  int r = b->mem ? build_finish(b) : -1;
+  pd_free(&s->alloc, b->deferred);
+  b->deferred = NULL;
+  if (r != 0) {
+    pd_free(&s->alloc, b->mem);
+    b->mem = NULL;
+    return r;
+  }
+  pd_st_index *x = &s->index;
+  pd_free(&s->alloc, x->mem);
+  x->mem = b->mem;
+  x->buckets = b->bk;
+  x->nbuckets = b->nb;
+  x->limit = capacity(b->nb);
+  x->hint_eid = 0;
+  x->len = b->n;
+  b->mem = NULL;
+  return 0;
+}
+
+void pd_st_index_build_abandon(pd_st_index_build *b) {
+  pd_free(&b->s->alloc, b->deferred);
+  pd_free(&b->s->alloc, b->mem);
+  b->deferred = NULL;
+  b->mem = NULL;
 }

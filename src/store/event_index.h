@@ -64,6 +64,41 @@ pd_status pd_st_event_reserve_many(pd_store *s, int kind, size_t count);
  * its index. The caller fills rec[index]. Reserve first. */
 uint32_t pd_st_event_append(pd_store *s, int kind, uint64_t eid);
 
+/* The index rebuilt from loaded columns in ranges of buckets that can run
+ * on several threads (event_index.c says how the result stays the same
+ * for any thread count):
+ *   pd_st_index_build_begin   calling thread: allocates (0, or -1 out of
+ *                             memory with nothing left allocated);
+ *   pd_st_index_build_range   range r in [0, nranges), on any thread, each
+ *                             range once; allocates nothing, touches only
+ *                             the build and reads the columns;
+ *   pd_st_index_build_end     calling thread, after every range: installs
+ *                             the index (0) or frees it (-2: an id is 0 or
+ *                             repeated);
+ *   pd_st_index_build_abandon calling thread, instead of end: frees. */
+#define PD_ST_INDEX_RANGES 2     /* ranges of a large index */
+#define PD_ST_INDEX_MAX_RANGES 64 /* what a build can hold (tests use more) */
+typedef struct pd_st_index_build {
+  pd_store *s;
+  void *mem;
+  pd_st_bucket *bk;
+  size_t n, nb, bytes, nranges;
+  uint32_t *deferred; /* nranges lists of defer_cap tags */
+  size_t defer_cap;
+  size_t ndeferred[PD_ST_INDEX_MAX_RANGES];
+  int result[PD_ST_INDEX_MAX_RANGES]; /* 0, -2 repeated, -3 overflowed */
+} pd_st_index_build;
+
+int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b);
+/* begin() with a given number of ranges, 1..PD_ST_INDEX_MAX_RANGES (for
+ * tests; the layout depends on the number of ranges, never on which
+ * thread ran which range or in what order). */
+int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
+                                   size_t nranges);
+void pd_st_index_build_range(pd_st_index_build *b, size_t r);
+int pd_st_index_build_end(pd_st_index_build *b);
+void pd_st_index_build_abandon(pd_st_index_build *b);
+
 /* Common shape of a replay answer: PD_REPLAYED when `same`, else
  * PD_E_DUPLICATE with a message. */
 pd_status pd_st_replay(pd_store *s, int same, uint64_t eid,

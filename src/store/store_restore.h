@@ -5,16 +5,45 @@
 #ifndef PD_STORE_STORE_RESTORE_H
 #define PD_STORE_STORE_RESTORE_H
 
+#include <stdatomic.h>
+#include <threads.h>
+
+#include "event_index.h"
 #include "store_internal.h"
 
 /* Rebuild every derived structure of a store whose arrays were filled
- * directly. PD_OK, PD_E_NOMEM, or PD_E_CORRUPT when the arrays hold a
+ * directly, in two calls so that the largest part, the event-id index,
+ * runs on helper threads while the calling thread checks the loaded
+ * arrays (reading only, allocating as it likes):
+ *
+ *   pd_st_restore r;
+ *   pd_st_restore_begin(&r, s, threads);  // allocates, starts helpers
+ *   pd_status st = ...checks...;
+ *   st = pd_st_restore_finish(&r, st);    // the rest; joins; reports
+ *
+ * threads >= 1 (resolved); helpers are started only for indexes large
+ * enough to be cut into ranges. finish() with a failed `prior` waits for
+ * the helpers, frees what begin() allocated and returns `prior`. Else it
+ * returns PD_OK, PD_E_NOMEM, or PD_E_CORRUPT when the arrays hold a
  * duplicate key (event id, order id, identity) or a guide deactivated
- * twice; the message is in s->err. */
-pd_status pd_st_restore_derived(pd_store *s);
+ * twice, the message in s->err; the first failure in this order is
+ * reported: event ids, identities, order ids, guides, totals. The store
+ * and the answer are the same for every thread count. Nothing here
+ * allocates off the calling thread. */
+typedef struct pd_st_restore {
+  pd_store *s;
+  pd_st_index_build ib;
+  int ib_status;        /* 0, or -1 when begin() could not allocate */
+  atomic_size_t next;   /* the next range no thread has taken */
+  thrd_t helpers[PD_ST_INDEX_RANGES];
+  int started;
+} pd_st_restore;
 
-/* The parts, each 0, -1 (out of memory) or -2 (a key is 0 or repeated). */
-int pd_st_index_rebuild(pd_store *s);       /* event_index.c */
+void pd_st_restore_begin(pd_st_restore *r, pd_store *s, int32_t threads);
+pd_status pd_st_restore_finish(pd_st_restore *r, pd_status prior);
+
+/* The other parts, each 0, -1 (out of memory) or -2 (a key is 0 or
+ * repeated); the event-id index is event_index.h's pd_st_index_build. */
 int pd_st_ident_index_rebuild(pd_store *s); /* identity.c */
 int pd_st_order_index_rebuild(pd_store *s); /* orders.c */
 

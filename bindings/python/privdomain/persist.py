@@ -30,7 +30,7 @@ class pd_persist_options(Structure):
                 ("sync_every_ms", c_uint32),
                 ("identity_key", POINTER(c_uint8)),
                 ("identity_key_len", c_size_t), ("errmsg", POINTER(c_char)),
-                ("errmsg_cap", c_size_t)]
+                ("errmsg_cap", c_size_t), ("threads", c_int32)]
 
 
 @S.register("persist.h")
@@ -99,7 +99,8 @@ class _Options:
     memory alive for the call."""
 
     def __init__(self, currency_exponent=2, sync="every_event",
-                 sync_every_events=0, sync_every_ms=0, identity_key=None):
+                 sync_every_events=0, sync_every_ms=0, identity_key=None,
+                 threads=1):
         self.msg = ctypes.create_string_buffer(512)
         self.s = S.new(pd_persist_options,
                        currency_exponent=int32(currency_exponent,
@@ -109,7 +110,8 @@ class _Options:
                                                 "sync_every_events"),
                        sync_every_ms=uint32(sync_every_ms, "sync_every_ms"),
                        errmsg=self.msg,
-                       errmsg_cap=len(self.msg))
+                       errmsg_cap=len(self.msg),
+                       threads=int32(threads, "threads"))
         if identity_key is not None:
             key = bytes(identity_key)
             self.key = (c_uint8 * max(len(key), 1)).from_buffer_copy(
