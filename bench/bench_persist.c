@@ -33,21 +33,10 @@
 
 #include <privdomain/privdomain.h>
 
+#include "bench_clock.h"
+
 #include "demo_data.h"
 #include "domain_gen.h"
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void) {
-  struct rusage r;
-  getrusage(RUSAGE_SELF, &r);
-  return (double)r.ru_utime.tv_sec + (double)r.ru_utime.tv_usec * 1e-6 +
-         (double)r.ru_stime.tv_sec + (double)r.ru_stime.tv_usec * 1e-6;
-}
 
 static int die(const char *what, pd_store *s) {
   fprintf(stderr, "bench_persist: %s: %s\n", what,
@@ -69,7 +58,7 @@ static int journal_rate(const char *dir, int32_t policy, const char *name,
     return die("open", NULL);
   pd_user_id u;
   pd_user_ensure(s, "phone", PD_NTS, "bench", PD_NTS, &u);
-  double t0 = now();
+  double t0 = bench_wall_now();
   for (uint64_t i = 1; i <= n; i++) {
     pd_touchpoint t = PD_TOUCHPOINT_INIT;
     t.event_id = i;
@@ -79,7 +68,7 @@ static int journal_rate(const char *dir, int32_t policy, const char *name,
     if (pd_record_touchpoint(s, &t) != PD_OK) return die("record", s);
   }
   if (pd_store_sync(s) != PD_OK) return die("sync", s);
-  double dt = now() - t0;
+  double dt = bench_wall_now() - t0;
   printf("bench=journal_append sync=%s policy=%d events=%llu seconds=%.3f "
          "events_per_s=%.0f\n",
          name, (int)policy, (unsigned long long)n, dt, (double)n / dt);
@@ -170,9 +159,9 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/demo.pds", dir);
   best save = {0, 0}, write_only = {0, 0}, load = {0, 0};
   for (int r = 0; r < repeat; r++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_wall_now(), c0 = bench_cpu_now();
     if (pd_snapshot_save(s, path) != PD_OK) return die("save", s);
-    keep(&save, now() - t0, cpu_now() - c0);
+    keep(&save, bench_wall_now() - t0, bench_cpu_now() - c0);
   }
   struct stat sb;
   stat(path, &sb);
@@ -180,21 +169,21 @@ int main(int argc, char **argv) {
   snprintf(raw, sizeof raw, "%s/nosync.pds", dir);
   for (int r = 0; r < repeat; r++) {
     unlink(raw);
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_wall_now(), c0 = bench_cpu_now();
     int fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0 || pd_snapshot_write(s, fd_write, &fd) != PD_OK)
       return die("write", s);
     close(fd);
-    keep(&write_only, now() - t0, cpu_now() - c0);
+    keep(&write_only, bench_wall_now() - t0, bench_cpu_now() - c0);
   }
   unlink(raw);
   pd_store_free(s);
   s = NULL;
   for (int r = 0; r < repeat; r++) {
     pd_store *t = NULL;
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_wall_now(), c0 = bench_cpu_now();
     if (pd_snapshot_load(path, NULL, &t) != PD_OK) return die("load", NULL);
-    keep(&load, now() - t0, cpu_now() - c0);
+    keep(&load, bench_wall_now() - t0, bench_cpu_now() - c0);
     pd_store_free(t);
   }
   report("snapshot_save", (long long)sb.st_size, &save);

@@ -22,18 +22,7 @@
 
 #include <privdomain/privdomain.h>
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
+#include "bench_clock.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -56,9 +45,9 @@ int main(int argc, char **argv) {
     o.errmsg_cap = sizeof msg;
     o.threads = threads;
     pd_store *s = NULL;
-    double w0 = wall_now(), c0 = cpu_now();
+    double w0 = bench_wall_now(), c0 = bench_cpu_now();
     pd_status st = pd_snapshot_load(path, &o, &s);
-    double w = wall_now() - w0, c = cpu_now() - c0;
+    double w = bench_wall_now() - w0, c = bench_cpu_now() - c0;
     if (st != PD_OK) {
       fprintf(stderr, "bench_snapshot_load: status %d: %s\n", (int)st, msg);
       return 1;

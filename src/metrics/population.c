@@ -180,14 +180,14 @@ static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
 }
 
 /* pd_mb_csr_build in three parallel passes. (1) Column blocks: the kept
- * events counted per (column block, user block). (2) Column blocks: each
- * kept event's key and its offset within its user block, moved to the
- * event's user block (stable: column order within a user block); the
- * root is looked up again rather than remembered from (1), which would
- * take four bytes of fresh memory per event of the column (at 10M users,
- * first touches of fresh pages cost more than the lookups). (3) User
- * blocks: a counting sort by user inside the block (its counters stay in
- * cache), then each user's keys sorted. */
+ * events counted per (column block, user block), each event's root noted
+ * in who[]. (2) Column blocks: each kept event's key and its offset within
+ * its user block, moved to the event's user block (stable: column order
+ * within a user block). (3) User blocks: a counting sort by user inside
+ * the block (its counters stay in cache), then each user's keys sorted.
+ * With a tag (the touchpoint column, of which a tag keeps a few kinds),
+ * who[] is not kept: (2) looks the kept events' roots up again, cheaper
+ * than four bytes of fresh memory for every event of the column. */
 typedef struct csr_job {
   pd_mb_ctx *c;
   const pd_store *s;
@@ -198,6 +198,8 @@ typedef struct csr_job {
   const char *rec;
   size_t rs, uo, to;
   size_t nub;      /* user blocks */
+  uint32_t *who;   /* [ne] root of each kept event, 0 = dropped; NULL with
+                      a tag */
   uint32_t *cnt;   /* [column block][user block] kept events */
   size_t *pos;     /* [column block][user block] next slot in stage */
   size_t *ubstart; /* [nub + 1] first slot of each user block */
@@ -231,6 +233,7 @@ static void csr_count_block(void *p, size_t b) {
                                        j->uo)]);
     int tag;
     uint32_t r = csr_root(j, i, &tag);
+    if (j->who) j->who[i] = r;
     if (r) cnt[r >> PD_MX_USER_BLOCK_BITS]++;
   }
 }
@@ -241,11 +244,16 @@ static void csr_stage_block(void *p, size_t b) {
   if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
   size_t *pos = j->pos + b * j->nub;
   for (uint32_t i = lo; i < hi; i++) {
-    if (i + CSR_PF < hi)
-      PD_PREFETCH(&j->c->in_root[field(j->rec + (size_t)(i + CSR_PF) * j->rs,
-                                       j->uo)]);
-    int tag;
-    uint32_t r = csr_root(j, i, &tag);
+    int tag = 0;
+    uint32_t r;
+    if (j->who) {
+      r = j->who[i];
+    } else {
+      if (i + CSR_PF < hi)
+        PD_PREFETCH(&j->c->in_root[field(
+            j->rec + (size_t)(i + CSR_PF) * j->rs, j->uo)]);
+      r = csr_root(j, i, &tag);
+    }
     if (!r) continue;
     const char *e = j->rec + (size_t)i * j->rs;
     size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
@@ -304,6 +312,8 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   size_t neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   out->key = NULL;
   out->off = NULL;
+  if (!tag && !(j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who)))
+    goto nomem;
   j.cnt = pd_calloc(a, neb * j.nub + 1, sizeof *j.cnt);
   j.pos = pd_malloc(a, (neb * j.nub + 1) * sizeof *j.pos);
   j.ubstart = pd_malloc(a, (j.nub + 1) * sizeof *j.ubstart);
@@ -326,6 +336,8 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   j.uloc = pd_malloc(a, (kept + 1) * sizeof *j.uloc);
   if (!j.stage || !j.uloc) goto nomem;
   pd_parallel_for(c->threads, neb, csr_stage_block, &j);
+  pd_free(a, j.who);
+  j.who = NULL;
   out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
   out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
   if (!out->off || !out->key) goto nomem;
@@ -338,6 +350,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   pd_free(a, j.ubstart);
   return PD_OK;
 nomem:
+  pd_free(a, j.who);
   pd_free(a, j.cnt);
   pd_free(a, j.pos);
   pd_free(a, j.ubstart);

@@ -296,6 +296,11 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count) {
   c->eid = e;
   void *r = pd_realloc_array(&s->alloc, c->rec, ncap, c->rec_size);
   if (!r) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  /* Metrics walk users' chains through the records, a random read each:
+   * huge pages halve the trust distribution at 10M users (14.3 s -> 7.8 s)
+   * for a few percent of recording time spent zeroing them (as a
+   * snapshot load's arrays, which get them too). */
+  pd_advise_random_large(&s->caller_alloc, r, ncap * c->rec_size);
   c->rec = r;
   c->cap = ncap;
   return PD_OK;
