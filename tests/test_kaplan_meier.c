@@ -64,6 +64,53 @@ static void survival_is_the_product_limit_of_the_6mp_data(void **state) {
   pd_km_free(km);
 }
 
+/* Large inputs are sorted by a radix sort: the curve of 20,000 weighted
+ * durations with many ties (and both zeros) is the product limit computed
+ * here the slow way, time by time. */
+static void a_large_weighted_sample_gives_the_product_limit(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  static double t[N], w[N];
+  static int32_t e[N];
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    /* days and half days up to 400, some 0 and -0 */
+    t[i] = i % 97 == 0 ? (i % 2 ? -0.0 : 0.0) : (double)(x % 801) / 2.0;
+    e[i] = (int32_t)((x >> 20) % 3 != 0);
+    w[i] = 0.5 + (double)((x >> 30) % 4);
+  }
+  pd_km *km = estimate(t, e, w, N);
+  pd_km_curve c = PD_KM_CURVE_INIT;
+  assert_int_equal(pd_km_get_curve(km, &c), PD_OK);
+  double total = 0;
+  for (int i = 0; i < N; i++) total += w[i];
+  double s = 1, prev = -1;
+  size_t r = 0;
+  for (;;) {
+    /* the next distinct time with an event, after prev */
+    double next = INFINITY;
+    for (int i = 0; i < N; i++)
+      if (e[i] && t[i] > prev && t[i] < next) next = t[i];
+    if (next == INFINITY) break;
+    double at = 0, d = 0;
+    for (int i = 0; i < N; i++) {
+      if (t[i] >= next) at += w[i];
+      if (e[i] && t[i] == next) d += w[i];
+    }
+    s *= 1 - d / at;
+    assert_true(r < c.n);
+    assert_true(c.time[r] == next);
+    assert_near(c.at_risk[r], at, 1e-9 * total);
+    assert_near(c.events[r], d, 1e-9 * total);
+    assert_near(c.survival[r], s, 1e-12);
+    r++;
+    prev = next;
+  }
+  assert_int_equal(c.n, r);
+  pd_km_free(km);
+}
+
 static void band_is_greenwood_on_the_log_log_scale(void **state) {
   (void)state;
   pd_km *km = estimate(mp_time, mp_event, NULL, 21);
@@ -263,6 +310,7 @@ static void bad_input_is_rejected_and_keeps_the_last_estimate(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(survival_is_the_product_limit_of_the_6mp_data),
+      cmocka_unit_test(a_large_weighted_sample_gives_the_product_limit),
       cmocka_unit_test(band_is_greenwood_on_the_log_log_scale),
       cmocka_unit_test(confidence_level_is_configurable),
       cmocka_unit_test(median_is_the_first_time_survival_reaches_one_half),
