@@ -6,6 +6,7 @@
 #include <privdomain/retention_metrics.h>
 #include <privdomain/survival.h>
 
+#include "par.h"
 #include "population.h"
 #include "rows.h"
 
@@ -175,20 +176,99 @@ pd_status pd_link_retention_row_get(const pd_rows *rows, size_t i,
 
 /* ---- Kaplan–Meier ------------------------------------------------------ */
 
-/* The first spell of root on `channel` (0 = its acquisition channel), or
- * NULL. */
-static const pd_mb_spell *first_spell(spell_src *x, uint32_t r,
-                                      int32_t channel, pd_status *st) {
+/* The first spell of root on `channel` (0 = its acquisition channel) into
+ * sp, or NULL. Reads the store only when sp has room for root's links and
+ * unlinks (km_run reserves it). */
+static const pd_mb_spell *first_spell(spell_src *x, pd_mb_spells *sp,
+                                      uint32_t r, int32_t channel,
+                                      pd_status *st) {
   pd_mb_ctx *c = &x->c;
   *st = PD_OK;
   if (x->links.off[r] == x->links.off[r + 1]) return NULL;
   if (channel == 0)
     channel = pd_st_links(c->s)[pd_mb_key_index(x->links.key[x->links.off[r]])]
                   .channel;
-  if ((*st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, channel,
-                             &x->sp)) != PD_OK)
+  if ((*st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, channel, sp)) !=
+      PD_OK)
     return NULL;
-  return x->sp.n ? &x->sp.v[0] : NULL;
+  return sp->n ? &sp->v[0] : NULL;
+}
+
+/* Each user's first spell, in parallel blocks of users (par.h): user r's
+ * duration and event go to slot r, packed in user order afterwards, so
+ * the sample is the same for every thread count. */
+typedef struct km_job {
+  spell_src *x;
+  int32_t channel;
+  double *dur;       /* [n users] */
+  int32_t *ev;       /* [n users] */
+  uint8_t *has;      /* [n users] 1 if r has a spell */
+  pd_mb_spells *sp;  /* [threads], reserved for the longest history */
+} km_job;
+
+static void km_block(void *p, size_t b, int32_t worker) {
+  const km_job *j = p;
+  spell_src *x = j->x;
+  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = x->c.n;
+  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  for (uint32_t r = lo; r < hi; r++) {
+    j->has[r] = 0;
+    if (r == 0 || !x->c.pass[r] || x->c.root_of[r] != r) continue;
+    pd_status st;
+    const pd_mb_spell *sp = first_spell(x, &j->sp[worker], r, j->channel,
+                                        &st);
+    if (!sp) continue; /* st is PD_OK: the room was reserved */
+    uint32_t end = sp->end == PD_ST_NIL ? x->c.f.as_of : sp->end;
+    j->dur[r] = (double)(end - sp->start) / PD_MB_DAY;
+    j->ev[r] = sp->end != PD_ST_NIL && pd_mb_user_initiated(sp->initiator);
+    j->has[r] = 1;
+  }
+}
+
+/* The sample of first spells: *n durations and events in j->dur, j->ev.
+ * PD_OK or PD_E_NOMEM (message set). */
+static pd_status km_run(spell_src *x, km_job *j, size_t *n) {
+  pd_mb_ctx *c = &x->c;
+  const pd_allocator *a = &c->s->alloc;
+  int32_t threads = c->threads;
+  size_t most = 0;
+  for (uint32_t r = 0; r < c->n; r++) {
+    size_t k = (size_t)(x->links.off[r + 1] - x->links.off[r]) +
+               (x->unlinks.off[r + 1] - x->unlinks.off[r]);
+    if (k > most) most = k;
+  }
+  j->dur = pd_malloc(a, ((size_t)c->n + 1) * sizeof *j->dur);
+  j->ev = pd_malloc(a, ((size_t)c->n + 1) * sizeof *j->ev);
+  j->has = pd_malloc(a, (size_t)c->n + 1);
+  j->sp = pd_calloc(a, (size_t)threads, sizeof *j->sp);
+  if (!j->dur || !j->ev || !j->has || !j->sp) return pd_mb_nomem(c);
+  for (int32_t k = 0; k < threads; k++)
+    if (pd_grow(a, (void **)&j->sp[k].refs, &j->sp[k].refs_cap, 2 * most + 1,
+                sizeof *j->sp[k].refs) != 0 ||
+        pd_grow(a, (void **)&j->sp[k].v, &j->sp[k].cap, most + 1,
+                sizeof *j->sp[k].v) != 0)
+      return pd_mb_nomem(c);
+  pd_parallel_for_workers(threads, pd_mx_blocks(c->n, PD_MX_USER_BLOCK),
+                          km_block, j);
+  size_t m = 0;
+  for (uint32_t r = 0; r < c->n; r++) {
+    if (!j->has[r]) continue;
+    j->dur[m] = j->dur[r];
+    j->ev[m++] = j->ev[r];
+  }
+  *n = m;
+  return PD_OK;
+}
+
+static void km_free(spell_src *x, km_job *j) {
+  const pd_allocator *a = &x->c.s->alloc;
+  if (j->sp)
+    for (int32_t k = 0; k < x->c.threads; k++)
+      pd_mb_spells_free(&x->c, &j->sp[k]);
+  pd_free(a, j->sp);
+  pd_free(a, j->dur);
+  pd_free(a, j->ev);
+  pd_free(a, j->has);
 }
 
 pd_status pd_link_survival_km(pd_store *s, const pd_metrics_filter *filter,
@@ -202,34 +282,22 @@ pd_status pd_link_survival_km(pd_store *s, const pd_metrics_filter *filter,
     return pd_st_leave(s, st);
   spell_src x;
   if ((st = src_open(&x, s, filter)) != PD_OK) return pd_st_leave(s, st);
-  const pd_allocator *a = &s->alloc;
-  double *dur = NULL;
-  int32_t *ev = NULL;
-  size_t n = 0, dcap = 0, ecap = 0;
-  for (uint32_t r = 1; r < x.c.n && !st; r++) {
-    if (!x.c.pass[r] || x.c.root_of[r] != r) continue;
-    const pd_mb_spell *p = first_spell(&x, r, channel, &st);
-    if (!p) continue;
-    if (pd_grow(a, (void **)&dur, &dcap, n + 1, sizeof *dur) != 0 ||
-        pd_grow(a, (void **)&ev, &ecap, n + 1, sizeof *ev) != 0) {
-      st = pd_mb_nomem(&x.c);
-      break;
-    }
-    uint32_t end = p->end == PD_ST_NIL ? x.c.f.as_of : p->end;
-    dur[n] = (double)(end - p->start) / PD_MB_DAY;
-    ev[n++] = p->end != PD_ST_NIL && pd_mb_user_initiated(p->initiator);
-  }
+  km_job j;
+  memset(&j, 0, sizeof j);
+  j.x = &x;
+  j.channel = channel;
+  size_t n = 0;
+  st = km_run(&x, &j, &n);
   if (!st && n == 0)
     st = pd_err(&s->err, PD_E_INVALID,
                 "no link passes the filter: nothing to estimate from");
   if (!st) {
-    st = pd_km_estimate(km, dur, ev, NULL, n);
+    st = pd_km_estimate(km, j.dur, j.ev, NULL, n);
     if (st)
       pd_err(&s->err, st, "Kaplan-Meier estimate failed: %s",
              pd_km_errmsg(km));
   }
-  pd_free(a, dur);
-  pd_free(a, ev);
+  km_free(&x, &j);
   src_close(&x);
   return pd_st_leave(s, st);
 }
