@@ -102,6 +102,39 @@ static void channel_zero_counts_every_channel(void **st) {
   pd_store_free(s);
 }
 
+/* A user's links and unlinks are put in replay order by a short sort for
+ * up to 32 of them (every other case here) and a general one beyond: u1
+ * deletes and re-links 20 times on WeCom inside the window (41 events, in
+ * any recording order), with a WeChat pair beside them: 20 user unlinks
+ * over 1 pair. */
+static void many_relinks_count_once_per_unlink(void **st) {
+  (void)st;
+  mb_ev v[64];
+  size_t n = 0;
+  v[n++] = (mb_ev){MB_LINK, MB_T0, 1, W, 0, 0, 0, 0};
+  v[n++] = (mb_ev){MB_LINK, MB_T0, 1, P, 0, 0, 0, 0};
+  for (int k = 0; k < 20; k++) {
+    int64_t t = MB_T0 + MB_DAY + k * MB_HOUR;
+    v[n++] = (mb_ev){MB_UNLINK, t + 10, 1, W, DEL, 0, 0, 0};
+    v[n++] = (mb_ev){MB_LINK, t + 20, 1, W, 0, 0, 0, 0};
+  }
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    pd_store *s = NULL;
+    assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+    mb_users(s, 1);
+    assert_int_equal(mb_play(s, v, n, seed), PD_OK);
+    pd_metrics_filter f = mb_filter(MB_T0 + 10 * MB_DAY);
+    pd_unlink_rate r = rate_of(s, &f, W, FROM, TO);
+    assert_int_equal(r.base, 1);
+    assert_int_equal(r.user_unlinks, 20);
+    assert_int_equal(r.user_unlinked_pairs, 1);
+    r = rate_of(s, &f, 0, FROM, TO);
+    assert_int_equal(r.base, 2);
+    assert_int_equal(r.user_unlinks, 20);
+    pd_store_free(s);
+  }
+}
+
 /* As of day 2 00:00 the window is cut there: u2's staff removal at
  * exactly as_of counts, u6's block (day 2 01:00) does not. */
 static void window_is_cut_at_as_of(void **st) {
@@ -174,6 +207,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unlinks_over_pairs_linked_at_start_or_during),
       cmocka_unit_test(channel_zero_counts_every_channel),
+      cmocka_unit_test(many_relinks_count_once_per_unlink),
       cmocka_unit_test(window_is_cut_at_as_of),
       cmocka_unit_test(filter_restricts_the_users),
       cmocka_unit_test(a_quiet_window_gives_zero_not_nan),
