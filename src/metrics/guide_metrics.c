@@ -286,18 +286,54 @@ static void work_free(pass_state *x) {
 }
 
 /* Add each order of a user passing the filter (at or before as_of) to its
- * guide: the guide on the order, or the one noted by one_user(). */
-static void orders_by_guide(pass_state *x) {
-  pd_store *s = x->c.s;
+ * guide: the guide on the order, or the one noted by one_user(). Blocks
+ * of orders (par.h) count into their own per-guide sums, added up in
+ * block order: integer sums, the same for every thread count. */
+typedef struct order_sums {
+  uint64_t orders;
+  int64_t revenue;
+} order_sums;
+
+typedef struct orders_job {
+  const pass_state *x;
+  size_t ng;
+  order_sums *sums; /* [block][ng + 1] */
+} orders_job;
+
+#define ORDERS_BLOCK ((size_t)1 << 21)
+
+static void orders_block(void *p, size_t b) {
+  const orders_job *j = p;
+  const pass_state *x = j->x;
+  const pd_store *s = x->c.s;
   const pd_st_order *o = pd_st_orders(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+  order_sums *sum = j->sums + b * (j->ng + 1);
+  uint32_t lo = (uint32_t)(b * ORDERS_BLOCK), hi = s->col[PD_EV_ORDER].n;
+  if (hi - lo > ORDERS_BLOCK) hi = lo + (uint32_t)ORDERS_BLOCK;
+  for (uint32_t i = lo; i < hi; i++) {
     if (o[i].time > x->c.f.as_of || !x->c.in_root[o[i].user]) continue;
     uint32_t g = x->o.attribution == PD_GUIDE_ATTR_ORDER ? o[i].guide
                                                          : x->order_guide[i];
     if (g == PD_ST_NIL) continue;
-    x->acc[g].orders++;
-    x->acc[g].revenue += pd_mb_net(s, x->ref, i);
+    sum[g].orders++;
+    sum[g].revenue += pd_mb_net(s, x->ref, i);
   }
+}
+
+static pd_status orders_by_guide(pass_state *x) {
+  pd_store *s = x->c.s;
+  orders_job j = {x, s->guide_codes.n, NULL};
+  size_t nb = pd_mx_blocks(s->col[PD_EV_ORDER].n, ORDERS_BLOCK);
+  j.sums = pd_calloc(&s->alloc, nb * (j.ng + 1) + 1, sizeof *j.sums);
+  if (!j.sums) return pd_mb_nomem(&x->c);
+  pd_parallel_for(x->c.threads, nb, orders_block, &j);
+  for (size_t b = 0; b < nb; b++)
+    for (size_t g = 0; g <= j.ng; g++) {
+      x->acc[g].orders += j.sums[b * (j.ng + 1) + g].orders;
+      x->acc[g].revenue += j.sums[b * (j.ng + 1) + g].revenue;
+    }
+  pd_free(&s->alloc, j.sums);
+  return PD_OK;
 }
 
 static void pass_free(pass_state *x) {
@@ -348,7 +384,7 @@ static pd_status run(pass_state *x, pd_store *s,
   x->full = full;
   if (!st) st = users_pass(x);
   if (!st) work_free(x);
-  if (full && !st) orders_by_guide(x);
+  if (full && !st) st = orders_by_guide(x);
   if (st) pass_free(x);
   return st;
 }
