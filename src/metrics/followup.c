@@ -360,7 +360,10 @@ static void mark_block(void *p, size_t ub, int32_t worker) {
   for (uint32_t u = lo; u < hi; u++) {
     if (u + AHEAD < hi) {
       uint32_t l = c->s->users[u + AHEAD].head[PD_EV_LINK];
-      if (l != PD_ST_NIL) PD_PREFETCH(&links[l]);
+      if (l != PD_ST_NIL) { /* both lines of a record that straddles two */
+        PD_PREFETCH(&links[l]);
+        PD_PREFETCH((const char *)&links[l + 1] - 1);
+      }
     }
     j->mark[u] = MARK_NONE;
     if (!pd_mx_is_root(c->s, u) || !pd_mx_filter_match(c->s, c->f, u))

@@ -169,7 +169,10 @@ static void ss_block(void *p, size_t ub, int32_t worker) {
   for (uint32_t u = lo; u < hi; u++) {
     if (u + AHEAD < hi) {
       uint32_t o = s->users[u + AHEAD].head[PD_EV_ORDER];
-      if (o != PD_ST_NIL) PD_PREFETCH(&os[o]);
+      if (o != PD_ST_NIL) { /* both lines of a record that straddles two */
+        PD_PREFETCH(&os[o]);
+        PD_PREFETCH((const char *)&os[o + 1] - 1);
+      }
     }
     j->users[u] = 0;
     if (!pd_mx_is_root(s, u) || !has_order(s, u) ||
