@@ -356,6 +356,34 @@ static void the_cdnow_sample_in_a_store_matches_pd_summary(void **state) {
     if (clv[i] > maxv) maxv = clv[i];
   assert_true(topv[0] == maxv);
   assert_true(topv[0] >= topv[1] && topv[1] >= topv[2]);
+  /* Any k: the first k of the full ranking (CLV down, ties by user id;
+   * CDNOW has many identical histories, so many ties), found here by
+   * selection. */
+  const pd_user_id *su;
+  assert_int_equal(pd_store_summary_users(h, &su), PD_OK);
+  const size_t ks[] = {1, 7, 50, a.n - 1, a.n, a.n + 5};
+  pd_user_id *kt = malloc((a.n + 5) * sizeof *kt);
+  double *kv = malloc((a.n + 5) * sizeof *kv);
+  char *taken = calloc(a.n, 1);
+  for (size_t q = 0; q < sizeof ks / sizeof *ks; q++) {
+    size_t kn = 0;
+    assert_int_equal(pd_store_summary_top(h, ks[q], kt, kv, &kn), PD_OK);
+    assert_int_equal(kn, ks[q] < a.n ? ks[q] : a.n);
+    memset(taken, 0, a.n);
+    for (size_t r = 0; r < kn; r++) {
+      size_t best = a.n;
+      for (size_t i = 0; i < a.n; i++)
+        if (!taken[i] && (best == a.n || clv[i] > clv[best] ||
+                          (clv[i] == clv[best] && su[i] < su[best])))
+          best = i;
+      taken[best] = 1;
+      assert_int_equal(kt[r], su[best]);
+      assert_true(kv[r] == clv[best]);
+    }
+  }
+  free(taken);
+  free(kv);
+  free(kt);
   free(ref_pa);
   free(ids);
   pd_fit_free(fit);

@@ -215,7 +215,7 @@ static pd_status prepare_values(pd_store *s, const pd_store_summary *h,
   c->is_key = pd_calloc(&s->alloc, h->n ? h->n : 1, 1);
   if (!c->is_key) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   uint32_t *idx;
-  pd_status st = pd_ss_rank((pd_store_summary *)h, &idx);
+  pd_status st = pd_ss_rank((pd_store_summary *)h, o->key_customers, &idx);
   if (st) return pd_err(&s->err, st, "%s", h->err.msg);
   for (size_t i = 0; i < h->n && i < o->key_customers; i++)
     c->is_key[idx[i]] = 1;

@@ -666,34 +666,64 @@ pd_status pd_store_summary_fit(const pd_store_summary *h, int32_t which,
   return PD_OK;
 }
 
-/* Rows by decreasing CLV, ties by smaller user id. */
-static void top_sort(uint32_t *idx, size_t n, const double *clv,
-                     const pd_user_id *users, uint32_t *tmp) {
-  /* Bottom-up merge sort: stable, context passed explicitly. */
-  for (size_t w = 1; w < n; w *= 2) {
-    for (size_t lo = 0; lo < n; lo += 2 * w) {
-      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-      size_t a = lo, b = mid, k = lo;
-      while (a < mid && b < hi) {
-        uint32_t x = idx[a], y = idx[b];
-        int y_first = clv[y] > clv[x] || (clv[y] == clv[x] && users[y] < users[x]);
-        tmp[k++] = y_first ? idx[b++] : idx[a++];
-      }
-      while (a < mid) tmp[k++] = idx[a++];
-      while (b < hi) tmp[k++] = idx[b++];
-    }
-    memcpy(idx, tmp, n * sizeof *idx);
+/* Row x ranks before row y: larger CLV, ties by smaller user id (users
+ * are unique, so this is a total order). */
+static int ranks_before(const double *clv, const pd_user_id *users,
+                        uint32_t x, uint32_t y) {
+  return clv[x] > clv[y] || (clv[x] == clv[y] && users[x] < users[y]);
+}
+
+/* Restore the heap below slot i: the root is the row that ranks last. */
+static void sift_down(uint32_t *heap, size_t n, size_t i, const double *clv,
+                      const pd_user_id *users) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < n && ranks_before(clv, users, heap[m], heap[l])) m = l;
+    if (r < n && ranks_before(clv, users, heap[m], heap[r])) m = r;
+    if (m == i) return;
+    uint32_t t = heap[i];
+    heap[i] = heap[m];
+    heap[m] = t;
+    i = m;
   }
 }
 
-pd_status pd_ss_rank(pd_store_summary *h, uint32_t **out) {
+/* The first k rows of the ranking into idx[0..k): one pass keeping the
+ * best k in a heap whose root ranks last (10M rows, k 1000: a pass, not a
+ * sort of every row), then the heap taken apart from the last. */
+pd_status pd_ss_rank(pd_store_summary *h, size_t k, uint32_t **out) {
   size_t n = h->n;
-  uint32_t *idx = pd_realloc_array(&h->alloc, NULL, n ? 2 * n : 1,
-                                   sizeof *idx);
-  if (!idx) return pd_err(&h->err, PD_E_NOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
-  top_sort(idx, n, pd_ss_column(h, PD_VALUE_CLV), h->users, idx + n);
-  *out = idx;
+  if (k > n) k = n;
+  uint32_t *heap = pd_realloc_array(&h->alloc, NULL, k ? k : 1, sizeof *heap);
+  if (!heap) return pd_err(&h->err, PD_E_NOMEM, "out of memory");
+  const double *clv = pd_ss_column(h, PD_VALUE_CLV);
+  const pd_user_id *users = h->users;
+  size_t m = 0;
+  for (size_t i = 0; i < n && k > 0; i++) {
+    uint32_t row = (uint32_t)i;
+    if (m < k) {
+      /* sift up */
+      size_t j = m++;
+      heap[j] = row;
+      while (j > 0 && ranks_before(clv, users, heap[(j - 1) / 2], heap[j])) {
+        uint32_t t = heap[j];
+        heap[j] = heap[(j - 1) / 2];
+        heap[(j - 1) / 2] = t;
+        j = (j - 1) / 2;
+      }
+    } else if (ranks_before(clv, users, row, heap[0])) {
+      heap[0] = row;
+      sift_down(heap, m, 0, clv, users);
+    }
+  }
+  /* The root ranks last of those left: it goes to the end. */
+  for (size_t end = m; end > 1; end--) {
+    uint32_t t = heap[0];
+    heap[0] = heap[end - 1];
+    heap[end - 1] = t;
+    sift_down(heap, end - 1, 0, clv, users);
+  }
+  *out = heap;
   return PD_OK;
 }
 
@@ -706,7 +736,7 @@ pd_status pd_store_summary_top(pd_store_summary *h, size_t n,
   if (!h->has_pred)
     return pd_err(&h->err, PD_E_NOT_FOUND, "no predictions yet");
   uint32_t *idx;
-  pd_status st = pd_ss_rank(h, &idx);
+  pd_status st = pd_ss_rank(h, n, &idx);
   if (st) return st;
   size_t m = n < h->n ? n : h->n;
   const double *c = pd_ss_column(h, PD_VALUE_CLV);

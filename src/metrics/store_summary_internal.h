@@ -27,8 +27,8 @@ struct pd_store_summary {
 int pd_ss_valid(const pd_store_summary *h);
 /* A PD_VALUE_* column, or NULL without predictions. */
 const double *pd_ss_column(const pd_store_summary *h, int32_t column);
-/* Row indices by decreasing CLV (ties: smaller user id), allocated with
- * the handle's allocator (2 n entries; the caller frees). */
-pd_status pd_ss_rank(pd_store_summary *h, uint32_t **out);
+/* The first min(k, n) row indices by decreasing CLV (ties: smaller user
+ * id), allocated with the handle's allocator (the caller frees). */
+pd_status pd_ss_rank(pd_store_summary *h, size_t k, uint32_t **out);
 
 #endif
