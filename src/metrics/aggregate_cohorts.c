@@ -75,10 +75,10 @@ pd_status pd_ag_cohorts_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   uint64_t *cnt = NULL;
   size_t cnt_cap = 0;
   uint32_t *order = NULL;
-  pd_status st = pd_mb_csr_build(c, PD_EV_LINK, c->f.as_of, NULL, NULL,
+  pd_status st = pd_mb_csr_build(c, PD_EV_LINK, c->f.as_of, NULL,
                                  &links);
   if (!st)
-    st = pd_mb_csr_build(c, PD_EV_UNLINK, c->f.as_of, NULL, NULL, &unlinks);
+    st = pd_mb_csr_build(c, PD_EV_UNLINK, c->f.as_of, NULL, &unlinks);
   if (!st) st = count(c, &agg->spec, &links, &unlinks, &sp, &g, &cnt,
                       &cnt_cap);
   if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);

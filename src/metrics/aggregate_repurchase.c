@@ -43,7 +43,7 @@ pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   double *y = NULL;
   uint32_t *order = NULL;
   int64_t *ref = NULL, *rev = NULL;
-  pd_status st = pd_mb_csr_build(c, PD_EV_ORDER, c->f.as_of, NULL, NULL, &csr);
+  pd_status st = pd_mb_csr_build(c, PD_EV_ORDER, c->f.as_of, NULL, &csr);
   if (!st) st = pd_mb_refunds_at(c, c->f.as_of, &ref);
   if (!st && !(rev = pd_calloc(a, c->n, sizeof *rev))) st = pd_mb_nomem(c);
   if (!st) {

@@ -139,8 +139,8 @@ pd_status pd_campaign_health_compute(pd_store *s,
   uint64_t u_end = (uint64_t)from + ulen;
   uint64_t cut = (uint64_t)c.f.as_of + 1;
   uint64_t b_start = (uint64_t)from > ulen ? (uint64_t)from - ulen : 0;
-  if (!st && !(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, NULL, &links)) &&
-      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, NULL, &unlinks))) {
+  if (!st && !(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, &links)) &&
+      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, &unlinks))) {
     for (uint32_t u = 1; u < c.n; u++) {
       if (c.root_of[u] != u || first[u] == PD_ST_NIL) continue;
       r.pool++;

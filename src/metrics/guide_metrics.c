@@ -108,12 +108,10 @@ static uint32_t guide_at(const user_work *w, uint32_t t) {
  * service; tagging them in the grouping keeps the other touches out. */
 enum { TAG_INBOUND = 1, TAG_REPLY = 2 };
 
-static int service_tag(const pd_store *s, uint32_t i, const void *ctx) {
-  (void)ctx;
-  int32_t k = pd_st_touches(s)[i].kind;
-  return k == PD_TOUCH_INBOUND_MESSAGE ? TAG_INBOUND
-         : k == PD_TOUCH_OUTBOUND_1TO1 ? TAG_REPLY
-                                       : -1;
+static void service_tags(pd_mb_touch_tags *t) {
+  memset(t->of_kind, -1, sizeof t->of_kind);
+  t->of_kind[PD_TOUCH_INBOUND_MESSAGE] = TAG_INBOUND;
+  t->of_kind[PD_TOUCH_OUTBOUND_1TO1] = TAG_REPLY;
 }
 
 /* Replies to the user's inbound messages. */
@@ -361,17 +359,19 @@ static pd_status run(pass_state *x, pd_store *s,
   pd_mb_ctx *c = &x->c;
   uint32_t as_of = c->f.as_of;
   size_t ng = s->guide_codes.n;
+  pd_mb_touch_tags tags;
+  service_tags(&tags);
   x->moved = pd_calloc(&s->alloc, (size_t)s->col[PD_EV_HANDOVER].n + 1,
                        sizeof *x->moved);
   x->acc = pd_calloc(&s->alloc, ng + 1, sizeof *x->acc);
   if (!x->moved || !x->acc) st = pd_mb_nomem(c);
-  if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, NULL, &x->binds);
+  if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, &x->binds);
   if (full && !st) {
-    if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, NULL, &x->orders)) &&
-        !(st = pd_mb_csr_build(c, PD_EV_TOUCH, as_of, service_tag, NULL,
+    if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, &x->orders)) &&
+        !(st = pd_mb_csr_build(c, PD_EV_TOUCH, as_of, &tags,
                                    &x->touches)) &&
-        !(st = pd_mb_csr_build(c, PD_EV_LINK, as_of, NULL, NULL, &x->links)) &&
-        !(st = pd_mb_csr_build(c, PD_EV_UNLINK, as_of, NULL, NULL, &x->unlinks)))
+        !(st = pd_mb_csr_build(c, PD_EV_LINK, as_of, NULL, &x->links)) &&
+        !(st = pd_mb_csr_build(c, PD_EV_UNLINK, as_of, NULL, &x->unlinks)))
       st = pd_mb_refunds_at(c, as_of, &x->ref);
     if (!st && x->o.attribution == PD_GUIDE_ATTR_BOUND) {
       size_t no = (size_t)s->col[PD_EV_ORDER].n + 1;

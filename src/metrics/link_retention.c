@@ -50,8 +50,8 @@ static pd_status src_open(spell_src *x, pd_store *s,
   memset(x, 0, sizeof *x);
   pd_status st = pd_mb_ctx_init(&x->c, s, filter);
   if (st) return st;
-  if ((st = pd_mb_csr_build(&x->c, PD_EV_LINK, x->c.f.as_of, NULL, NULL, &x->links)) ||
-      (st = pd_mb_csr_build(&x->c, PD_EV_UNLINK, x->c.f.as_of, NULL, NULL, &x->unlinks))) {
+  if ((st = pd_mb_csr_build(&x->c, PD_EV_LINK, x->c.f.as_of, NULL, &x->links)) ||
+      (st = pd_mb_csr_build(&x->c, PD_EV_UNLINK, x->c.f.as_of, NULL, &x->unlinks))) {
     pd_mb_csr_free(&x->c, &x->links);
     pd_mb_ctx_free(&x->c);
   }

@@ -193,8 +193,7 @@ typedef struct csr_job {
   const pd_store *s;
   int kind;
   uint32_t upto, ne;
-  pd_mb_tag_fn tag;
-  const void *tag_ctx;
+  const pd_mb_touch_tags *tags; /* NULL: every event, tag 0 */
   const char *rec;
   size_t rs, uo, to;
   size_t nub;      /* user blocks */
@@ -214,7 +213,7 @@ typedef struct csr_job {
 static inline uint32_t csr_root(const csr_job *j, uint32_t i, int *tag) {
   const char *e = j->rec + (size_t)i * j->rs;
   if (field(e, j->to) > j->upto) return 0;
-  *tag = j->tag ? j->tag(j->s, i, j->tag_ctx) : 0;
+  *tag = j->tags ? j->tags->of_kind[((const pd_st_touch *)e)->kind] : 0;
   return *tag >= 0 ? j->c->in_root[field(e, j->uo)] : 0;
 }
 
@@ -290,8 +289,7 @@ static void csr_user_block(void *p, size_t ub) {
 }
 
 pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
-                          pd_mb_tag_fn tag, const void *tag_ctx,
-                          pd_mb_csr *out) {
+                          const pd_mb_touch_tags *tags, pd_mb_csr *out) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
   csr_job j;
@@ -301,8 +299,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   j.kind = kind;
   j.upto = upto; /* erased events have time PD_ST_ERASED > upto */
   j.ne = s->col[kind].n;
-  j.tag = tag;
-  j.tag_ctx = tag_ctx;
+  j.tags = kind == PD_EV_TOUCH ? tags : NULL;
   j.rec = s->col[kind].rec;
   j.rs = s->col[kind].rec_size;
   j.uo = user_offset(kind);
@@ -312,7 +309,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   size_t neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   out->key = NULL;
   out->off = NULL;
-  if (!tag && !(j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who)))
+  if (!j.tags && !(j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who)))
     goto nomem;
   j.cnt = pd_calloc(a, neb * j.nub + 1, sizeof *j.cnt);
   j.pos = pd_malloc(a, (neb * j.nub + 1) * sizeof *j.pos);

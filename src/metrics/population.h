@@ -70,8 +70,12 @@ typedef struct pd_mb_csr {
   uint64_t *key;
 } pd_mb_csr;
 
-/* The tag (0-15) of event i, or -1 to leave it out. */
-typedef int (*pd_mb_tag_fn)(const pd_store *s, uint32_t i, const void *ctx);
+/* Tags of touchpoints by their kind (PD_TOUCH_*): 0-15, or -1 to leave
+ * a kind out. A table, not a callback: the grouping reads it for each of
+ * a large column's touchpoints, twice. */
+typedef struct pd_mb_touch_tags {
+  int8_t of_kind[256];
+} pd_mb_touch_tags;
 
 static inline uint32_t pd_mb_key_index(uint64_t k) {
   return (uint32_t)k & ((UINT32_C(1) << PD_ST_INDEX_BITS) - 1);
@@ -83,11 +87,11 @@ static inline uint32_t pd_mb_key_tag(uint64_t k) {
   return (uint32_t)k >> PD_ST_INDEX_BITS;
 }
 
-/* tag may be NULL (keep everything, tag 0). The tag function is called
- * from c->threads threads at once: it may only read. */
+/* Events of `kind` up to `upto`, grouped by canonical user. tags (only
+ * for PD_EV_TOUCH) keeps the touchpoints of tagged kinds, with their tag
+ * in the keys; NULL keeps every event, tag 0. */
 pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
-                          pd_mb_tag_fn tag, const void *tag_ctx,
-                          pd_mb_csr *out);
+                          const pd_mb_touch_tags *tags, pd_mb_csr *out);
 void pd_mb_csr_free(pd_mb_ctx *c, pd_mb_csr *csr);
 
 /* Refunds at or before as_of per order index, or *out = NULL when every

@@ -43,7 +43,7 @@ static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
   uint32_t *order = NULL;
   int64_t *ref = NULL, *rev = NULL;
   pd_status st;
-  if ((st = pd_mb_csr_build(c, PD_EV_ORDER, c->f.as_of, NULL, NULL, &csr)) ||
+  if ((st = pd_mb_csr_build(c, PD_EV_ORDER, c->f.as_of, NULL, &csr)) ||
       (st = pd_mb_refunds_at(c, c->f.as_of, &ref)))
     goto done;
   /* Revenue per user in one sequential pass (reading each user's orders

@@ -63,8 +63,8 @@ pd_status pd_unlink_rate_compute(pd_store *s,
   window_count w = {0};
   uint64_t end = (uint64_t)to;
   if (end > (uint64_t)c.f.as_of + 1) end = (uint64_t)c.f.as_of + 1;
-  if (!(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, NULL, &links)) &&
-      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, NULL, &unlinks))) {
+  if (!(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, &links)) &&
+      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, &unlinks))) {
     for (uint32_t r = 1; r < c.n; r++) {
       if (!c.pass[r] || c.root_of[r] != r) continue;
       if ((st = pd_mb_spells_of(&c, &links, &unlinks, r, channel, &sp)))
