@@ -331,7 +331,7 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
  * WALK_CAP; a user with more is marked and finished afterwards on the
  * calling thread. Tests build this file with small values. */
 #ifndef PD_MX_TRUST_WALKS
-#define PD_MX_TRUST_WALKS 48
+#define PD_MX_TRUST_WALKS 24
 #endif
 #ifndef PD_MX_TRUST_WALK_CAP
 #define PD_MX_TRUST_WALK_CAP 512
