@@ -1,14 +1,7 @@
-/* Touchpoints grouped by user (touch_groups.h). */
+/* A user's touchpoints as compact copies (touch_groups.h). */
 #include "core/alloc.h"
 #include "store/store_query.h"
 #include "touch_groups.h"
-
-void pd_mx_touch_groups_free(pd_store *s, pd_mx_touch_groups *g) {
-  pd_free(&s->alloc, g->start);
-  pd_free(&s->alloc, g->t);
-  g->start = NULL;
-  g->t = NULL;
-}
 
 pd_status pd_mx_touches_of(pd_store *s, uint32_t root, uint32_t t,
                            pd_mx_buf *b, size_t *n) {

@@ -1,9 +1,6 @@
-/* Touchpoints grouped by user: compact copies of a user's touchpoints in
- * one contiguous run, so population figures read them in one sweep
- * instead of chasing the user's chain through memory (dependent cache
- * misses: about 5x slower on 20 million events). trust.c fills the runs
- * in its own pass over the touchpoint column, copying only the
- * touchpoints whose order matters. */
+/* A user's touchpoints as compact copies (pd_mx_touch): what trust
+ * figures keep of the touchpoints whose order matters, and a user's whole
+ * list for per-user calls. */
 #ifndef PD_METRICS_TOUCH_GROUPS_H
 #define PD_METRICS_TOUCH_GROUPS_H
 
@@ -22,11 +19,6 @@ typedef struct pd_mx_touch {
   uint8_t rating[4];
 } pd_mx_touch;
 
-typedef struct pd_mx_touch_groups {
-  uint32_t *start; /* by canonical user id: run [start[u], start[u + 1]) */
-  pd_mx_touch *t;
-} pd_mx_touch_groups;
-
 static inline void pd_mx_touch_from(pd_mx_touch *d, const pd_st_touch *x) {
   d->time = x->time;
   d->guide = x->guide;
@@ -35,9 +27,6 @@ static inline void pd_mx_touch_from(pd_mx_touch *d, const pd_st_touch *x) {
   d->purpose = x->purpose;
   for (int k = 0; k < 4; k++) d->rating[k] = x->rating[k];
 }
-
-/* Free g's runs (allocated with s's allocator); g is left empty. */
-void pd_mx_touch_groups_free(pd_store *s, pd_mx_touch_groups *g);
 
 /* The touchpoints of canonical root at or before t, from its chains, into
  * b (as pd_mx_touch); *n their number. */
