@@ -8,9 +8,10 @@ package privdomain
 // Options are built here so the error buffer and key live in C memory.
 static pd_status pdgo_store_open(const char *snap, const char *journal,
     int32_t exponent, int32_t sync, uint32_t every_events, uint32_t every_ms,
-    const uint8_t *key, size_t key_len, char *errbuf, size_t errcap,
-    pd_open_report *report, pd_store **out) {
+    const uint8_t *key, size_t key_len, int32_t threads, char *errbuf,
+    size_t errcap, pd_open_report *report, pd_store **out) {
   pd_persist_options o = PD_PERSIST_OPTIONS_INIT;
+  o.threads = threads;
   o.currency_exponent = exponent;
   o.sync = sync;
   o.sync_every_events = every_events;
@@ -47,7 +48,14 @@ type PersistOptions struct {
 	SyncEveryEvents  uint32
 	SyncEveryMs      uint32
 	IdentityKey      []byte // the same key the store was created with
+	// Threads a snapshot load may use: 0 = the library's default (1, the
+	// calling goroutine's thread only); AllThreads = one per processor.
+	Threads int32
 }
+
+// AllThreads asks for one thread per online processor (PersistOptions,
+// Store.SetThreads).
+const AllThreads int32 = -1
 
 // OpenReport says what OpenStore found and did (pd_open_report).
 type OpenReport struct {
@@ -72,6 +80,13 @@ func openStore(op, snapshot string, journal *string, o *PersistOptions) (*Store,
 	if po.Sync == 0 {
 		po.Sync = SyncEveryEvent
 	}
+	threads := po.Threads
+	switch threads {
+	case 0:
+		threads = 1
+	case AllThreads:
+		threads = 0
+	}
 	cs := C.CString(snapshot)
 	defer C.free(unsafe.Pointer(cs))
 	var cj *C.char
@@ -90,7 +105,8 @@ func openStore(op, snapshot string, journal *string, o *PersistOptions) (*Store,
 	rep := C.pd_open_report{size: C.sizeof_pd_open_report}
 	var p *C.pd_store
 	st := C.pdgo_store_open(cs, cj, C.int32_t(exp), C.int32_t(po.Sync), C.uint32_t(po.SyncEveryEvents),
-		C.uint32_t(po.SyncEveryMs), key, C.size_t(len(po.IdentityKey)), errbuf, errcap, &rep, &p)
+		C.uint32_t(po.SyncEveryMs), key, C.size_t(len(po.IdentityKey)), C.int32_t(threads),
+		errbuf, errcap, &rep, &p)
 	if st < 0 {
 		return nil, OpenReport{}, &Error{Op: op, Status: Status(st), Message: C.GoString(errbuf)}
 	}

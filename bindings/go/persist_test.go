@@ -39,6 +39,30 @@ func TestJournaledStoreSurvivesARestart(t *testing.T) {
 	s.Close()
 }
 
+func TestSnapshotLoadsAlikeOnEveryThreadCount(t *testing.T) {
+	s := newStore(t)
+	for i := 0; i < 50; i++ {
+		u, _, _ := s.EnsureUser("pos.member", string(rune('A'+i%26))+string(rune('a'+i/26)))
+		s.RecordOrder(Order{EventID: uint64(i + 1), OrderID: uint64(i + 1), User: u, Time: t0, Amount: 100})
+	}
+	path := filepath.Join(t.TempDir(), "s.pds")
+	if err := s.SaveSnapshot(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int32{0, 1, 2, AllThreads} {
+		l, err := LoadSnapshot(path, &PersistOptions{Threads: n})
+		if err != nil {
+			t.Fatalf("threads %d: %v", n, err)
+		}
+		if st, _ := l.Stats(); st.Users != 50 || st.Orders != 50 {
+			t.Fatalf("threads %d: %+v", n, st)
+		}
+		l.Close()
+	}
+	_, err := LoadSnapshot(path, &PersistOptions{Threads: 65})
+	wantStatus(t, err, ErrInvalid)
+}
+
 func TestSnapshotSaveAndLoad(t *testing.T) {
 	s := newStore(t)
 	u, _, _ := s.EnsureUser("pos.member", "M1")

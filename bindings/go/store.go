@@ -141,6 +141,63 @@ func (s *Store) CurrencyExponent() int32 {
 	return int32(C.pd_store_currency_exponent(s.p))
 }
 
+// Event kinds, as Reserve takes them (PD_EVENT_*, events.h).
+const (
+	EventLink            int32 = 1
+	EventUnlink          int32 = 2
+	EventTouchpoint      int32 = 3
+	EventOrder           int32 = 4
+	EventRefund          int32 = 5
+	EventReferral        int32 = 6
+	EventGuideBind       int32 = 7
+	EventGuideHandover   int32 = 8
+	EventGuideDeactivate int32 = 9
+	EventReach           int32 = 10
+	EventCost            int32 = 11
+	EventConsent         int32 = 12
+)
+
+// ReserveUsers is Reserve's kind for users (PD_RESERVE_USERS).
+const ReserveUsers int32 = 100
+
+// Reserve makes room for count more events of kind (an Event* kind; 0
+// sizes the event-id index only), or count more users with one identity
+// each (ReserveUsers), before a bulk load (pd_store_reserve).
+func (s *Store) Reserve(kind int32, count uint64) error {
+	_, err := s.call("Reserve", func(p *C.pd_store) C.pd_status {
+		return C.pd_store_reserve(p, C.int32_t(kind), C.uint64_t(count))
+	})
+	return err
+}
+
+// SetThreads sets how many threads the store's metrics use: 1 (the
+// default; 0 means the same) = the calling thread only, AllThreads = one
+// per processor, 2..64 that many (pd_store_set_threads). Results are the
+// same for every count.
+func (s *Store) SetThreads(n int32) error {
+	if n == AllThreads {
+		n = 0
+	} else if n == 0 {
+		n = 1
+	}
+	_, err := s.call("SetThreads", func(p *C.pd_store) C.pd_status {
+		return C.pd_store_set_threads(p, C.int32_t(n))
+	})
+	return err
+}
+
+// Threads is the thread count last set (AllThreads for one per
+// processor).
+func (s *Store) Threads() int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := int32(C.pd_store_threads(s.p))
+	if n == 0 {
+		return AllThreads
+	}
+	return n
+}
+
 // StoreStats are store-wide counts (pd_store_stats).
 type StoreStats struct {
 	Users, MergedUsers, ErasedUsers, Identities, Channels, Guides uint64

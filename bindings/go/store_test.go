@@ -408,3 +408,31 @@ func BenchmarkContactCheck(b *testing.B) {
 		}
 	}
 }
+
+func TestReserveMakesRoomAndChecksTheKind(t *testing.T) {
+	s := newStore(t)
+	if err := s.Reserve(EventTouchpoint, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ReserveUsers, 500); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, s.Reserve(99, 10), ErrInvalid)
+	wantStatus(t, s.Reserve(ReserveUsers, 1<<32), ErrFull)
+	if st, _ := s.Stats(); st.Users != 0 || st.Touchpoints != 0 {
+		t.Fatalf("a reservation records nothing: %+v", st)
+	}
+}
+
+func TestThreadsAreSetAndReadBack(t *testing.T) {
+	s := newStore(t)
+	if s.Threads() != 1 {
+		t.Fatalf("default %d", s.Threads())
+	}
+	for _, n := range []int32{2, AllThreads, 64, 1} {
+		if err := s.SetThreads(n); err != nil || s.Threads() != n {
+			t.Fatalf("set %d: got %d, %v", n, s.Threads(), err)
+		}
+	}
+	wantStatus(t, s.SetThreads(65), ErrInvalid)
+}
