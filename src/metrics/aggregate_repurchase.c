@@ -7,21 +7,6 @@
 #include "aggregate_kinds.h"
 #include "rows.h"
 
-/* Least-squares slope of y[0..m-1] against 1..m (m >= 2), computed in the
- * same order as repurchase.c so its sign is the same. */
-static double slope(const double *y, size_t m) {
-  double xm = (double)(m + 1) / 2, ym = 0;
-  for (size_t j = 0; j < m; j++) ym += y[j];
-  ym /= (double)m;
-  double sxy = 0, sxx = 0;
-  for (size_t j = 0; j < m; j++) {
-    double dx = (double)(j + 1) - xm;
-    sxy += dx * (y[j] - ym);
-    sxx += dx * dx;
-  }
-  return sxy / sxx;
-}
-
 static pd_status grow(pd_mb_ctx *c, pd_ag_rgroup **v, size_t *cap,
                       size_t n) {
   size_t old = *cap;
@@ -82,7 +67,7 @@ pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg) {
     x->intervals += n - 1;
     if (n >= 3) {
       x->trend++;
-      x->shortening += slope(y, n - 1) < 0;
+      x->shortening += pd_mb_slope(y, n - 1) < 0;
     }
   }
   if (!st) st = grow(c, &v, &cap, g.n + 1);

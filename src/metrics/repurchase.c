@@ -15,8 +15,7 @@ typedef struct acc {
   int64_t revenue, repeat_revenue;
 } acc;
 
-/* Least-squares slope of y[0..m-1] against 1..m (m >= 2). */
-static double slope(const double *y, size_t m) {
+double pd_mb_slope(const double *y, size_t m) {
   double xm = (double)(m + 1) / 2, ym = 0;
   for (size_t j = 0; j < m; j++) ym += y[j];
   ym /= (double)m;
@@ -86,7 +85,7 @@ static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
     x->intervals += n - 1;
     if (n >= 3) {
       x->trend++;
-      x->shortening += slope(y, n - 1) < 0;
+      x->shortening += pd_mb_slope(y, n - 1) < 0;
     }
   }
   med = pd_calloc(a, g.n + 1, sizeof *med);
