@@ -129,8 +129,8 @@ static void cap_block(void *p, size_t b) {
   const cap_job *j = p;
   const pd_st_touch *ts = pd_st_touches(j->s);
   uint32_t ne = j->s->col[PD_EV_TOUCH].n;
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, ne, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
     const pd_st_touch *x = &ts[i];
     /* time > t also skips erased touchpoints */
@@ -342,9 +342,7 @@ typedef struct plan_job {
 
 static void block_users(const plan_job *j, size_t ub, uint32_t *lo,
                         uint32_t *hi) {
-  *lo = (uint32_t)(ub * PD_MX_USER_BLOCK);
-  *hi = j->nu;
-  if (*hi - *lo > PD_MX_USER_BLOCK) *hi = *lo + (uint32_t)PD_MX_USER_BLOCK;
+  pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->nu, lo, hi);
   if (*lo == 0) *lo = 1;
 }
 

@@ -173,9 +173,7 @@ static pd_status one_user(const pass_state *x, user_work *w, uint32_t r) {
 /* The users of block b: [*lo, *hi). */
 static void blk_range(const pass_state *x, size_t b, uint32_t *lo,
                       uint32_t *hi) {
-  *lo = (uint32_t)(b * x->blk_users);
-  *hi = x->c.n;
-  if (*hi - *lo > x->blk_users) *hi = *lo + (uint32_t)x->blk_users;
+  pd_mx_block_range(b, x->blk_users, x->c.n, lo, hi);
 }
 
 static void users_block(void *p, size_t b) {
@@ -306,8 +304,8 @@ static void orders_block(void *p, size_t b) {
   const pd_store *s = x->c.s;
   const pd_st_order *o = pd_st_orders(s);
   order_sums *sum = j->sums + b * (j->ng + 1);
-  uint32_t lo = (uint32_t)(b * ORDERS_BLOCK), hi = s->col[PD_EV_ORDER].n;
-  if (hi - lo > ORDERS_BLOCK) hi = lo + (uint32_t)ORDERS_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, ORDERS_BLOCK, s->col[PD_EV_ORDER].n, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
     if (o[i].time > x->c.f.as_of || !x->c.in_root[o[i].user]) continue;
     uint32_t g = x->o.attribution == PD_GUIDE_ATTR_ORDER ? o[i].guide

@@ -209,8 +209,8 @@ typedef struct km_job {
 static void km_block(void *p, size_t b, int32_t worker) {
   const km_job *j = p;
   spell_src *x = j->x;
-  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = x->c.n;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, x->c.n, &lo, &hi);
   for (uint32_t r = lo; r < hi; r++) {
     j->has[r] = 0;
     if (r == 0 || !x->c.pass[r] || x->c.root_of[r] != r) continue;

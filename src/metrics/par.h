@@ -31,6 +31,13 @@ static inline size_t pd_mx_blocks(size_t n, size_t per) {
   return n == 0 ? 0 : (n - 1) / per + 1;
 }
 
+/* Block b of n items cut into blocks of `per`: items [*lo, *hi). */
+static inline void pd_mx_block_range(size_t b, size_t per, uint32_t n,
+                                     uint32_t *lo, uint32_t *hi) {
+  *lo = (uint32_t)(b * per);
+  *hi = n - *lo > per ? *lo + (uint32_t)per : n;
+}
+
 /* The thread count of the store's computations (lock held). */
 static inline int32_t pd_mx_threads(const pd_store *s) {
   return pd_st_threads(s);

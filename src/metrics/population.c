@@ -41,8 +41,8 @@ static void ctx_roots_block(void *p, size_t b) {
   const ctx_job *j = p;
   pd_mb_ctx *c = j->c;
   const pd_store *s = c->s;
-  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = c->n;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, c->n, &lo, &hi);
   for (uint32_t u = lo ? lo : 1; u < hi; u++) {
     uint32_t r = pd_mx_find_ro(s, u);
     c->root_of[u] = (s->users[r].flags & PD_ST_USER_ERASED) ? 0 : r;
@@ -53,8 +53,8 @@ static void ctx_roots_block(void *p, size_t b) {
 
 static void ctx_in_root_block(void *p, size_t b) {
   pd_mb_ctx *c = ((const ctx_job *)p)->c;
-  uint32_t lo = (uint32_t)(b * PD_MX_USER_BLOCK), hi = c->n;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, c->n, &lo, &hi);
   for (uint32_t u = lo; u < hi; u++)
     c->in_root[u] = c->pass[c->root_of[u]] ? c->root_of[u] : 0;
 }
@@ -223,8 +223,8 @@ enum { CSR_PF = 16 };
 
 static void csr_count_block(void *p, size_t b) {
   const csr_job *j = p;
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, j->ne, &lo, &hi);
   uint32_t *cnt = j->cnt + b * j->nub;
   for (uint32_t i = lo; i < hi; i++) {
     if (i + CSR_PF < hi)
@@ -239,8 +239,8 @@ static void csr_count_block(void *p, size_t b) {
 
 static void csr_stage_block(void *p, size_t b) {
   const csr_job *j = p;
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = j->ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, j->ne, &lo, &hi);
   size_t *pos = j->pos + b * j->nub;
   for (uint32_t i = lo; i < hi; i++) {
     int tag = 0;
@@ -266,8 +266,8 @@ static void csr_user_block(void *p, size_t ub) {
   const csr_job *j = p;
   uint32_t *off = j->out->off;
   uint64_t *key = j->out->key;
-  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->c->n;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->c->n, &lo, &hi);
   size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
   /* off[r] (r in this block) counts, then is r's fill cursor, and ends as
    * the end of r's run; the caller shifts it to off[r + 1]. */

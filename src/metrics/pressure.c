@@ -214,8 +214,8 @@ static void count_block(void *p, size_t b) {
   const press_job *j = p;
   const pd_st_touch *ts = pd_st_touches(j->s);
   uint32_t ne = j->s->col[PD_EV_TOUCH].n;
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, ne, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++)
     if (is_counted_push(j, &ts[i]))
       atomic_fetch_add_explicit(&j->next[pd_mx_find_ro(j->s, ts[i].user)], 1,
@@ -227,8 +227,8 @@ static void place_block(void *p, size_t b) {
   const pd_st_touch *ts = pd_st_touches(j->s);
   const uint64_t *eid = j->s->col[PD_EV_TOUCH].eid;
   uint32_t ne = j->s->col[PD_EV_TOUCH].n;
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = ne;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, ne, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
     const pd_st_touch *x = &ts[i];
     if (!is_counted_push(j, x)) continue;
@@ -241,8 +241,8 @@ static void place_block(void *p, size_t b) {
 static void press_block(void *p, size_t ub) {
   const press_job *j = p;
   const pd_store *s = j->s;
-  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->nu, &lo, &hi);
   press_part *pt = &j->part[ub];
   for (uint32_t u = lo ? lo : 1; u < hi; u++) {
     j->counts[u] = UINT32_MAX;

@@ -83,8 +83,8 @@ static void rfm_orders_block(void *p, size_t b) {
   const rfm_job *j = p;
   const pd_store *s = j->c->s;
   const pd_st_order *o = pd_st_orders(s);
-  uint32_t lo = (uint32_t)(b * PD_MX_EVENT_BLOCK), hi = s->col[PD_EV_ORDER].n;
-  if (hi - lo > PD_MX_EVENT_BLOCK) hi = lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, s->col[PD_EV_ORDER].n, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
     if (o[i].time > j->c->f.as_of) continue;
     uint32_t r = j->c->root_of[o[i].user];

@@ -161,8 +161,8 @@ static void ss_block(void *p, size_t ub, int32_t worker) {
   const pd_st_order *os = pd_st_orders(s);
   pd_mx_purchase *buf = j->bufs + (size_t)worker * SS_WALK_CAP;
   pd_mx_refund_ref *rbuf = j->rbufs + (size_t)worker * SS_WALK_CAP;
-  uint32_t lo = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
-  if (hi - lo > PD_MX_USER_BLOCK) hi = lo + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t lo, hi;
+  pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->nu, &lo, &hi);
   if (lo == 0) j->users[lo++] = 0;
   /* A user's newest order is a random read: fetched a few users ahead. */
   enum { AHEAD = 8 };

@@ -62,9 +62,7 @@ typedef struct count_job {
 
 static void block_range(const pd_store *s, int kind, size_t b, uint32_t *lo,
                         uint32_t *hi) {
-  *lo = (uint32_t)(b * PD_MX_EVENT_BLOCK);
-  *hi = s->col[kind].n;
-  if (*hi - *lo > PD_MX_EVENT_BLOCK) *hi = *lo + (uint32_t)PD_MX_EVENT_BLOCK;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, s->col[kind].n, lo, hi);
 }
 
 static void count_orders(void *p, size_t b) {

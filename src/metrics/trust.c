@@ -454,8 +454,8 @@ static void dist_walk_block(void *p, size_t ub, int32_t worker) {
   const dist_job *j = p;
   dist_worker *dw = &j->workers[worker];
   dist_part *pt = &j->part[ub];
-  uint32_t u = (uint32_t)(ub * PD_MX_USER_BLOCK), hi = j->nu;
-  if (hi - u > PD_MX_USER_BLOCK) hi = u + (uint32_t)PD_MX_USER_BLOCK;
+  uint32_t u, hi;
+  pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->nu, &u, &hi);
   if (u == 0) j->scores[u++] = SCORE_NONE;
   int live = 0;
   for (int k = 0; k < WALKS; k++) {
