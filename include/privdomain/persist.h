@@ -123,6 +123,12 @@ typedef struct pd_persist_options {
  * synced first, and the journal keeps going (use pd_store_checkpoint() to
  * also start a new journal).
  *
+ * A snapshot of 64 MB or more is written around the operating system's
+ * page cache where it allows that (Linux: O_DIRECT; elsewhere, and on file
+ * systems that refuse it, ordinary writes): the save then runs at the
+ * disk's speed instead of waiting for the cache's writeback, and leaves
+ * the file out of the cache. The bytes and the guarantees are the same.
+ *
  * The store is locked while it is written: other threads' calls wait.
  * Thread-safe. Errors: PD_E_MISUSE (not a store), PD_E_INVALID (path
  * NULL/empty), PD_E_IO (cannot write; `path` is untouched and the
@@ -145,6 +151,11 @@ PD_API pd_status pd_snapshot_write(pd_store *store, pd_write_fn write,
  * The new store answers every query exactly as the saved one did and
  * remembers every event id (recording one again gives PD_REPLAYED). It has
  * no journal (see pd_store_open). opts may be NULL.
+ *
+ * A large file that is mostly not in the page cache (after a restart, or
+ * after pd_snapshot_save()) has its large sections read around the cache
+ * (Linux: O_DIRECT), which spares the cost of filling the cache with a
+ * file that is read once; a cached file is read from the cache.
  *
  * Errors (nothing is created; the reason goes to opts->errmsg):
  * PD_E_INVALID (bad arguments or options; a store that pseudonymises

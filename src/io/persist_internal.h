@@ -28,6 +28,14 @@ pd_status pd_snap_write_locked(pd_store *s, pd_write_fn fn, void *user,
  * the directory). */
 pd_status pd_snap_save_locked(pd_store *s, const char *path, uint64_t gen,
                               uint64_t pos);
+/* Snapshots of at least this many bytes are written around the page
+ * cache (direct_io.h): the durable save then runs at the disk's speed
+ * instead of the page cache's copy and writeback. */
+#define PD_SNAP_DIRECT_FROM ((uint64_t)64 << 20)
+/* pd_snap_save_locked() with another threshold (tests). */
+pd_status pd_snap_save_locked_direct(pd_store *s, const char *path,
+                                     uint64_t gen, uint64_t pos,
+                                     uint64_t direct_from);
 
 typedef struct pd_snap_info {
   uint64_t generation, position, events;

@@ -17,6 +17,7 @@
 #include "core/parallel.h"
 #include "core/utf8.h"
 #include "core/le_bytes.h"
+#include "direct_io.h"
 #include "persist_internal.h"
 #include "snapshot_format.h"
 #include "snapshot_pread.h"
@@ -43,6 +44,10 @@ typedef struct loader {
   uint64_t pos;
   int32_t threads;
   size_t pread_from; /* sections from this long are read so */
+  /* Direct reads of those sections (direct.fd -1 when not used); the
+   * bounce buffers are allocated at the first such section. */
+  pd_snap_direct direct;
+  void *bounce_block;
 } loader;
 
 #define CORRUPT(...) pd_err(L->err, PD_E_CORRUPT, __VA_ARGS__)
@@ -446,14 +451,26 @@ static pd_status sec_events(loader *L, pd_ibuf *in, int kind) {
  * Other hosts and layouts take the buffered path (read_payload and the
  * sec_* parsers above), which checks the same rules. */
 #define STEP_BYTES ((size_t)1 << 20)
+/* Each worker's buffer for direct reads. */
+#define DIRECT_BOUNCE_BYTES ((size_t)4 << 20)
 
 /* n bytes of a file into dst on L->threads threads, continuing *crc; the
  * outcome (and message) is read_exact()'s for the same bytes. */
 static pd_status read_parallel(loader *L, unsigned char *dst, size_t n,
                                uint32_t *crc, const char *what) {
+  pd_snap_direct *d = L->direct.fd >= 0 ? &L->direct : NULL;
+  if (d != NULL && d->bounce == NULL) {
+    d->workers = L->threads;
+    d->bounce_bytes = DIRECT_BOUNCE_BYTES;
+    d->bounce = pd_direct_alloc(&L->s->alloc,
+                                (size_t)d->workers * d->bounce_bytes,
+                                &L->bounce_block);
+    if (d->bounce == NULL) d = NULL; /* read through the page cache */
+  }
   /* chunks of an eighth of the threshold: 4 MB, two huge pages */
-  int r = pd_snap_pread(L->fd, L->pos, dst, n, L->threads,
-                        L->pread_from >= 8 ? L->pread_from / 8 : 1, crc);
+  int r = pd_snap_pread_direct(L->fd, d, L->pos, dst, n, L->threads,
+                               L->pread_from >= 8 ? L->pread_from / 8 : 1,
+                               crc);
   if (r == -1) return pd_err(L->err, PD_E_IO, "reading the snapshot failed");
   if (r == -2) return CORRUPT("the snapshot is truncated (in %s)", what);
   L->pos += n;
@@ -486,7 +503,8 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
      * page faults that the read into it would take. */
     pd_advise_random_large(&L->s->caller_alloc, p, total);
   }
-  if (cap == total && L->fd >= 0 && L->threads > 1 && n >= L->pread_from) {
+  if (cap == total && L->fd >= 0 &&
+      (L->threads > 1 || L->direct.fd >= 0) && n >= L->pread_from) {
     pd_status st = read_parallel(L, p + skip, (size_t)n, crc, what);
     if (st) pd_free(a, p);
     else *out = p;
@@ -1207,7 +1225,7 @@ static pd_status read_sections(loader *L, pd_snap_info *info) {
   }
 }
 
-static pd_status snap_read(pd_read_fn fn, void *user, int fd,
+static pd_status snap_read(pd_read_fn fn, void *user, int fd, int direct_fd,
                            size_t pread_from, uint64_t avail,
                            const pd_persist_options *o, pd_store **out,
                            pd_snap_info *info, pd_errbuf *err) {
@@ -1217,7 +1235,8 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd,
               .avail = avail,
               .fd = fd,
               .threads = pd_parallel_resolve_threads(o->threads),
-              .pread_from = pread_from};
+              .pread_from = pread_from,
+              .direct = {.fd = direct_fd}};
   pd_snap_info inf = {0, 0, 0};
   uint32_t flags = 0;
   int32_t exponent = 0;
@@ -1236,6 +1255,7 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd,
   L.s = s;
   st = read_sections(&L, &inf);
   pd_free(&s->alloc, L.buf);
+  pd_free(&s->alloc, L.bounce_block);
   if (!st) {
     /* The event-id index is built on helper threads while this one
      * checks the store; a failed check is still the one reported. */
@@ -1258,7 +1278,8 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd,
 
 pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
                        pd_store **out, pd_snap_info *info, pd_errbuf *err) {
-  return snap_read(fn, user, -1, SIZE_MAX, UINT64_MAX, o, out, info, err);
+  return snap_read(fn, user, -1, -1, SIZE_MAX, UINT64_MAX, o, out, info,
+                   err);
 }
 
 pd_status pd_snap_load_path(const char *path, const pd_persist_options *o,
@@ -1271,6 +1292,14 @@ pd_status pd_snap_load_path_pread(const char *path,
                                   const pd_persist_options *o,
                                   pd_store **out, pd_snap_info *info,
                                   pd_errbuf *err, size_t pread_from) {
+  return pd_snap_load_path_direct(path, o, out, info, err, pread_from, -1);
+}
+
+pd_status pd_snap_load_path_direct(const char *path,
+                                   const pd_persist_options *o,
+                                   pd_store **out, pd_snap_info *info,
+                                   pd_errbuf *err, size_t pread_from,
+                                   int direct) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return pd_err(err, PD_E_IO, "cannot open %s: %s", path, strerror(errno));
@@ -1278,14 +1307,23 @@ pd_status pd_snap_load_path_pread(const char *path,
    * large section is allocated once instead of grown as it arrives. */
   struct stat sb;
   uint64_t avail = UINT64_MAX;
+  int direct_fd = -1;
   if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0) {
     avail = (uint64_t)sb.st_size;
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    /* A large file that is not in the page cache (a load after a restart,
+     * or after a direct save) is read around it: through the cache it
+     * would cost a fresh cache page for every page read. */
+    int large = avail >= pread_from;
+    if (direct > 0 ||
+        (direct < 0 && large && !pd_direct_file_cached(fd, avail)))
+      direct_fd = pd_direct_open_read(path);
   }
   /* Only a regular file read from its start can be read by offsets. */
   pd_status st = snap_read(pd_pf_fd_reader, &fd,
-                           avail != UINT64_MAX ? fd : -1, pread_from, avail,
-                           o, out, info, err);
+                           avail != UINT64_MAX ? fd : -1, direct_fd,
+                           pread_from, avail, o, out, info, err);
+  if (direct_fd >= 0) close(direct_fd);
   close(fd);
   return st;
 }

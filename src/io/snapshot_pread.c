@@ -13,6 +13,7 @@
 
 #include "core/crc32c.h"
 #include "core/parallel.h"
+#include "direct_io.h"
 
 /* ---- CRC-32C of a concatenation ----------------------------------------- */
 
@@ -56,6 +57,7 @@ uint32_t pd_snap_crc32c_combine(uint32_t crc_a, uint32_t crc_b,
 
 typedef struct pread_job {
   int fd;
+  const pd_snap_direct *direct; /* or NULL */
   uint64_t pos;
   unsigned char *dst;
   size_t n, chunk;
@@ -63,12 +65,19 @@ typedef struct pread_job {
   int result[MAX_CHUNKS];
 } pread_job;
 
-static void read_chunk(void *ctx, size_t c) {
+static void read_chunk(void *ctx, size_t c, int32_t worker) {
   pread_job *j = ctx;
   size_t from = c * j->chunk;
   size_t len = j->n - from < j->chunk ? j->n - from : j->chunk;
   size_t got = 0;
   int result = 0;
+  if (j->direct != NULL) {
+    const pd_snap_direct *d = j->direct;
+    result = pd_direct_pread(d->fd, j->fd, j->pos + from, j->dst + from, len,
+                             d->bounce + (size_t)worker * d->bounce_bytes,
+                             d->bounce_bytes);
+    got = len;
+  }
   while (got < len) {
     ssize_t r = pread(j->fd, j->dst + from + got, len - got,
                       (off_t)(j->pos + from + got));
@@ -85,16 +94,24 @@ static void read_chunk(void *ctx, size_t c) {
 
 int pd_snap_pread(int fd, uint64_t pos, unsigned char *dst, size_t n,
                   int32_t threads, size_t chunk_min, uint32_t *crc) {
+  return pd_snap_pread_direct(fd, NULL, pos, dst, n, threads, chunk_min, crc);
+}
+
+int pd_snap_pread_direct(int fd, const pd_snap_direct *d, uint64_t pos,
+                         unsigned char *dst, size_t n, int32_t threads,
+                         size_t chunk_min, uint32_t *crc) {
   if (n == 0) return 0;
+  if (d != NULL && threads > d->workers) threads = d->workers;
   pread_job j;
   j.fd = fd;
+  j.direct = d;
   j.pos = pos;
   j.dst = dst;
   j.n = n;
   j.chunk = n / MAX_CHUNKS + 1;
   if (j.chunk < chunk_min) j.chunk = chunk_min;
   size_t chunks = (n + j.chunk - 1) / j.chunk;
-  pd_parallel_for(threads, chunks, read_chunk, &j);
+  pd_parallel_for_workers(threads, chunks, read_chunk, &j);
   uint32_t sum = *crc;
   for (size_t c = 0; c < chunks; c++) {
     if (j.result[c] != 0) return j.result[c];

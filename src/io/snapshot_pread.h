@@ -24,6 +24,21 @@ uint32_t pd_snap_crc32c_combine(uint32_t crc_a, uint32_t crc_b,
 int pd_snap_pread(int fd, uint64_t pos, unsigned char *dst, size_t n,
                   int32_t threads, size_t chunk_min, uint32_t *crc);
 
+/* Direct reads for pd_snap_pread_direct(): a descriptor from
+ * pd_direct_open_read() and one bounce buffer per worker. */
+typedef struct pd_snap_direct {
+  int fd;
+  unsigned char *bounce; /* workers * bounce_bytes, aligned */
+  size_t bounce_bytes;   /* per worker; a multiple of PD_DIRECT_ALIGN */
+  int32_t workers;
+} pd_snap_direct;
+
+/* pd_snap_pread() reading around the page cache through d (on at most
+ * d->workers threads); the same bytes, checksum and outcome. */
+int pd_snap_pread_direct(int fd, const pd_snap_direct *d, uint64_t pos,
+                         unsigned char *dst, size_t n, int32_t threads,
+                         size_t chunk_min, uint32_t *crc);
+
 /* Sections of a snapshot file at least this long are read with
  * pd_snap_pread() when the load may use several threads (below it,
  * starting threads costs more than it saves). */
@@ -35,5 +50,13 @@ pd_status pd_snap_load_path_pread(const char *path,
                                   const pd_persist_options *o,
                                   pd_store **out, pd_snap_info *info,
                                   pd_errbuf *err, size_t pread_from);
+/* The same, choosing direct reads of the large sections: -1 when the
+ * file is not in the page cache (what pd_snap_load_path does), 0 never,
+ * 1 always (where the file system offers them; for tests). */
+pd_status pd_snap_load_path_direct(const char *path,
+                                   const pd_persist_options *o,
+                                   pd_store **out, pd_snap_info *info,
+                                   pd_errbuf *err, size_t pread_from,
+                                   int direct);
 
 #endif

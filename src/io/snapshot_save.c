@@ -9,6 +9,7 @@
 
 #include "core/crc32c.h"
 #include "core/le_bytes.h"
+#include "direct_io.h"
 #include "persist_internal.h"
 #include "snapshot_format.h"
 #include "store/mutation_hook.h"
@@ -293,8 +294,39 @@ pd_status pd_snap_write_locked(pd_store *s, pd_write_fn fn, void *user,
   return st;
 }
 
+/* The snapshot's size, roughly (its tables, not its names): enough to
+ * tell a large file from a small one. */
+static uint64_t rough_bytes(const pd_store *s) {
+  uint64_t n = (uint64_t)s->n_users * sizeof(pd_st_user) +
+               s->ident_bytes_len + (uint64_t)s->n_idents * 24;
+  for (int kind = 1; kind < PD_EV_KINDS; kind++)
+    n += (uint64_t)s->col[kind].n * (8 + pd_snap_kind_bytes(kind));
+  return n;
+}
+
+/* Write the snapshot to fd, directly (around the page cache) when it is
+ * at least direct_from bytes. */
+static pd_status write_fd(pd_store *s, int fd, uint64_t gen, uint64_t pos,
+                          uint64_t direct_from) {
+  if (rough_bytes(s) < direct_from)
+    return pd_snap_write_locked(s, pd_pf_fd_writer, &fd, gen, pos);
+  pd_direct_writer w;
+  if (pd_direct_writer_begin(&w, &s->alloc, fd) != 0)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  pd_status st = pd_snap_write_locked(s, pd_direct_writer_write, &w, gen, pos);
+  if (pd_direct_writer_end(&w) != 0 && st == PD_OK)
+    st = pd_err(&s->err, PD_E_IO, "writing the snapshot failed");
+  return st;
+}
+
 pd_status pd_snap_save_locked(pd_store *s, const char *path, uint64_t gen,
                               uint64_t pos) {
+  return pd_snap_save_locked_direct(s, path, gen, pos, PD_SNAP_DIRECT_FROM);
+}
+
+pd_status pd_snap_save_locked_direct(pd_store *s, const char *path,
+                                     uint64_t gen, uint64_t pos,
+                                     uint64_t direct_from) {
   char *tmp = pd_pf_path_with(&s->alloc, path, ".tmp");
   if (!tmp) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -304,7 +336,7 @@ pd_status pd_snap_save_locked(pd_store *s, const char *path, uint64_t gen,
     pd_free(&s->alloc, tmp);
     return st;
   }
-  pd_status st = pd_snap_write_locked(s, pd_pf_fd_writer, &fd, gen, pos);
+  pd_status st = write_fd(s, fd, gen, pos, direct_from);
   if (st == PD_OK && fsync(fd) != 0)
     st = pd_err(&s->err, PD_E_IO, "cannot sync %s: %s", tmp, strerror(errno));
   if (close(fd) != 0 && st == PD_OK)
