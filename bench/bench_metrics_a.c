@@ -19,15 +19,7 @@
 
 #include <privdomain/privdomain.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of this process: the figure to compare with the 1 s target
- * when other jobs share the machine. */
-static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
+#include "bench_clock.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next(void) {
@@ -69,26 +61,26 @@ static int figures(pd_store *s, const pd_user_id *ids, uint32_t n_users,
   pd_metrics_filter f = PD_METRICS_FILTER_INIT;
   f.as_of = as_of;
 
-  double a = now(), c = cpu();
+  double a = bench_wall_now(), c = bench_cpu_now();
   pd_trust_distribution td = PD_TRUST_DISTRIBUTION_INIT;
   if (check(pd_trust_distribution_get(s, &f, NULL, &td), "trust", s)) return 1;
   printf("bench=trust_distribution threads=%d users=%llu events=%llu seconds=%.3f cpu=%.3f "
          "mean_score=%.2f\n", (int)threads,
          (unsigned long long)td.users, (unsigned long long)events,
-         now() - a, cpu() - c, td.mean_score);
+         bench_wall_now() - a, bench_cpu_now() - c, td.mean_score);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   pd_pressure_stats ps = PD_PRESSURE_STATS_INIT;
   if (check(pd_pressure_stats_get(s, &f, 7 * DAY, NULL, &ps), "pressure", s))
     return 1;
   printf("bench=pressure_stats threads=%d users=%llu events=%llu seconds=%.3f cpu=%.3f mean=%.3f "
          "over_cap=%llu\n", (int)threads,
-         (unsigned long long)ps.users, (unsigned long long)events, now() - a, cpu() - c,
+         (unsigned long long)ps.users, (unsigned long long)events, bench_wall_now() - a, bench_cpu_now() - c,
          ps.mean, (unsigned long long)ps.over_cap_pushes);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   uint64_t allowed = 0;
   for (uint32_t i = 0; i < n_users; i++) {
     pd_contact_verdict v = PD_CONTACT_VERDICT_INIT;
@@ -100,11 +92,11 @@ static int figures(pd_store *s, const pd_user_id *ids, uint32_t n_users,
   }
   printf("bench=contact_check_all threads=%d users=%u events=%llu seconds=%.3f cpu=%.3f "
          "allowed=%llu\n", (int)threads,
-         n_users, (unsigned long long)events, now() - a, cpu() - c,
+         n_users, (unsigned long long)events, bench_wall_now() - a, bench_cpu_now() - c,
          (unsigned long long)allowed);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   pd_summary_spec spec = PD_SUMMARY_SPEC_INIT;
   spec.calibration_end = as_of;
   spec.unit = PD_TIME_UNIT_WEEK;
@@ -112,16 +104,16 @@ static int figures(pd_store *s, const pd_user_id *ids, uint32_t n_users,
   if (check(pd_store_summary_new(s, &f, &spec, &h), "summary", s)) return 1;
   printf("bench=store_summary threads=%d users=%u rows=%zu events=%llu seconds=%.3f cpu=%.3f\n", (int)threads,
          n_users, pd_store_summary_rows(h), (unsigned long long)events,
-         now() - a, cpu() - c);
+         bench_wall_now() - a, bench_cpu_now() - c);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   pd_status st = pd_store_summary_predict(h, NULL);
   if (st != PD_OK) {
     fprintf(stderr, "predict: %s\n", pd_store_summary_errmsg(h));
     return 1;
   }
-  double dt_pred = now() - a, dc_pred = cpu() - c;
+  double dt_pred = bench_wall_now() - a, dc_pred = bench_cpu_now() - c;
   /* The fitted parameters, so a faster fit can be checked for the same
    * answer. */
   pd_fit_info fi_tx = PD_FIT_INFO_INIT, fi_gg = PD_FIT_INFO_INIT;
@@ -146,24 +138,24 @@ static int figures(pd_store *s, const pd_user_id *ids, uint32_t n_users,
          fi_gg.std_errors[0], fi_gg.std_errors[1], fi_gg.std_errors[2],
          fi_gg.log_likelihood, sum_spend, sum_clv);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   uint64_t groups = 0;
   if (check(pd_store_value_by(s, h, PD_VALUE_BY_SOURCE, as_of, ignore_group,
                               &groups),
             "value_by", s))
     return 1;
   printf("bench=value_by_source threads=%d rows=%zu groups=%llu seconds=%.3f cpu=%.3f\n", (int)threads,
-         pd_store_summary_rows(h), (unsigned long long)groups, now() - a, cpu() - c);
+         pd_store_summary_rows(h), (unsigned long long)groups, bench_wall_now() - a, bench_cpu_now() - c);
 
-  a = now();
-  c = cpu();
+  a = bench_wall_now();
+  c = bench_cpu_now();
   uint64_t listed = 0;
   if (check(pd_followup_plan(s, h, &f, NULL, collect_plan, &listed),
             "followup", s))
     return 1;
   printf("bench=followup_plan threads=%d users=%u events=%llu seconds=%.3f cpu=%.3f listed=%llu\n", (int)threads,
-         n_users, (unsigned long long)events, now() - a, cpu() - c,
+         n_users, (unsigned long long)events, bench_wall_now() - a, bench_cpu_now() - c,
          (unsigned long long)listed);
   pd_store_summary_free(h);
   return 0;
@@ -186,7 +178,7 @@ int main(int argc, char **argv) {
                               &sources[k]),
               "label", s))
       return 1;
-  double t0 = now();
+  double t0 = bench_wall_now();
   pd_user_id *ids = malloc((size_t)n_users * sizeof *ids);
   uint8_t *rate = malloc(n_users), *churn = malloc(n_users);
   if (!ids || !rate || !churn) return 1;
@@ -276,7 +268,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  double t_build = now() - t0;
+  double t_build = bench_wall_now() - t0;
   printf("bench=metrics_a_build users=%u events=%llu seconds=%.3f\n",
          n_users, (unsigned long long)events, t_build);
   /* Every figure once per thread count of the list (default "1"). */

@@ -22,18 +22,8 @@
 
 #include <privdomain/privdomain.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_clock.h"
 
-/* CPU time of this process: the figure's cost when the machine is shared. */
-static double cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 static double cpu0;
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -207,7 +197,7 @@ static int want(const char *name) { return !only || strcmp(only, name) == 0; }
   for (int rep_ = 0; want(name) && rep_ < (only ? 5 : 1); rep_++)
 
 static void report(const char *name, double t0, pd_status st, pd_store *s) {
-  double dt = now() - t0, dc = cpu() - cpu0;
+  double dt = bench_wall_now() - t0, dc = bench_cpu_now() - cpu0;
   if (st != PD_OK) {
     fprintf(stderr, "bench_metrics_b: %s: %s\n", name, pd_store_errmsg(s));
     exit(1);
@@ -226,10 +216,10 @@ int main(int argc, char **argv) {
   const char *list = argc > 4 ? argv[4] : "1";
   pd_store *s = NULL;
   if (pd_store_new(NULL, &s) != PD_OK) return 1;
-  double t0 = now();
+  double t0 = bench_wall_now();
   build(s, n_users, target);
   printf("bench=metrics_b_build users=%llu events=%llu seconds=%.3f\n",
-         (unsigned long long)n_users, (unsigned long long)events, now() - t0);
+         (unsigned long long)n_users, (unsigned long long)events, bench_wall_now() - t0);
   fflush(stdout);
 
   /* Every figure once per thread count of the list. */
@@ -249,7 +239,7 @@ int main(int argc, char **argv) {
     size_t n = 0;
 
     FIGURE("link_retention") {
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_link_retention_compute(s, &f, NULL, &rows);
       report("link_retention", t0, st, s);
       pd_rows_free(rows);
@@ -257,7 +247,7 @@ int main(int argc, char **argv) {
     FIGURE("link_survival_km") {
       pd_km *km = NULL;
       pd_km_new(NULL, &km);
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_link_survival_km(s, &f, 0, km);
       report("link_survival_km", t0, st, s);
       pd_km_free(km);
@@ -265,21 +255,21 @@ int main(int argc, char **argv) {
     FIGURE("link_retention_sbg") {
       pd_fit *fit = NULL;
       pd_fit_new(NULL, &fit);
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_link_retention_fit_sbg(s, &f, NULL, T0, T0 + 31 * DAY, fit);
       report("link_retention_sbg", t0, st, s);
       pd_fit_free(fit);
     }
     FIGURE("unlink_rate") {
       pd_unlink_rate ur = PD_UNLINK_RATE_INIT;
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_unlink_rate_compute(s, &f, 0, T0 + 180 * DAY, T0 + 210 * DAY,
                                   &ur);
       report("unlink_rate", t0, st, s);
     }
     FIGURE("campaign_health") {
       pd_campaign_health ch = PD_CAMPAIGN_HEALTH_INIT;
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_campaign_health_compute(s, &f, 1, T0 + 100 * DAY, T0 + 103 * DAY,
                                       NULL, &ch);
       report("campaign_health", t0, st, s);
@@ -287,20 +277,20 @@ int main(int argc, char **argv) {
     FIGURE("funnel_by_source") {
       pd_funnel_options fo = PD_FUNNEL_OPTIONS_INIT;
       fo.group_by = PD_BY_SOURCE;
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_funnel_compute(s, &f, &fo, &rows);
       report("funnel_by_source", t0, st, s);
       pd_rows_free(rows);
     }
     FIGURE("repurchase") {
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_repurchase_compute(s, &f, NULL, &rows);
       report("repurchase", t0, st, s);
       pd_rows_free(rows);
     }
     FIGURE("referral_stats") {
       pd_referral_stats rs = PD_REFERRAL_STATS_INIT;
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_referral_stats_compute(s, &f, T0 + 180 * DAY, T0 + 210 * DAY,
                                      &rs);
       report("referral_stats", t0, st, s);
@@ -308,24 +298,24 @@ int main(int argc, char **argv) {
     FIGURE("referral_top") {
       pd_referrer_row top[100];
       top[0].size = sizeof top[0];
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_referral_top(s, &f, 100, top, 100, &n);
       report("referral_top", t0, st, s);
     }
     FIGURE("guide_figures") {
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_guide_figures_compute(s, &f, NULL, &rows);
       report("guide_figures", t0, st, s);
       pd_rows_free(rows);
     }
     FIGURE("guide_handovers") {
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_guide_handover_history(s, &f, &rows);
       report("guide_handovers", t0, st, s);
       pd_rows_free(rows);
     }
     FIGURE("rfm") {
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_rfm_compute(s, &f, &rows);
       report("rfm", t0, st, s);
       pd_rows_free(rows);
@@ -333,7 +323,7 @@ int main(int argc, char **argv) {
     FIGURE("super_users") {
       pd_super_user su[100];
       su[0].size = sizeof su[0];
-      t0 = now(), cpu0 = cpu();
+      t0 = bench_wall_now(), cpu0 = bench_cpu_now();
       st = pd_super_users(s, &f, NULL, 100, su, 100, &n);
       report("super_users", t0, st, s);
     }

@@ -17,27 +17,15 @@
 
 #include <privdomain/privdomain.h>
 
-static int32_t g_threads = 1;
+#include "bench_clock.h"
 
-/* User + system CPU seconds of the process so far. */
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
+static int32_t g_threads = 1;
 
 /* A fit with the benchmark's thread count. */
 static pd_status new_fit(pd_fit **fit) {
   pd_fit_options o = PD_FIT_OPTIONS_INIT;
   o.threads = g_threads;
   return pd_fit_new(&o, fit);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* splitmix64 uniforms and Marsaglia–Tsang gammas, for the synthetic base. */
@@ -96,9 +84,9 @@ static void bench_cdnow(const char *dir) {
     for (int rep = 0; rep < 20; rep++) {
       pd_fit *fit;
       if (new_fit(&fit) != PD_OK) return;
-      double t0 = now();
+      double t0 = bench_wall_now();
       pd_status st = pd_fit_estimate(fit, models[k], &d);
-      double t1 = now();
+      double t1 = bench_wall_now();
       if (st != PD_OK) printf("# %s: %s\n", pd_model_name(models[k]), pd_fit_errmsg(fit));
       pd_fit_get(fit, &info);
       pd_fit_free(fit);
@@ -147,9 +135,9 @@ static void bench_large(size_t n) {
   d.n = n, d.x = x, d.t_x = tx, d.T = T;
   pd_fit *fit;
   if (new_fit(&fit) != PD_OK) return;
-  double c0 = cpu_now(), t0 = now();
+  double c0 = bench_cpu_now(), t0 = bench_wall_now();
   pd_status st = pd_fit_estimate(fit, PD_MODEL_BGNBD, &d);
-  double t1 = now(), c1 = cpu_now();
+  double t1 = bench_wall_now(), c1 = bench_cpu_now();
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
   printf("bench=bgnbd_fit_synthetic n=%zu threads=%d seconds=%.3f cpu=%.3f "
@@ -158,15 +146,15 @@ static void bench_large(size_t n) {
          n, (int)g_threads, t1 - t0, c1 - c0, info.iterations, (int)st,
          info.params[0], info.params[1], info.params[2], info.params[3],
          info.log_likelihood, 3 * sizeof(double));
-  c0 = cpu_now(), t0 = now();
+  c0 = bench_cpu_now(), t0 = bench_wall_now();
   st = pd_predict_expected_purchases(fit, &d, 39.0, out);
-  t1 = now(), c1 = cpu_now();
+  t1 = bench_wall_now(), c1 = bench_cpu_now();
   printf("bench=bgnbd_predict_expected_purchases n=%zu threads=%d seconds=%.3f "
          "cpu=%.3f status=%d\n",
          n, (int)g_threads, t1 - t0, c1 - c0, (int)st);
-  c0 = cpu_now(), t0 = now();
+  c0 = bench_cpu_now(), t0 = bench_wall_now();
   st = pd_predict_p_alive(fit, &d, out);
-  t1 = now(), c1 = cpu_now();
+  t1 = bench_wall_now(), c1 = bench_cpu_now();
   printf("bench=bgnbd_predict_p_alive n=%zu threads=%d seconds=%.3f cpu=%.3f "
          "status=%d\n",
          n, (int)g_threads, t1 - t0, c1 - c0, (int)st);

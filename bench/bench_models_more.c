@@ -16,27 +16,15 @@
 
 #include <privdomain/privdomain.h>
 
-static int32_t g_threads = 1;
+#include "bench_clock.h"
 
-/* User + system CPU seconds of the process so far. */
-static double cpu_now(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
+static int32_t g_threads = 1;
 
 /* A fit with the benchmark's thread count. */
 static pd_status new_fit(pd_fit **fit) {
   pd_fit_options o = PD_FIT_OPTIONS_INIT;
   o.threads = g_threads;
   return pd_fit_new(&o, fit);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static FILE *dataset(const char *name) {
@@ -77,10 +65,10 @@ static void fit_cdnow_spend(void) {
   pd_fit *fit;
   check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 50 };
-  double t0 = now();
+  double t0 = bench_wall_now();
   for (int r = 0; r < REPS; r++)
     check(pd_fit_estimate(fit, PD_MODEL_GAMMAGAMMA, &d), fit, "gammagamma");
-  double sec = (now() - t0) / REPS;
+  double sec = (bench_wall_now() - t0) / REPS;
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
   printf("bench=gammagamma_fit_cdnow n=%.0f threads=%d seconds=%.6f "
@@ -109,10 +97,10 @@ static void fit_donations(void) {
   pd_fit *fit;
   check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 50 };
-  double t0 = now();
+  double t0 = bench_wall_now();
   for (int r = 0; r < REPS; r++)
     check(pd_fit_estimate(fit, PD_MODEL_BGBB, &d), fit, "bgbb");
-  double sec = (now() - t0) / REPS;
+  double sec = (bench_wall_now() - t0) / REPS;
   pd_fit_info info = PD_FIT_INFO_INIT;
   pd_fit_get(fit, &info);
   printf("bench=bgbb_fit_donations n=%zu threads=%d weight=%.0f seconds=%.6f "
@@ -126,15 +114,15 @@ static void fit_sbg(void) {
   pd_fit *fit;
   check(new_fit(&fit), NULL, "pd_fit_new");
   enum { REPS = 1000 };
-  double t0 = now();
+  double t0 = bench_wall_now();
   for (int r = 0; r < REPS; r++)
     check(pd_fit_estimate_sbg(fit, regular, 8), fit, "sbg");
-  double sec = (now() - t0) / REPS;
+  double sec = (bench_wall_now() - t0) / REPS;
   double derl;
-  t0 = now();
+  t0 = bench_wall_now();
   for (int r = 0; r < REPS; r++)
     check(pd_retention_derl(fit, 0.1, (uint32_t)(r % 10), &derl), fit, "derl");
-  double dsec = (now() - t0) / REPS;
+  double dsec = (bench_wall_now() - t0) / REPS;
   printf("bench=sbg_fit_regular n=8 threads=%d seconds=%.7f\n",
          (int)g_threads, sec);
   printf("bench=sbg_derl n=1 threads=%d seconds=%.8f\n", (int)g_threads,
@@ -161,7 +149,7 @@ static void synth(size_t n, double *x, double *tx, double *T, double *m) {
 static double cpu_mark;
 
 static void report(const char *name, size_t n, double sec) {
-  double c = cpu_now();
+  double c = bench_cpu_now();
   printf("bench=%s n=%zu threads=%d seconds=%.4f cpu=%.4f per_second=%.0f\n",
          name, n, (int)g_threads, sec, c - cpu_mark, (double)n / sec);
 }
@@ -203,20 +191,20 @@ int main(int argc, char **argv) {
   check(pd_fit_set_params(pn, PD_MODEL_PARETONBD, pnp, 4), pn, "set");
   check(pd_fit_set_params(bb, PD_MODEL_BGBB, bbp, 4), bb, "set");
 
-  cpu_mark = cpu_now();
-  double t0 = now();
+  cpu_mark = bench_cpu_now();
+  double t0 = bench_wall_now();
   check(pd_predict_expected_spend(gg, &d, out), gg, "spend");
-  report("gammagamma_expected_spend", n, now() - t0);
+  report("gammagamma_expected_spend", n, bench_wall_now() - t0);
 
-  cpu_mark = cpu_now();
-  t0 = now();
+  cpu_mark = bench_cpu_now();
+  t0 = bench_wall_now();
   check(pd_predict_clv(bg, gg, &d, 12, 0.01, 4.345, out), bg, "clv");
-  report("clv_bgnbd_12_months", n, now() - t0);
+  report("clv_bgnbd_12_months", n, bench_wall_now() - t0);
 
-  cpu_mark = cpu_now();
-  t0 = now();
+  cpu_mark = bench_cpu_now();
+  t0 = bench_wall_now();
   check(pd_predict_dert(pn, &d, log(1.15) / 52, out), pn, "dert");
-  report("dert_paretonbd", n, now() - t0);
+  report("dert_paretonbd", n, bench_wall_now() - t0);
 
   /* BG/BB histories: whole opportunities out of 6. */
   for (size_t i = 0; i < n; i++) {
@@ -225,14 +213,14 @@ int main(int argc, char **argv) {
     tx[i] = x[i] > 0 ? (x[i] + (double)(i % 3) > 6 ? 6 : x[i] + (double)(i % 3))
                      : 0;
   }
-  cpu_mark = cpu_now();
-  t0 = now();
+  cpu_mark = bench_cpu_now();
+  t0 = bench_wall_now();
   check(pd_predict_p_alive(bb, &d, out), bb, "bgbb alive");
-  report("bgbb_p_alive", n, now() - t0);
-  cpu_mark = cpu_now();
-  t0 = now();
+  report("bgbb_p_alive", n, bench_wall_now() - t0);
+  cpu_mark = bench_cpu_now();
+  t0 = bench_wall_now();
   check(pd_predict_expected_purchases(bb, &d, 5, out), bb, "bgbb expected");
-  report("bgbb_expected_purchases", n, now() - t0);
+  report("bgbb_expected_purchases", n, bench_wall_now() - t0);
 
   pd_fit_free(gg);
   pd_fit_free(bg);

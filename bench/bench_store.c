@@ -29,11 +29,7 @@
 
 #include <privdomain/privdomain.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_clock.h"
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static uint64_t next(void) {
@@ -173,7 +169,7 @@ static pd_store *populate(uint64_t users, int print, double *per_user) {
     if (pd_guide_ensure(s, key, PD_NTS, 0, &id) != PD_OK) return NULL;
   }
   uint64_t m0 = mem(s), string_bytes = 0;
-  double t0 = now();
+  double t0 = bench_wall_now();
   for (uint64_t i = 0; i < users; i++) {
     int n = snprintf(key, sizeof key, "+86138%08llu", (unsigned long long)i);
     pd_user_id u;
@@ -183,7 +179,7 @@ static pd_store *populate(uint64_t users, int print, double *per_user) {
     }
     string_bytes += (uint64_t)n;
   }
-  double t1 = now();
+  double t1 = bench_wall_now();
   *per_user = (double)(mem(s) - m0 - string_bytes) / (double)users;
   if (print)
     printf("bench=store_users users=%llu seconds=%.3f bytes_per_user=%.1f "
@@ -216,7 +212,7 @@ static int run(uint64_t users, uint64_t events, int batch) {
   uint64_t m1 = mem(s), orders = 0;
   static uint64_t ids[BATCH];
   clock_t c2 = clock();
-  double t2 = now();
+  double t2 = bench_wall_now();
   for (int32_t k = 1; k <= PD_EVENT_CONSENT; k++)
     if (per_kind[k] && pd_store_reserve(s, k, per_kind[k]) != PD_OK) {
       fprintf(stderr, "reserve: %s\n", pd_store_errmsg(s));
@@ -238,7 +234,7 @@ static int run(uint64_t users, uint64_t events, int batch) {
       if (record_batch(s, ids, n, users, &orders, PD_OK) != 0) return 1;
     }
   }
-  double t3 = now();
+  double t3 = bench_wall_now();
   double cpu = (double)(clock() - c2) / CLOCKS_PER_SEC;
   uint64_t m2 = mem(s);
   printf("bench=store_record%s events=%llu seconds=%.3f "
@@ -251,7 +247,7 @@ static int run(uint64_t users, uint64_t events, int batch) {
   /* Retries: 1M random earlier events again; all must replay. */
   uint64_t retries = events < 1000000 ? events : 1000000;
   rng = 0x243F6A8885A308D3ull;
-  double t4 = now();
+  double t4 = bench_wall_now();
   if (!batch) {
     for (uint64_t k = 0; k < retries; k++) {
       uint64_t i = next() % events;
@@ -267,7 +263,7 @@ static int run(uint64_t users, uint64_t events, int batch) {
       if (record_batch(s, ids, n, users, NULL, PD_REPLAYED) != 0) return 1;
     }
   }
-  double t5 = now();
+  double t5 = bench_wall_now();
   printf("bench=store_replay%s events=%llu seconds=%.3f "
          "events_per_second=%.0f\n",
          suffix, (unsigned long long)retries, t5 - t4,
