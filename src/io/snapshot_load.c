@@ -239,6 +239,44 @@ static pd_status sec_guides(loader *L, pd_ibuf *in) {
   return PD_OK;
 }
 
+/* One user row of n, as read from either path: its parent comes before
+ * it, its member ring stays among the users, its flags are known. */
+static pd_status check_user(loader *L, const pd_st_user *p, uint32_t u,
+                            uint32_t n) {
+  if (p->parent == 0 || p->parent > u)
+    return CORRUPT("users: user %u has parent %u (must be 1..%u)", u,
+                   p->parent, u);
+  if (p->next_member == 0 || p->next_member >= n)
+    return CORRUPT("users: user %u has member link %u", u, p->next_member);
+  if (p->flags & ~(uint32_t)PD_ST_USER_ERASED)
+    return CORRUPT("users: user %u has unknown flags %#x", u, p->flags);
+  return PD_OK;
+}
+
+/* Identity i of n, once the key bytes, namespaces and users are in: its
+ * key lies in the key bytes and (unless erased) is valid UTF-8 of an
+ * allowed length; its namespace, user and next link exist. */
+static pd_status check_identity(loader *L, const pd_st_identity *d,
+                                uint32_t i, uint32_t n) {
+  const pd_store *s = L->s;
+  uint64_t blen = s->ident_bytes_len;
+  size_t key_max = s->ident_hashed ? 64 : PD_IDENTITY_KEY_MAX;
+  if (d->off > blen || d->len > blen - d->off)
+    return CORRUPT("identities: identity %u lies outside the key bytes", i);
+  if (d->ns >= s->namespaces.n)
+    return CORRUPT("identities: identity %u has namespace %u", i, d->ns);
+  if (d->user >= s->n_users)
+    return CORRUPT("identities: identity %u has user %u", i, d->user);
+  if (d->next != PD_ST_NIL && d->next >= n)
+    return CORRUPT("identities: identity %u links to %u", i, d->next);
+  const char *key = s->ident_bytes + d->off;
+  if (d->user != 0 &&
+      (d->len == 0 || d->len > key_max || memchr(key, 0, d->len) != NULL ||
+       !pd_utf8_valid(key, d->len)))
+    return CORRUPT("identities: identity %u has an invalid key", i);
+  return PD_OK;
+}
+
 static pd_status sec_users(loader *L, pd_ibuf *in) {
   pd_store *s = L->s;
   uint32_t n = pd_get32(in), chains = pd_get32(in);
@@ -261,6 +299,7 @@ static pd_status sec_users(loader *L, pd_ibuf *in) {
   s->users_cap = n;
   s->n_users = n;
   memset(&us[0], 0, sizeof us[0]);
+  pd_status st;
   for (uint32_t u = 1; u < n; u++) {
     pd_st_user *p = &us[u];
     p->parent = pd_get32(in);
@@ -269,13 +308,7 @@ static pd_status sec_users(loader *L, pd_ibuf *in) {
     p->flags = pd_get32(in);
     for (uint32_t c = 0; c < PD_ST_USER_CHAINS; c++)
       p->head[c] = c < chains ? pd_get32(in) : PD_ST_NIL;
-    if (p->parent == 0 || p->parent > u)
-      return CORRUPT("users: user %u has parent %u (must be 1..%u)", u,
-                     p->parent, u);
-    if (p->next_member == 0 || p->next_member >= n)
-      return CORRUPT("users: user %u has member link %u", u, p->next_member);
-    if (p->flags & ~(uint32_t)PD_ST_USER_ERASED)
-      return CORRUPT("users: user %u has unknown flags %#x", u, p->flags);
+    if ((st = check_user(L, p, u, n)) != PD_OK) return st;
   }
   return PD_OK;
 }
@@ -305,7 +338,6 @@ static pd_status sec_identities(loader *L, pd_ibuf *in) {
     s->idents_cap = n;
   }
   s->n_idents = n;
-  size_t key_max = s->ident_hashed ? 64 : PD_IDENTITY_KEY_MAX;
   for (uint32_t i = 0; i < n; i++) {
     pd_st_identity *d = &s->idents[i];
     d->off = pd_get64(in);
@@ -313,19 +345,7 @@ static pd_status sec_identities(loader *L, pd_ibuf *in) {
     d->user = pd_get32(in);
     d->next = pd_get32(in);
     d->ns = pd_get32(in);
-    if (d->off > blen || d->len > blen - d->off)
-      return CORRUPT("identities: identity %u lies outside the key bytes", i);
-    if (d->ns >= s->namespaces.n)
-      return CORRUPT("identities: identity %u has namespace %u", i, d->ns);
-    if (d->user >= s->n_users)
-      return CORRUPT("identities: identity %u has user %u", i, d->user);
-    if (d->next != PD_ST_NIL && d->next >= n)
-      return CORRUPT("identities: identity %u links to %u", i, d->next);
-    const char *key = s->ident_bytes + d->off;
-    if (d->user != 0 &&
-        (d->len == 0 || d->len > key_max || memchr(key, 0, d->len) != NULL ||
-         !pd_utf8_valid(key, d->len)))
-      return CORRUPT("identities: identity %u has an invalid key", i);
+    if ((st = check_identity(L, d, i, n)) != PD_OK) return st;
   }
   return PD_OK;
 }
@@ -617,13 +637,7 @@ static pd_status stream_users(loader *L, const unsigned char *h,
   memset(&us[0], 0, sizeof us[0]);
   for (uint32_t u = 1; u < n; u++) {
     const pd_st_user *p = &us[u];
-    if (p->parent == 0 || p->parent > u)
-      return CORRUPT("users: user %u has parent %u (must be 1..%u)", u,
-                     p->parent, u);
-    if (p->next_member == 0 || p->next_member >= n)
-      return CORRUPT("users: user %u has member link %u", u, p->next_member);
-    if (p->flags & ~(uint32_t)PD_ST_USER_ERASED)
-      return CORRUPT("users: user %u has unknown flags %#x", u, p->flags);
+    if ((st = check_user(L, p, u, n)) != PD_OK) return st;
   }
   return PD_OK;
 }
@@ -656,22 +670,9 @@ static pd_status stream_identities(loader *L, const unsigned char *h,
   s->idents_cap = n;
   s->n_idents = n;
   if ((st = check_crc(L, crc, "identities")) != PD_OK) return st;
-  size_t key_max = s->ident_hashed ? 64 : PD_IDENTITY_KEY_MAX;
   for (uint32_t i = 0; i < n; i++) {
     const pd_st_identity *d = &s->idents[i];
-    if (d->off > blen || d->len > blen - d->off)
-      return CORRUPT("identities: identity %u lies outside the key bytes", i);
-    if (d->ns >= s->namespaces.n)
-      return CORRUPT("identities: identity %u has namespace %u", i, d->ns);
-    if (d->user >= s->n_users)
-      return CORRUPT("identities: identity %u has user %u", i, d->user);
-    if (d->next != PD_ST_NIL && d->next >= n)
-      return CORRUPT("identities: identity %u links to %u", i, d->next);
-    const char *key = s->ident_bytes + d->off;
-    if (d->user != 0 &&
-        (d->len == 0 || d->len > key_max || memchr(key, 0, d->len) != NULL ||
-         !pd_utf8_valid(key, d->len)))
-      return CORRUPT("identities: identity %u has an invalid key", i);
+    if ((st = check_identity(L, d, i, n)) != PD_OK) return st;
   }
   return PD_OK;
 }
