@@ -201,16 +201,7 @@ func (a *Aggregate) Merge(other *Aggregate) error {
 	if other == nil || other == a {
 		return &Error{Op: "Merge", Status: ErrInvalid, Message: "other must be another aggregate"}
 	}
-	// Lock both in address order, so that a.Merge(b) and b.Merge(a) at
-	// once cannot deadlock.
-	first, second := a, other
-	if uintptr(unsafe.Pointer(first)) > uintptr(unsafe.Pointer(second)) {
-		first, second = second, first
-	}
-	first.mu.Lock()
-	defer first.mu.Unlock()
-	second.mu.Lock()
-	defer second.mu.Unlock()
+	defer lockBoth(&a.mu, &other.mu)()
 	if a.p == nil || other.p == nil {
 		return &Error{Op: "Merge", Status: ErrMisuse, Message: "the aggregate is closed"}
 	}
@@ -232,16 +223,7 @@ func (a *Aggregate) FunnelRows() ([]FunnelRow, error) {
 		if st := C.pd_aggregate_funnel_rows(p, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_funnel_row{size: C.sizeof_pd_funnel_row}
-			st := C.pd_funnel_row_get(rows, i, &r)
-			out = append(out, FunnelRow{int64(r.key), uint64(r.reached), uint64(r.linked),
-				uint64(r.converted), uint64(r.repeat), uint64(r.referrers), float64(r.link_rate),
-				float64(r.conversion_rate), float64(r.repeat_rate), float64(r.referral_rate),
-				float64(r.days_to_first_purchase_median), float64(r.days_to_first_purchase_mean),
-				int64(r.revenue), int64(r.cost), float64(r.ltv), float64(r.cac), float64(r.ltv_cac)})
-			return st
-		})
+		return funnelRows(rows, &out)
 	})
 	return out, err
 }
@@ -256,13 +238,7 @@ func (a *Aggregate) LinkRetentionRows() ([]RetentionCell, error) {
 		if st := C.pd_aggregate_link_retention_rows(p, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_link_retention_row{size: C.sizeof_pd_link_retention_row}
-			st := C.pd_link_retention_row_get(rows, i, &r)
-			out = append(out, RetentionCell{int32(r.channel), uint32(r.period), goTime(r.cohort_start),
-				uint64(r.cohort_size), uint64(r.observed), uint64(r.retained), float64(r.rate)})
-			return st
-		})
+		return retentionCells(rows, &out)
 	})
 	return out, err
 }
@@ -278,17 +254,7 @@ func (a *Aggregate) RepurchaseRows() ([]RepurchaseRow, error) {
 		if st := C.pd_aggregate_repurchase_rows(p, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_repurchase_row{size: C.sizeof_pd_repurchase_row}
-			st := C.pd_repurchase_row_get(rows, i, &r)
-			out = append(out, RepurchaseRow{int64(r.key), uint64(r.buyers), uint64(r.repeat_buyers),
-				uint64(r.purchases), int64(r.revenue), int64(r.repeat_revenue),
-				float64(r.repurchase_rate), float64(r.frequency), float64(r.average_order_value),
-				uint64(r.intervals), float64(r.interval_median_days), float64(r.interval_mean_days),
-				uint64(r.trend_buyers), uint64(r.shortening_buyers), float64(r.shortening_share),
-				float64(r.repeat_revenue_share)})
-			return st
-		})
+		return repurchaseRows(rows, &out)
 	})
 	return out, err
 }

@@ -80,16 +80,7 @@ func (s *Store) Funnel(f Filter, groupBy int32, conversionWindow time.Duration) 
 		if st := C.pd_funnel_compute(p, &cf, &o, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_funnel_row{size: C.sizeof_pd_funnel_row}
-			st := C.pd_funnel_row_get(rows, i, &r)
-			out = append(out, FunnelRow{int64(r.key), uint64(r.reached), uint64(r.linked),
-				uint64(r.converted), uint64(r.repeat), uint64(r.referrers), float64(r.link_rate),
-				float64(r.conversion_rate), float64(r.repeat_rate), float64(r.referral_rate),
-				float64(r.days_to_first_purchase_median), float64(r.days_to_first_purchase_mean),
-				int64(r.revenue), int64(r.cost), float64(r.ltv), float64(r.cac), float64(r.ltv_cac)})
-			return st
-		})
+		return funnelRows(rows, &out)
 	})
 	return out, err
 }
@@ -117,17 +108,7 @@ func (s *Store) Repurchase(f Filter, groupBy int32) ([]RepurchaseRow, error) {
 		if st := C.pd_repurchase_compute(p, &cf, &o, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_repurchase_row{size: C.sizeof_pd_repurchase_row}
-			st := C.pd_repurchase_row_get(rows, i, &r)
-			out = append(out, RepurchaseRow{int64(r.key), uint64(r.buyers), uint64(r.repeat_buyers),
-				uint64(r.purchases), int64(r.revenue), int64(r.repeat_revenue),
-				float64(r.repurchase_rate), float64(r.frequency), float64(r.average_order_value),
-				uint64(r.intervals), float64(r.interval_median_days), float64(r.interval_mean_days),
-				uint64(r.trend_buyers), uint64(r.shortening_buyers), float64(r.shortening_share),
-				float64(r.repeat_revenue_share)})
-			return st
-		})
+		return repurchaseRows(rows, &out)
 	})
 	return out, err
 }
@@ -157,13 +138,7 @@ func (s *Store) LinkRetention(f Filter, channel, cohortUnit int32, periods uint3
 		if st := C.pd_link_retention_compute(p, &cf, &o, &rows); st < 0 {
 			return st
 		}
-		return readRows(rows, func(i C.size_t) C.pd_status {
-			r := C.pd_link_retention_row{size: C.sizeof_pd_link_retention_row}
-			st := C.pd_link_retention_row_get(rows, i, &r)
-			out = append(out, RetentionCell{int32(r.channel), uint32(r.period), goTime(r.cohort_start),
-				uint64(r.cohort_size), uint64(r.observed), uint64(r.retained), float64(r.rate)})
-			return st
-		})
+		return retentionCells(rows, &out)
 	})
 	return out, err
 }
@@ -270,4 +245,46 @@ func (s *Store) PressureStats(f Filter, window time.Duration, policy *ContactPol
 	}
 	return PressureStats{uint64(r.users), uint64(r.pushes), float64(r.mean), float64(r.p50),
 		float64(r.p90), uint32(r.max), uint64(r.over_cap_pushes), uint64(r.users_over_cap)}, nil
+}
+
+// funnelRows reads every row of a funnel result into *out and frees rows.
+func funnelRows(rows *C.pd_rows, out *[]FunnelRow) C.pd_status {
+	return readRows(rows, func(i C.size_t) C.pd_status {
+		r := C.pd_funnel_row{size: C.sizeof_pd_funnel_row}
+		st := C.pd_funnel_row_get(rows, i, &r)
+		*out = append(*out, FunnelRow{int64(r.key), uint64(r.reached), uint64(r.linked),
+			uint64(r.converted), uint64(r.repeat), uint64(r.referrers), float64(r.link_rate),
+			float64(r.conversion_rate), float64(r.repeat_rate), float64(r.referral_rate),
+			float64(r.days_to_first_purchase_median), float64(r.days_to_first_purchase_mean),
+			int64(r.revenue), int64(r.cost), float64(r.ltv), float64(r.cac), float64(r.ltv_cac)})
+		return st
+	})
+}
+
+// repurchaseRows reads every row of a repurchase result into *out and
+// frees rows.
+func repurchaseRows(rows *C.pd_rows, out *[]RepurchaseRow) C.pd_status {
+	return readRows(rows, func(i C.size_t) C.pd_status {
+		r := C.pd_repurchase_row{size: C.sizeof_pd_repurchase_row}
+		st := C.pd_repurchase_row_get(rows, i, &r)
+		*out = append(*out, RepurchaseRow{int64(r.key), uint64(r.buyers), uint64(r.repeat_buyers),
+			uint64(r.purchases), int64(r.revenue), int64(r.repeat_revenue),
+			float64(r.repurchase_rate), float64(r.frequency), float64(r.average_order_value),
+			uint64(r.intervals), float64(r.interval_median_days), float64(r.interval_mean_days),
+			uint64(r.trend_buyers), uint64(r.shortening_buyers), float64(r.shortening_share),
+			float64(r.repeat_revenue_share)})
+		return st
+	})
+}
+
+// retentionCells reads every cell of a link-retention table into *out and
+// frees rows.
+func retentionCells(rows *C.pd_rows, out *[]RetentionCell) C.pd_status {
+	return readRows(rows, func(i C.size_t) C.pd_status {
+		r := C.pd_link_retention_row{size: C.sizeof_pd_link_retention_row}
+		st := C.pd_link_retention_row_get(rows, i, &r)
+		*out = append(*out, RetentionCell{int32(r.channel), uint32(r.period), goTime(r.cohort_start),
+			uint64(r.cohort_size), uint64(r.observed), uint64(r.retained), float64(r.rate)})
+		return st
+	})
 }

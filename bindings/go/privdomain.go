@@ -28,6 +28,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -123,4 +124,18 @@ func goTime(s C.int64_t) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(int64(s), 0).UTC()
+}
+
+// lockBoth locks two handles' mutexes in address order, so that a.Merge(b)
+// and b.Merge(a) running at once cannot deadlock; it returns the unlock.
+func lockBoth(a, b *sync.Mutex) func() {
+	if uintptr(unsafe.Pointer(a)) > uintptr(unsafe.Pointer(b)) {
+		a, b = b, a
+	}
+	a.Lock()
+	b.Lock()
+	return func() {
+		b.Unlock()
+		a.Unlock()
+	}
 }

@@ -308,16 +308,7 @@ func (s *Summary) Merge(other *Summary) error {
 	if other == nil || other == s {
 		return &Error{Op: "Merge", Status: ErrMisuse, Message: "other must be another summary"}
 	}
-	// Lock both in address order, so that a.Merge(b) and b.Merge(a) at
-	// once cannot deadlock.
-	first, second := s, other
-	if uintptr(unsafe.Pointer(first)) > uintptr(unsafe.Pointer(second)) {
-		first, second = second, first
-	}
-	first.mu.Lock()
-	defer first.mu.Unlock()
-	second.mu.Lock()
-	defer second.mu.Unlock()
+	defer lockBoth(&s.mu, &other.mu)()
 	if s.p == nil || other.p == nil {
 		return &Error{Op: "Merge", Status: ErrMisuse, Message: "the summary is closed"}
 	}
