@@ -98,11 +98,6 @@ static void one_input(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  one_input(data, size);
-  uint8_t *resealed = fuzz_resealed(data, size);
-  if (resealed != NULL) {
-    one_input(resealed, size);
-    free(resealed);
-  }
+  fuzz_also_resealed(data, size, one_input);
   return 0;
 }

@@ -29,4 +29,16 @@ static inline uint8_t *fuzz_resealed(const uint8_t *data, size_t size) {
   return copy;
 }
 
+/* Run one_input on data, then on data resealed (when that differs). */
+static inline void fuzz_also_resealed(const uint8_t *data, size_t size,
+                                      void (*one_input)(const uint8_t *,
+                                                        size_t)) {
+  one_input(data, size);
+  uint8_t *resealed = fuzz_resealed(data, size);
+  if (resealed != NULL) {
+    one_input(resealed, size);
+    free(resealed);
+  }
+}
+
 #endif
