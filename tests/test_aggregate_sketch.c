@@ -102,6 +102,38 @@ static void merging_does_not_depend_on_the_partitioning(void **state) {
   free(v);
 }
 
+/* Each value counts in the bucket ceil(log|v| / log γ) of its magnitude,
+ * whatever its neighbours: runs of equal values, equal magnitudes of
+ * both signs and values between them land where they would alone. */
+static void each_value_counts_in_the_bucket_of_its_magnitude(void **state) {
+  (void)state;
+  pd_allocator a = libc_alloc();
+  const double acc = 0.01;
+  const double v[] = {2, 2, 2, -2, -2, 7, 7, 0, 2, 7, -7, 2.5, 2, 0, 0};
+  const size_t n = sizeof v / sizeof v[0];
+  pd_ag_sketch sk;
+  assert_int_equal(pd_ag_sketch_build(&a, acc, v, n, &sk), 0);
+  double lg = log((1 + acc) / (1 - acc));
+  int32_t b2 = (int32_t)ceil(log(2.0) / lg), b25 = (int32_t)ceil(log(2.5) / lg),
+          b7 = (int32_t)ceil(log(7.0) / lg);
+  assert_int_equal(sk.count, n);
+  assert_int_equal(sk.zero, 3);
+  assert_int_equal(sk.pos.n, 3);
+  assert_int_equal(sk.pos.idx[0], b2);
+  assert_int_equal(sk.pos.cnt[0], 5);
+  assert_int_equal(sk.pos.idx[1], b25);
+  assert_int_equal(sk.pos.cnt[1], 1);
+  assert_int_equal(sk.pos.idx[2], b7);
+  assert_int_equal(sk.pos.cnt[2], 3);
+  assert_int_equal(sk.neg.n, 2);
+  assert_int_equal(sk.neg.idx[0], b2);
+  assert_int_equal(sk.neg.cnt[0], 2);
+  assert_int_equal(sk.neg.idx[1], b7);
+  assert_int_equal(sk.neg.cnt[1], 1);
+  assert_true(sk.min == -7.0 && sk.max == 7.0);
+  pd_ag_sketch_free(&a, &sk);
+}
+
 static void counts_that_would_overflow_are_refused(void **state) {
   (void)state;
   pd_allocator a = libc_alloc();
@@ -166,6 +198,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_quantile_is_within_relative_error),
       cmocka_unit_test(merging_does_not_depend_on_the_partitioning),
+      cmocka_unit_test(each_value_counts_in_the_bucket_of_its_magnitude),
       cmocka_unit_test(counts_that_would_overflow_are_refused),
       cmocka_unit_test(the_reader_checks_the_rules_of_the_form),
   };

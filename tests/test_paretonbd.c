@@ -15,6 +15,7 @@
 
 #include <privdomain/fit.h>
 
+#include "models/distinct_times.h"
 #include "models/model.h"
 #include "models/paretonbd.h"
 #include "sim_rng.h"
@@ -227,6 +228,80 @@ static void exact_hessian_matches_central_differences_of_the_gradient(void **sta
   }
 }
 
+/* n weekly rows (whole days as weeks, two years) with few distinct
+ * (x, t) pairs, or with about `pairs_wanted` of them, then `pad` rows of
+ * weight 0 with times all distinct: those add nothing to the sums but
+ * leave too many distinct times to index. */
+static pd_customer_data weekly_rows(size_t n, size_t pad, int many_pairs,
+                                    double *x, double *tx, double *T,
+                                    double *w) {
+  sim_rng g = {0x5eed5u};
+  for (size_t i = 0; i < n; i++) {
+    T[i] = (double)(1 + sim_next(&g) % 730) / 7.0;
+    x[i] = (double)(sim_next(&g) % (many_pairs ? 1000 : 6));
+    tx[i] = x[i] > 0 ? (double)(sim_next(&g) % (uint64_t)(T[i] * 7.0 + 1)) / 7.0
+                     : 0.0;
+    w[i] = 1.0 + (double)(i % 3);
+  }
+  for (size_t i = n; i < n + pad; i++) {
+    T[i] = 200.0 + 1e-3 * (double)i, x[i] = 1.0, tx[i] = 1.0, w[i] = 0.0;
+  }
+  pd_customer_data d = PD_CUSTOMER_DATA_INIT;
+  d.n = n + pad, d.x = x, d.t_x = tx, d.T = T, d.weight = w;
+  return d;
+}
+
+/* The tables of repeated times and (x, t) pairs only save work: on inputs
+ * larger than the old 65,536-row limit of the pair index, and on one with
+ * more pairs than the index holds, the likelihood, gradient and Hessian
+ * are bit for bit those of the same rows evaluated one by one. */
+static void tabulated_times_and_pairs_change_no_bit_of_the_likelihood(
+    void **state) {
+  (void)state;
+  enum { N = 180000, PAD = PD_DISTINCT_TIMES_MAX + 1 };
+  double *x = malloc((N + PAD) * sizeof *x), *tx = malloc((N + PAD) * sizeof *tx);
+  double *T = malloc((N + PAD) * sizeof *T), *w = malloc((N + PAD) * sizeof *w);
+  assert_true(x && tx && T && w);
+  const double pts[][4] = {{0.553, 10.578, 0.606, 11.669},
+                           {0.553, 11.669, 0.606, 10.578}};
+  for (int many = 0; many < 2; many++) {
+    pd_customer_data tab = weekly_rows(N, 0, many, x, tx, T, w);
+    pd_customer_data rows = weekly_rows(N, PAD, many, x, tx, T, w);
+    /* The pair index holds this input's pairs, or overflows. */
+    size_t tbytes = pd_distinct_times_bytes_any(&tab);
+    size_t pbytes = pd_distinct_pairs_bytes(&tab);
+    void *tm = malloc(tbytes), *pm = malloc(pbytes);
+    assert_true(tm && pm);
+    pd_distinct_times dt;
+    pd_distinct_pairs dp;
+    pd_distinct_times_build(&tab, tm, &dt);
+    pd_distinct_pairs_build(&tab, &dt, pm, &dp);
+    assert_true(dt.count > 0 && dt.count <= 731); /* days 0 .. 730 */
+    if (many) {
+      assert_int_equal(dp.count, 0);
+    } else {
+      assert_true(dp.count > 0 && dp.count < PD_DISTINCT_PAIRS_MAX);
+      for (size_t i = 0; i < N; i += 997) {
+        assert_true(dp.x[dp.i_T[i]] == x[i]);
+        assert_true(dt.value[dp.t[dp.i_T[i]]] == T[i]);
+      }
+    }
+    free(tm);
+    free(pm);
+    for (int k = 0; k < 2; k++) {
+      double lp[4], g1[4], g2[4], H1[16], H2[16];
+      for (int i = 0; i < 4; i++) lp[i] = log(pts[k][i]);
+      double v1 = eval_hessian(&tab, lp, g1, H1);
+      double v2 = eval_hessian(&rows, lp, g2, H2);
+      assert_true(isfinite(v1));
+      assert_memory_equal(&v1, &v2, sizeof v1);
+      assert_memory_equal(g1, g2, sizeof g1);
+      assert_memory_equal(H1, H2, sizeof H1);
+    }
+  }
+  free(x), free(tx), free(T), free(w);
+}
+
 static void cdnow_fit_reproduces_the_published_estimates(void **state) {
   (void)state;
   static cdnow c;
@@ -326,6 +401,7 @@ int main(void) {
       cmocka_unit_test(gradient_matches_central_differences),
       cmocka_unit_test(fitting_likelihood_is_the_sum_of_single_customer_likelihoods),
       cmocka_unit_test(exact_hessian_matches_central_differences_of_the_gradient),
+      cmocka_unit_test(tabulated_times_and_pairs_change_no_bit_of_the_likelihood),
       cmocka_unit_test(cdnow_fit_reproduces_the_published_estimates),
       cmocka_unit_test(predictions_are_consistent_with_each_other),
       cmocka_unit_test(simulated_customers_give_back_their_parameters),

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "aggregate_kinds.h"
+#include "core/prefetch.h"
 #include "rows.h"
+
+#define LAG 16 /* orders between a prefetch and its use */
 
 static pd_status grow(pd_mb_ctx *c, pd_ag_rgroup **v, size_t *cap,
                       size_t n) {
@@ -33,7 +36,12 @@ pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   if (!st && !(rev = pd_calloc(a, c->n, sizeof *rev))) st = pd_mb_nomem(c);
   if (!st) {
     const pd_st_order *ord = pd_st_orders(s);
-    for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+    uint32_t no = s->col[PD_EV_ORDER].n;
+    for (uint32_t i = 0; i < no; i++) {
+      /* Orders come in time order, their users at random: fetch the
+       * canonical id 2 LAG orders ahead, then the revenue LAG ahead. */
+      if (i + 2 * LAG < no) PD_PREFETCH(&c->root_of[ord[i + 2 * LAG].user]);
+      if (i + LAG < no) PD_PREFETCH(&rev[c->root_of[ord[i + LAG].user]]);
       uint32_t r = c->root_of[ord[i].user];
       if (ord[i].time <= c->f.as_of && r) rev[r] += pd_mb_net(s, ref, i);
     }

@@ -57,6 +57,10 @@ int pd_ag_sketch_build(const pd_allocator *a, double accuracy,
   }
   int32_t lo[2] = {INT32_MAX, INT32_MAX}, hi[2] = {INT32_MIN, INT32_MIN};
   double mn = v[0], mx = v[0];
+  /* Counts and other whole-number measures repeat from one value to the
+   * next: the bucket of the last magnitude is reused, saving its log. */
+  double last_m = 0.0;
+  int32_t last_ix = 0;
   for (size_t i = 0; i < n; i++) {
     double x = v[i];
     if (x < mn) mn = x;
@@ -68,7 +72,12 @@ int pd_ag_sketch_build(const pd_allocator *a, double accuracy,
     }
     int s = x < 0;
     sg[i] = s ? -1 : 1;
-    ix[i] = bucket_of(s ? -x : x, lg);
+    double m = s ? -x : x;
+    if (m != last_m) {
+      last_m = m;
+      last_ix = bucket_of(m, lg);
+    }
+    ix[i] = last_ix;
     if (ix[i] < lo[s]) lo[s] = ix[i];
     if (ix[i] > hi[s]) hi[s] = ix[i];
   }

@@ -11,6 +11,10 @@
 
 size_t pd_distinct_times_bytes(const pd_customer_data *d) {
   if (d->n > PD_MODEL_PACK_MAX) return 0;
+  return pd_distinct_times_bytes_any(d);
+}
+
+size_t pd_distinct_times_bytes_any(const pd_customer_data *d) {
   return PD_DISTINCT_TIMES_MAX * sizeof(double) + SLOTS * sizeof(uint32_t) +
          2 * d->n * sizeof(uint16_t);
 }
@@ -63,23 +67,27 @@ void pd_distinct_times_build(const pd_customer_data *d, void *mem,
   if (count <= d->n) out->count = count;
 }
 
-/* Slots of the pair set: a power of two at least twice the 2n pairs. */
-static size_t pair_slots(size_t n) {
+/* Slots of the pair set: a power of two at least twice its capacity. */
+static size_t pair_slots(size_t cap) {
   size_t s = 4;
-  while (s < 4 * n) s <<= 1;
+  while (s < 2 * cap) s <<= 1;
   return s;
 }
 
-size_t pd_distinct_pairs_bytes(const pd_customer_data *d) {
-  if (d->n > PD_DISTINCT_PAIRS_MAX_ROWS) return 0;
-  size_t pairs = 2 * d->n;
-  return pairs * sizeof(double) + pairs * sizeof(uint32_t) +
-         2 * d->n * sizeof(uint32_t) + pair_slots(d->n) * sizeof(uint32_t);
+size_t pd_distinct_pairs_capacity(const pd_customer_data *d) {
+  return d->n < PD_DISTINCT_PAIRS_MAX / 2 ? 2 * d->n : PD_DISTINCT_PAIRS_MAX;
 }
 
-/* Index of the pair (x, t) in the set, adding it if new. */
+size_t pd_distinct_pairs_bytes(const pd_customer_data *d) {
+  size_t pairs = pd_distinct_pairs_capacity(d);
+  return pairs * sizeof(double) + pairs * sizeof(uint32_t) +
+         2 * d->n * sizeof(uint32_t) + pair_slots(pairs) * sizeof(uint32_t);
+}
+
+/* Index of the pair (x, t) in the set, adding it if new; UINT32_MAX
+ * when the set already holds cap pairs. */
 static uint32_t intern_pair(double x, uint32_t t, pd_distinct_pairs *p,
-                            uint32_t *slot, size_t mask) {
+                            uint32_t *slot, size_t mask, size_t cap) {
   uint64_t u;
   x += 0.0;
   memcpy(&u, &x, sizeof u);
@@ -91,6 +99,7 @@ static uint32_t intern_pair(double x, uint32_t t, pd_distinct_pairs *p,
   for (;;) {
     uint32_t j = slot[s];
     if (j == 0) {
+      if (p->count == cap) return UINT32_MAX;
       p->x[p->count] = x;
       p->t[p->count] = t;
       slot[s] = (uint32_t)++p->count;
@@ -105,8 +114,8 @@ void pd_distinct_pairs_build(const pd_customer_data *d,
                              const pd_distinct_times *times, void *mem,
                              pd_distinct_pairs *out) {
   out->count = 0;
-  if (!times->count || d->n > PD_DISTINCT_PAIRS_MAX_ROWS) return;
-  size_t pairs = 2 * d->n, slots = pair_slots(d->n);
+  if (!times->count) return;
+  size_t pairs = pd_distinct_pairs_capacity(d), slots = pair_slots(pairs);
   out->x = mem;
   out->t = (uint32_t *)(void *)(out->x + pairs);
   out->i_T = out->t + pairs;
@@ -115,7 +124,13 @@ void pd_distinct_pairs_build(const pd_customer_data *d,
   memset(slot, 0, slots * sizeof *slot);
   for (size_t i = 0; i < d->n; i++) {
     double x = d->x[i];
-    out->i_T[i] = intern_pair(x, times->i_T[i], out, slot, slots - 1);
-    out->i_tx[i] = intern_pair(x, times->i_tx[i], out, slot, slots - 1);
+    uint32_t a = intern_pair(x, times->i_T[i], out, slot, slots - 1, pairs);
+    uint32_t b = intern_pair(x, times->i_tx[i], out, slot, slots - 1, pairs);
+    if (a == UINT32_MAX || b == UINT32_MAX) {
+      out->count = 0; /* too many pairs: the caller uses the rows */
+      return;
+    }
+    out->i_T[i] = a;
+    out->i_tx[i] = b;
   }
 }

@@ -48,8 +48,11 @@ static const char *const names[] = {"r", "alpha", "s", "beta"};
 /* The workspace: this header; per x below m the tables lgamma(r+x) -
  * lgamma(r), ψ(r+x) - ψ(r) and 1/(r+s+x); the series coefficients; then,
  * when times repeat, log(α+t), log(β+t), 1/(α+t) and 1/(β+t) per distinct
- * t, and for small inputs each distinct (x, t) pair's series and gradient
- * (all filled per evaluation), then the pair and time indexes. */
+ * t, and, while the (x, t) pairs fit PD_DISTINCT_PAIRS_MAX, each distinct
+ * pair's series and gradient (all filled per evaluation), then the pair
+ * and time indexes. Times are indexed whatever the rows: a row then reads
+ * its terms where it would compute two logs and two series, to the same
+ * bits. */
 typedef struct table_header {
   size_t m;
   pd_distinct_times times;
@@ -85,11 +88,11 @@ static size_t time_slots(const pd_customer_data *d) {
 static size_t workspace(const pd_model_input *in) {
   const pd_customer_data *d = in->customers;
   size_t m = table_rows(d);
-  size_t dt = pd_distinct_times_bytes(d), pr = 0;
+  size_t dt = pd_distinct_times_bytes_any(d), pr = 0;
   if (dt) {
     dt += 4 * time_slots(d) * sizeof(double);
-    pr = pd_distinct_pairs_bytes(d);
-    if (pr) pr += 2 * d->n * PAIR_STRIDE * sizeof(double);
+    pr = pd_distinct_pairs_bytes(d) +
+         pd_distinct_pairs_capacity(d) * PAIR_STRIDE * sizeof(double);
   }
   return sizeof(table_header) + (3 * m + coef_doubles(m)) * sizeof(double) +
          dt + pr;
@@ -103,15 +106,15 @@ static void prepare(pd_model_input *in) {
   h->time_tab = tab + 3 * h->m + coef_doubles(h->m);
   h->times.count = 0;
   h->pairs.count = 0;
-  if (!pd_distinct_times_bytes(d)) return;
+  if (!pd_distinct_times_bytes_any(d)) return;
   /* time_tab | pair_tab | pair index | time index: the last one's size
    * need not be a multiple of 8. */
   size_t pr = pd_distinct_pairs_bytes(d);
   h->pair_tab = h->time_tab + 4 * time_slots(d);
-  double *pair_mem = h->pair_tab + (pr ? 2 * d->n * PAIR_STRIDE : 0);
+  double *pair_mem = h->pair_tab + pd_distinct_pairs_capacity(d) * PAIR_STRIDE;
   void *times_mem = (char *)pair_mem + pr;
   pd_distinct_times_build(d, times_mem, &h->times);
-  if (pr) pd_distinct_pairs_build(d, &h->times, pair_mem, &h->pairs);
+  pd_distinct_pairs_build(d, &h->times, pair_mem, &h->pairs);
 }
 
 static void start(const pd_model_input *in, double *logp) {

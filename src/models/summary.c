@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/prefetch.h"
 #include "customer_ids.h"
 #include "summary_impl.h"
 #include "summary_internal.h"
@@ -105,8 +106,9 @@ void pd_summary_rollback(pd_summary *s, const pd_summary_mark *mark) {
   pd_customer_ids_truncate(&s->ids, mark->customers);
 }
 
-pd_status pd_summary_add_one(pd_summary *s, const char *id, size_t len,
-                             int64_t time, double amount) {
+/* pd_summary_add_one() with the id's hash key already computed. */
+static pd_status add_keyed(pd_summary *s, uint64_t key, const char *id,
+                           size_t len, int64_t time, double amount) {
   if (time < 0 || time > PD_TIME_MAX)
     return pd_summary_set_error(
         s, PD_E_RANGE,
@@ -128,7 +130,8 @@ pd_status pd_summary_add_one(pd_summary *s, const char *id, size_t len,
     return pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
   uint32_t cid;
   int added;
-  if (pd_customer_ids_add(&s->ids, &s->alloc, id, len, &cid, &added) != 0) {
+  if (pd_customer_ids_add_keyed(&s->ids, &s->alloc, key, id, len, &cid,
+                                &added) != 0) {
     if (s->ids.count >= PD_CUSTOMER_NONE - 1)
       return pd_summary_set_error(s, PD_E_FULL, "too many customers");
     return pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
@@ -140,6 +143,23 @@ pd_status pd_summary_add_one(pd_summary *s, const char *id, size_t len,
   return PD_OK;
 }
 
+pd_status pd_summary_add_one(pd_summary *s, const char *id, size_t len,
+                             int64_t time, double amount) {
+  return add_keyed(s, pd_customer_ids_key(id, len), id, len, time, amount);
+}
+
+/* Lookups of a batch are pipelined: the home slot of transaction
+ * i + 2 LAG is fetched, then the text of a long id found there (i + LAG),
+ * so that by transaction i both are in cache. Lookups themselves stay in
+ * order, so ids are numbered exactly as one by one. */
+#define LAG 16
+#define RING 64 /* > 2 LAG, a power of two */
+
+static size_t id_len(const char *const *ids, const size_t *id_lens,
+                     size_t i) {
+  return id_lens ? id_lens[i] : strlen(ids[i]);
+}
+
 pd_status pd_summary_add(pd_summary *s, const char *const *ids,
                          const size_t *id_lens, const int64_t *times,
                          const double *amounts, size_t n) {
@@ -149,15 +169,28 @@ pd_status pd_summary_add(pd_summary *s, const char *const *ids,
                                 "ids and times must not be NULL");
   pd_summary_mark mark;
   pd_summary_begin(s, &mark);
+  uint64_t key[RING];
+  for (size_t j = 0; j < n && j < 2 * LAG; j++)
+    if (ids[j])
+      key[j % RING] = pd_customer_ids_key(ids[j], id_len(ids, id_lens, j));
   for (size_t i = 0; i < n; i++) {
+    size_t j = i + 2 * LAG;
+    if (j < n && ids[j]) {
+      key[j % RING] = pd_customer_ids_key(ids[j], id_len(ids, id_lens, j));
+      pd_customer_ids_prefetch(&s->ids, key[j % RING],
+                               PD_CUSTOMER_PREFETCH_SLOT);
+    }
+    if ((j = i + LAG) < n && ids[j])
+      pd_customer_ids_prefetch(&s->ids, key[j % RING],
+                               PD_CUSTOMER_PREFETCH_TEXT);
     if (!ids[i]) {
       pd_summary_rollback(s, &mark);
       return pd_summary_set_error(s, PD_E_INVALID,
                                   "transaction %zu: customer id is NULL", i);
     }
-    size_t len = id_lens ? id_lens[i] : strlen(ids[i]);
-    pd_status st = pd_summary_add_one(s, ids[i], len, times[i],
-                                      amounts ? amounts[i] : 0.0);
+    size_t len = id_len(ids, id_lens, i);
+    pd_status st = add_keyed(s, key[i % RING], ids[i], len, times[i],
+                             amounts ? amounts[i] : 0.0);
     if (st != PD_OK) {
       char why[PD_ERRMSG_MAX];
       memcpy(why, s->err.msg, sizeof why);
@@ -243,18 +276,27 @@ int pd_summary_group(pd_summary *s, int64_t horizon, size_t **start_out,
                      purchase **p_out) {
   const pd_allocator *a = &s->alloc;
   size_t nc = s->ids.count;
-  /* Group the purchases by customer with a counting sort. */
-  size_t *start = pd_calloc(a, nc + 1, sizeof *start);
+  /* Group the purchases by customer with a counting sort. Its arrays are
+   * written at random: huge pages, where the system has them, are asked
+   * for before anything touches them. */
+  size_t *start = pd_realloc_array(a, NULL, nc + 1, sizeof *start);
   if (!start) {
     pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
     return -1;
   }
+  pd_advise_random_large(a, start, (nc + 1) * sizeof *start);
+  memset(start, 0, (nc + 1) * sizeof *start);
   size_t used = 0;
-  for (size_t i = 0; i < s->n_tx; i++)
+  const uint32_t *cust = s->tx_customer;
+  /* Customers come at random: each pass fetches the counter of the
+   * transaction LAG ahead (and, placing, its slot LAG / 2 ahead). */
+  for (size_t i = 0; i < s->n_tx; i++) {
+    if (i + LAG < s->n_tx) PD_PREFETCH(&start[cust[i + LAG] + 1]);
     if (s->tx_time[i] <= horizon) {
-      start[s->tx_customer[i] + 1]++;
+      start[cust[i] + 1]++;
       used++;
     }
+  }
   for (size_t c = 0; c < nc; c++) start[c + 1] += start[c];
   purchase *p = pd_realloc_array(a, NULL, used ? used : 1, sizeof *p);
   size_t *fill = pd_realloc_array(a, NULL, nc + 1, sizeof *fill);
@@ -265,13 +307,18 @@ int pd_summary_group(pd_summary *s, int64_t horizon, size_t **start_out,
     pd_summary_set_error(s, PD_E_NOMEM, "out of memory");
     return -1;
   }
+  pd_advise_random_large(a, p, (used ? used : 1) * sizeof *p);
+  pd_advise_random_large(a, fill, (nc + 1) * sizeof *fill);
   memcpy(fill, start, (nc + 1) * sizeof *fill);
-  for (size_t i = 0; i < s->n_tx; i++)
+  for (size_t i = 0; i < s->n_tx; i++) {
+    if (i + LAG < s->n_tx) PD_PREFETCH(&fill[cust[i + LAG]]);
+    if (i + LAG / 2 < s->n_tx) PD_PREFETCH(&p[fill[cust[i + LAG / 2]]]);
     if (s->tx_time[i] <= horizon) {
-      purchase *q = &p[fill[s->tx_customer[i]]++];
+      purchase *q = &p[fill[cust[i]]++];
       q->time = s->tx_time[i];
       q->amount = s->tx_amount[i];
     }
+  }
   pd_free(a, fill);
   for (size_t c = 0; c < nc; c++)
     sort_purchases(p + start[c], start[c + 1] - start[c]);
