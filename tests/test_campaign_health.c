@@ -186,6 +186,51 @@ static void the_demo_flash_group_campaign_is_unhealthy(void **st) {
   demo_free(&d);
 }
 
+/* The contacts are gathered by blocks of events on several threads: the
+ * figure is the same byte for byte on 1, 2, 3 and all threads, and the
+ * same as the one computed before threads were set (on the demo's flash
+ * group and bestie-card campaigns, whose pools are in the hundreds). */
+static void the_figure_is_the_same_for_every_thread_count(void **st) {
+  (void)st;
+  demo_data d;
+  assert_int_equal(demo_generate(DEMO_DEFAULT_SEED, 3000, &d), 0);
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  demo_player p;
+  assert_int_equal(demo_player_init(&p, &d, s, 0), 0);
+  for (size_t i = 0; i < d.n_records; i++)
+    if (demo_play(&p, &d.records[i]) != PD_OK)
+      fail_msg("demo record %zu: %s", i, demo_player_errmsg(&p));
+  pd_metrics_filter f = mb_filter(DEMO_T_END);
+  const uint32_t camp[2] = {p.label_ids[d.camp_flash_group],
+                            p.label_ids[d.camp_bestie_card]};
+  const int64_t from[2] = {d.flash_join, d.bestie_start};
+  const int64_t to[2] = {d.flash_end, d.bestie_end};
+  for (int k = 0; k < 2; k++) {
+    pd_campaign_health one, other;
+    memset(&one, 0, sizeof one);
+    one.size = sizeof one;
+    assert_int_equal(pd_store_set_threads(s, 1), PD_OK);
+    assert_int_equal(
+        pd_campaign_health_compute(s, &f, camp[k], from[k], to[k], NULL, &one),
+        PD_OK);
+    assert_true(one.pool > 100);
+    const int32_t threads[] = {2, 3, 0};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+      assert_int_equal(pd_store_set_threads(s, threads[t]), PD_OK);
+      memset(&other, 0, sizeof other);
+      other.size = sizeof other;
+      assert_int_equal(pd_campaign_health_compute(s, &f, camp[k], from[k],
+                                                  to[k], NULL, &other),
+                       PD_OK);
+      assert_memory_equal(&one, &other, sizeof one);
+    }
+  }
+  demo_player_free(&p);
+  pd_store_free(s);
+  demo_free(&d);
+}
+
 static void bad_input_gets_a_clear_status(void **st) {
   (void)st;
   pd_store *s = store_with(0);
@@ -236,6 +281,7 @@ int main(void) {
       cmocka_unit_test(attribution_window_decides_which_orders_count),
       cmocka_unit_test(as_of_in_the_past_ignores_later_events),
       cmocka_unit_test(the_demo_flash_group_campaign_is_unhealthy),
+      cmocka_unit_test(the_figure_is_the_same_for_every_thread_count),
       cmocka_unit_test(bad_input_gets_a_clear_status),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

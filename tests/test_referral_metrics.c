@@ -152,6 +152,36 @@ static void top_referrers_by_referrals_then_descendants_then_id(void **st) {
   pd_store_free(s);
 }
 
+/* Fewer rows than referrers: the first k of the full ranking, whatever
+ * order the referrals were recorded in (the seeds shuffle it, so the
+ * referrers come to the ranking in different orders). */
+static void the_top_k_is_the_head_of_the_full_ranking(void **st) {
+  (void)st;
+  for (uint64_t seed = 0; seed < 4; seed++) {
+    pd_store *s = store_with(seed);
+    pd_metrics_filter f = mb_filter(AS_OF);
+    pd_referrer_row all[4], top[4];
+    memset(all, 0, sizeof all);
+    all[0].size = sizeof all[0];
+    size_t n = 0;
+    assert_int_equal(pd_referral_top(s, &f, 4, all, 4, &n), PD_OK);
+    assert_int_equal(n, 4);
+    for (size_t k = 1; k <= 4; k++) {
+      memset(top, 0, sizeof top);
+      top[0].size = sizeof top[0];
+      assert_int_equal(pd_referral_top(s, &f, k, top, 4, &n), PD_OK);
+      assert_int_equal(n, k);
+      for (size_t i = 0; i < k; i++) {
+        assert_int_equal(top[i].user, all[i].user);
+        assert_int_equal(top[i].referrals, all[i].referrals);
+        assert_int_equal(top[i].descendants, all[i].descendants);
+        assert_int_equal(top[i].revenue, all[i].revenue);
+      }
+    }
+    pd_store_free(s);
+  }
+}
+
 /* A newer caller's larger rows: the stride is rows[0].size and its extra
  * bytes are kept. */
 static void larger_rows_of_a_newer_caller_keep_their_extra_bytes(void **st) {
@@ -213,6 +243,7 @@ int main(void) {
       cmocka_unit_test(as_of_in_the_past_sees_a_smaller_forest),
       cmocka_unit_test(filter_selects_the_referrers),
       cmocka_unit_test(top_referrers_by_referrals_then_descendants_then_id),
+      cmocka_unit_test(the_top_k_is_the_head_of_the_full_ranking),
       cmocka_unit_test(larger_rows_of_a_newer_caller_keep_their_extra_bytes),
       cmocka_unit_test(bad_input_gets_a_clear_status),
   };

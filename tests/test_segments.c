@@ -161,6 +161,42 @@ static void quintiles_of_a_population_not_divisible_by_five(void **st) {
   pd_store_free(s);
 }
 
+/* Monetary scores rank the amounts whatever bytes they differ in: here
+ * the low byte, the fifth and the sixth (the sort skips the bytes that
+ * are the same in every amount). Ranks 0-4 of 5 score 1-5. */
+static void monetary_scores_rank_amounts_that_differ_in_high_bytes(
+    void **st) {
+  (void)st;
+  static const int64_t amount[5] = {7, INT64_C(1) << 32, INT64_C(3) << 32,
+                                    INT64_C(1) << 40, 9};
+  static const int32_t want[5] = {1, 3, 4, 5, 2};
+  mb_ev ev[5];
+  for (uint32_t u = 0; u < 5; u++)
+    ev[u] = (mb_ev){MB_ORDER, MB_T0 + (int64_t)(u + 1) * D, u + 1, 0, 0, 0, 0,
+                    amount[u]};
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  mb_users(s, 5);
+  assert_int_equal(mb_play(s, ev, 5, 0), PD_OK);
+  pd_metrics_filter f = mb_filter(MB_T0 + 10 * D);
+  pd_rows *rows = NULL;
+  assert_int_equal(pd_rfm_compute(s, &f, &rows), PD_OK);
+  assert_int_equal(pd_rows_count(rows), 5);
+  for (size_t i = 0; i < 5; i++) {
+    pd_rfm_row r = PD_RFM_ROW_INIT;
+    assert_int_equal(pd_rfm_row_get(rows, i, &r), PD_OK);
+    assert_int_equal(r.user, i + 1);
+    assert_int_equal(r.monetary, amount[i]);
+    assert_int_equal(r.m_score, want[i]);
+    /* one order each, on days 1-5: recency ranks by day, frequency ties
+     * rank the larger id first */
+    assert_int_equal(r.r_score, (int32_t)i + 1);
+    assert_int_equal(r.f_score, 5 - (int32_t)i);
+  }
+  pd_rows_free(rows);
+  pd_store_free(s);
+}
+
 static double term(double x, double max) {
   return max > 0 ? log1p(x) / log1p(max) : 0;
 }
@@ -256,6 +292,7 @@ int main(void) {
       cmocka_unit_test(the_segment_table),
       cmocka_unit_test(rfm_quintiles_and_segments),
       cmocka_unit_test(quintiles_of_a_population_not_divisible_by_five),
+      cmocka_unit_test(monetary_scores_rank_amounts_that_differ_in_high_bytes),
       cmocka_unit_test(super_users_by_the_documented_score),
       cmocka_unit_test(bad_input_gets_a_clear_status),
   };

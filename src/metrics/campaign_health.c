@@ -1,11 +1,14 @@
 /* Campaign health: what a campaign sold against the contacts it cost
  * (业绩 vs 服务), with a verdict. Definitions in campaign.h. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <privdomain/campaign.h>
 #include <privdomain/channels.h>
 
+#include "core/prefetch.h"
+#include "par.h"
 #include "population.h"
 
 static const pd_campaign_options default_opts = PD_CAMPAIGN_OPTIONS_INIT;
@@ -32,27 +35,64 @@ static pd_status load_opts(pd_store *s, const pd_campaign_options *in,
   return PD_OK;
 }
 
-/* Mark first/last campaign contact of each pool user from one column. */
-static void contacts(pd_mb_ctx *c, int kind, uint32_t campaign, uint32_t from,
-                     uint32_t to, uint32_t *first, uint32_t *last) {
-  pd_store *s = c->s;
-  uint32_t n = s->col[kind].n;
-  for (uint32_t i = 0; i < n; i++) {
+/* First and last campaign contact of each pool user, from one column cut
+ * into blocks (par.h) that run in parallel. A block lowers first[] and
+ * raises last[] atomically: minima and maxima do not depend on the order
+ * of the updates, so every thread count gives the same arrays (and the
+ * campaign's few contacts rarely meet on one user). */
+typedef struct contact_job {
+  const pd_mb_ctx *c;
+  int kind;
+  uint32_t campaign, from, to;
+  _Atomic uint32_t *first, *last;
+} contact_job;
+
+static void contacts_block(void *p, size_t b) {
+  const contact_job *j = p;
+  const pd_store *s = j->c->s;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, s->col[j->kind].n, &lo, &hi);
+  for (uint32_t i = lo; i < hi; i++) {
     uint32_t t, u, camp;
-    if (kind == PD_EV_TOUCH) {
+    if (j->kind == PD_EV_TOUCH) {
       const pd_st_touch *e = &pd_st_touches(s)[i];
       t = e->time, u = e->user, camp = e->campaign;
     } else {
       const pd_st_link *e = &pd_st_links(s)[i];
       t = e->time, u = e->user, camp = e->campaign;
     }
-    if (camp != campaign || t < from || t >= to || t > c->f.as_of) continue;
-    uint32_t r = c->root_of[u];
-    if (r == 0 || !c->pass[r]) continue;
-    if (first[r] == PD_ST_NIL || t < first[r]) first[r] = t;
-    if (last[r] == PD_ST_NIL || t > last[r]) last[r] = t;
+    if (camp != j->campaign || t < j->from || t >= j->to ||
+        t > j->c->f.as_of)
+      continue;
+    uint32_t r = j->c->in_root[u]; /* 0 if erased or filtered out */
+    if (r == 0) continue;
+    uint32_t seen = atomic_load_explicit(&j->first[r], memory_order_relaxed);
+    while ((seen == PD_ST_NIL || t < seen) &&
+           !atomic_compare_exchange_weak_explicit(
+               &j->first[r], &seen, t, memory_order_relaxed,
+               memory_order_relaxed)) {
+    }
+    seen = atomic_load_explicit(&j->last[r], memory_order_relaxed);
+    while ((seen == PD_ST_NIL || t > seen) &&
+           !atomic_compare_exchange_weak_explicit(
+               &j->last[r], &seen, t, memory_order_relaxed,
+               memory_order_relaxed)) {
+    }
   }
 }
+
+static void contacts(pd_mb_ctx *c, int kind, uint32_t campaign, uint32_t from,
+                     uint32_t to, _Atomic uint32_t *first,
+                     _Atomic uint32_t *last) {
+  contact_job j = {c, kind, campaign, from, to, first, last};
+  pd_parallel_for(c->threads,
+                  pd_mx_blocks(c->s->col[kind].n, PD_MX_EVENT_BLOCK),
+                  contacts_block, &j);
+}
+
+/* Orders (and pool users) ahead whose random reads the scans start
+ * loading: the buyer's root, then its first contact. */
+enum { CAMPAIGN_PF = 16 };
 
 /* Whether the spells show a link at a or during [a, b), and an unlink of a
  * counted initiator in [a, b). */
@@ -97,16 +137,19 @@ pd_status pd_campaign_health_compute(pd_store *s,
   pd_mb_ctx c;
   if ((st = pd_mb_ctx_init(&c, s, filter)) != PD_OK) return pd_st_leave(s, st);
   const pd_allocator *a = &s->alloc;
-  uint32_t *first = pd_malloc(a, (size_t)c.n * sizeof *first);
-  uint32_t *last = pd_malloc(a, (size_t)c.n * sizeof *last);
+  _Atomic uint32_t *first = pd_malloc(a, (size_t)c.n * sizeof *first);
+  _Atomic uint32_t *last = pd_malloc(a, (size_t)c.n * sizeof *last);
+  uint32_t *pool_root = NULL;
   int64_t *ref = NULL;
   pd_mb_csr links = {0}, unlinks = {0};
   pd_mb_spells sp = {0};
   pd_campaign_health r = PD_CAMPAIGN_HEALTH_INIT;
   if (!first || !last) st = pd_mb_nomem(&c);
   if (!st) {
-    memset(first, 0xff, (size_t)c.n * sizeof *first);
-    memset(last, 0xff, (size_t)c.n * sizeof *last);
+    for (uint32_t u = 0; u < c.n; u++) {
+      atomic_init(&first[u], PD_ST_NIL);
+      atomic_init(&last[u], PD_ST_NIL);
+    }
     contacts(&c, PD_EV_TOUCH, campaign, (uint32_t)from, (uint32_t)to, first,
              last);
     contacts(&c, PD_EV_LINK, campaign, (uint32_t)from, (uint32_t)to, first,
@@ -120,6 +163,12 @@ pd_status pd_campaign_health_compute(pd_store *s,
     const pd_st_order *ord = pd_st_orders(s);
     uint32_t no = s->col[PD_EV_ORDER].n;
     for (uint32_t i = 0; i < no; i++) {
+      if (i + 2 * CAMPAIGN_PF < no)
+        PD_MB_PREFETCH_READ(&c.root_of[ord[i + 2 * CAMPAIGN_PF].user]);
+      if (i + CAMPAIGN_PF < no) {
+        uint32_t q = c.root_of[ord[i + CAMPAIGN_PF].user];
+        PD_MB_PREFETCH_READ((const void *)&first[q]);
+      }
       uint32_t t = ord[i].time;
       if (t > c.f.as_of) continue;
       uint32_t u = c.root_of[ord[i].user];
@@ -139,9 +188,26 @@ pd_status pd_campaign_health_compute(pd_store *s,
   uint64_t u_end = (uint64_t)from + ulen;
   uint64_t cut = (uint64_t)c.f.as_of + 1;
   uint64_t b_start = (uint64_t)from > ulen ? (uint64_t)from - ulen : 0;
-  if (!st && !(st = pd_mb_csr_build(&c, PD_EV_LINK, c.f.as_of, NULL, &links)) &&
-      !(st = pd_mb_csr_build(&c, PD_EV_UNLINK, c.f.as_of, NULL, &unlinks))) {
+  /* Only the pool's links and unlinks are replayed: the groupings keep
+   * theirs alone (a view of the users in which every other user is
+   * filtered out), not those of every user of the store. */
+  pd_mb_ctx pool = c;
+  if (!st && !(pool_root = pd_malloc(a, (size_t)c.n * sizeof *pool_root)))
+    st = pd_mb_nomem(&c);
+  if (!st) {
+    for (uint32_t u = 0; u < c.n; u++) {
+      uint32_t r = c.in_root[u];
+      pool_root[u] = r && first[r] != PD_ST_NIL ? r : 0;
+    }
+    pool.in_root = pool_root;
+  }
+  if (!st &&
+      !(st = pd_mb_csr_build(&pool, PD_EV_LINK, c.f.as_of, NULL, &links)) &&
+      !(st = pd_mb_csr_build(&pool, PD_EV_UNLINK, c.f.as_of, NULL,
+                             &unlinks))) {
     for (uint32_t u = 1; u < c.n; u++) {
+      if (u + CAMPAIGN_PF < c.n)
+        pd_mb_spells_prefetch(&c, &links, &unlinks, u + CAMPAIGN_PF);
       if (c.root_of[u] != u || first[u] == PD_ST_NIL) continue;
       r.pool++;
       if ((st = pd_mb_spells_of(&c, &links, &unlinks, u, 0, &sp))) break;
@@ -161,8 +227,9 @@ pd_status pd_campaign_health_compute(pd_store *s,
   pd_mb_csr_free(&c, &unlinks);
   pd_free(a, bought);
   pd_free(a, ref);
-  pd_free(a, first);
-  pd_free(a, last);
+  pd_free(a, (void *)first);
+  pd_free(a, (void *)last);
+  pd_free(a, pool_root);
   pd_mb_ctx_free(&c);
   if (st) return pd_st_leave(s, st);
   r.size = out->size;

@@ -6,6 +6,7 @@
 
 #include <privdomain/funnel.h>
 
+#include "core/prefetch.h"
 #include "population.h"
 #include "funnel_users.h"
 #include "rows.h"
@@ -78,6 +79,9 @@ static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
   return st;
 }
 
+/* Users ahead whose acquisition link the pass starts loading. */
+enum { FUNNEL_PF = 16 };
+
 static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
                         pd_rows **out) {
   pd_store *s = c->s;
@@ -92,7 +96,12 @@ static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
   uint32_t *order = NULL;
   double *med = NULL, *mean = NULL;
   pd_status st = pd_fu_gather(c, pu);
+  const pd_st_link *lk = pd_st_links(s);
   for (uint32_t r = 1; r < c->n && !st; r++) {
+    /* The row key reads the user's acquisition link: a random read,
+     * started some users ahead. */
+    if (r + FUNNEL_PF < c->n && pu[r + FUNNEL_PF].link != PD_ST_NIL)
+      PD_MB_PREFETCH_READ(&lk[pu[r + FUNNEL_PF].link]);
     const pd_fu_user *p = &pu[r];
     if (c->root_of[r] != r || !c->pass[r] || p->link == PD_ST_NIL) continue;
     uint32_t gi;

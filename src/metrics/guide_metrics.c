@@ -6,6 +6,7 @@
 
 #include <privdomain/guide_metrics.h>
 
+#include "core/prefetch.h"
 #include "par.h"
 #include "population.h"
 #include "rows.h"
@@ -176,12 +177,36 @@ static void blk_range(const pass_state *x, size_t b, uint32_t *lo,
   pd_mx_block_range(b, x->blk_users, x->c.n, lo, hi);
 }
 
+/* Users ahead whose records the pass starts loading (population.h). */
+enum { GUIDE_PF = 8 };
+
+/* Start loading what one_user() reads of root r at random: its binds'
+ * records and ids, the slots of its orders, its links and unlinks. */
+static void prefetch_user(const pass_state *x, uint32_t r) {
+  const pd_store *s = x->c.s;
+  uint32_t a = x->binds.off[r], e = x->binds.off[r + 1];
+  for (uint32_t k = a; k < e && k < a + PD_MB_PREFETCH_EVENTS; k++) {
+    uint32_t i = pd_mb_key_index(x->binds.key[k]);
+    PD_MB_PREFETCH_READ(&pd_st_binds(s)[i]);
+    PD_MB_PREFETCH_READ(&s->col[PD_EV_BIND].eid[i]);
+  }
+  if (!x->full) return;
+  if (x->order_guide) {
+    a = x->orders.off[r], e = x->orders.off[r + 1];
+    for (uint32_t k = a; k < e && k < a + PD_MB_PREFETCH_EVENTS; k++)
+      PD_PREFETCH(&x->order_guide[pd_mb_key_index(x->orders.key[k])]);
+  }
+  if (x->unlinks.off[r] != x->unlinks.off[r + 1])
+    pd_mb_spells_prefetch(&x->c, &x->links, &x->unlinks, r);
+}
+
 static void users_block(void *p, size_t b) {
   const pass_state *x = p;
   user_work *w = &x->w[b];
   uint32_t lo, hi;
   blk_range(x, b, &lo, &hi);
   for (uint32_t r = lo ? lo : 1; r < hi && !w->st; r++) {
+    if (r + GUIDE_PF < hi) prefetch_user(x, r + GUIDE_PF);
     if (x->c.root_of[r] != r || !x->c.pass[r]) continue;
     w->st = x->full ? one_user(x, w, r) : timeline(x, w, r);
   }
@@ -307,6 +332,9 @@ static void orders_block(void *p, size_t b) {
   uint32_t lo, hi;
   pd_mx_block_range(b, ORDERS_BLOCK, s->col[PD_EV_ORDER].n, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
+    /* orders come in time order: the buyer lookup is a random read */
+    if (i + GUIDE_PF * 2 < hi)
+      PD_MB_PREFETCH_READ(&x->c.in_root[o[i + GUIDE_PF * 2].user]);
     if (o[i].time > x->c.f.as_of || !x->c.in_root[o[i].user]) continue;
     uint32_t g = x->o.attribution == PD_GUIDE_ATTR_ORDER ? o[i].guide
                                                          : x->order_guide[i];

@@ -206,12 +206,17 @@ typedef struct km_job {
   pd_mb_spells *sp;  /* [threads], reserved for the longest history */
 } km_job;
 
+/* Users ahead whose link records a pass prefetches (population.h). */
+enum { KM_PF = 8 };
+
 static void km_block(void *p, size_t b, int32_t worker) {
   const km_job *j = p;
   spell_src *x = j->x;
   uint32_t lo, hi;
   pd_mx_block_range(b, PD_MX_USER_BLOCK, x->c.n, &lo, &hi);
   for (uint32_t r = lo; r < hi; r++) {
+    if (r + KM_PF < hi)
+      pd_mb_spells_prefetch(&x->c, &x->links, &x->unlinks, r + KM_PF);
     j->has[r] = 0;
     if (r == 0 || !x->c.pass[r] || x->c.root_of[r] != r) continue;
     pd_status st;

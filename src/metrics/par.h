@@ -19,7 +19,10 @@
 /* Events per block of a column scan (a few MB of records: long enough to
  * amortise a block's start, short enough to balance two to eight
  * threads). */
-#define PD_MX_EVENT_BLOCK ((size_t)1 << 18)
+#ifndef PD_MX_EVENT_BLOCK_BITS /* tests build some files with small blocks */
+#define PD_MX_EVENT_BLOCK_BITS 18
+#endif
+#define PD_MX_EVENT_BLOCK ((size_t)1 << PD_MX_EVENT_BLOCK_BITS)
 /* Users per block of a pass over user ids: a block's per-user arrays
  * (a few hundred KB) stay in cache while its events are scattered. */
 #ifndef PD_MX_USER_BLOCK_BITS /* tests build some files with small blocks */

@@ -6,23 +6,32 @@
 
 #include <privdomain/referral_metrics.h>
 
+#include "core/prefetch.h"
 #include "population.h"
 #include "store/store_query.h"
 
-/* The forest: parent and referral time per canonical referee, and per
- * user the derived counts. */
+/* The forest, over the users a referral names only (a few in ten of a
+ * store's users): slot[u] numbers them 1.. in the order the referral
+ * column first names them, and every other array is per slot. Per-user
+ * arrays of a store of millions would each be tens of MB of fresh memory
+ * touched at random on every call; the slots keep that to one. */
 typedef struct forest {
-  uint32_t *parent;   /* canonical referrer, 0 = none */
+  uint32_t *slot;     /* [n] slot of a canonical user, 0 = in no referral */
+  uint32_t m;         /* slots in use + 1 (slot 0 = no one) */
+  uint32_t *user;     /* canonical user of each slot */
+  uint32_t *parent;   /* slot of the canonical referrer, 0 = none */
   uint32_t *ref_time; /* time of the referral naming the user as referee */
   uint32_t *children;
   uint32_t *depth;
-  uint32_t *root;     /* root of the user's tree */
+  uint32_t *root;     /* slot of the root of the user's tree */
   uint64_t *desc;     /* users below */
   int64_t *revenue;   /* attributed to the user as referrer */
 } forest;
 
 static void forest_free(pd_mb_ctx *c, forest *f) {
   const pd_allocator *a = &c->s->alloc;
+  pd_free(a, f->slot);
+  pd_free(a, f->user);
   pd_free(a, f->parent);
   pd_free(a, f->ref_time);
   pd_free(a, f->children);
@@ -33,36 +42,58 @@ static void forest_free(pd_mb_ctx *c, forest *f) {
   memset(f, 0, sizeof *f);
 }
 
+/* Events ahead whose random reads the column scans start loading. */
+enum { FOREST_PF = 8 };
+
+/* The slot of canonical user u, given one if it has none. */
+static uint32_t slot_of(forest *f, uint32_t u) {
+  if (f->slot[u] == 0) {
+    f->user[f->m] = u;
+    f->slot[u] = f->m++;
+  }
+  return f->slot[u];
+}
+
 static pd_status forest_build(pd_mb_ctx *c, forest *f) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
-  size_t n = c->n;
-  memset(f, 0, sizeof *f);
-  f->parent = pd_calloc(a, n, sizeof *f->parent);
-  f->ref_time = pd_calloc(a, n, sizeof *f->ref_time);
-  f->children = pd_calloc(a, n, sizeof *f->children);
-  f->depth = pd_malloc(a, n * sizeof *f->depth);
-  f->root = pd_calloc(a, n, sizeof *f->root);
-  f->desc = pd_calloc(a, n, sizeof *f->desc);
-  f->revenue = pd_calloc(a, n, sizeof *f->revenue);
-  uint32_t *bydepth = NULL, *cnt = NULL;
-  if (!f->parent || !f->ref_time || !f->children || !f->depth || !f->root ||
-      !f->desc || !f->revenue)
-    goto nomem;
   const pd_st_referral *rf = pd_st_referrals(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_REFERRAL].n; i++) {
+  uint32_t nrf = s->col[PD_EV_REFERRAL].n;
+  size_t cap = 2 * (size_t)nrf + 1; /* two users per referral, and slot 0 */
+  memset(f, 0, sizeof *f);
+  f->slot = pd_calloc(a, c->n, sizeof *f->slot);
+  f->user = pd_calloc(a, cap, sizeof *f->user);
+  f->parent = pd_calloc(a, cap, sizeof *f->parent);
+  f->ref_time = pd_calloc(a, cap, sizeof *f->ref_time);
+  f->children = pd_calloc(a, cap, sizeof *f->children);
+  f->depth = pd_malloc(a, cap * sizeof *f->depth);
+  f->root = pd_calloc(a, cap, sizeof *f->root);
+  f->desc = pd_calloc(a, cap, sizeof *f->desc);
+  f->revenue = pd_calloc(a, cap, sizeof *f->revenue);
+  uint32_t *bydepth = NULL, *cnt = NULL;
+  if (!f->slot || !f->user || !f->parent || !f->ref_time || !f->children ||
+      !f->depth || !f->root || !f->desc || !f->revenue)
+    goto nomem;
+  f->m = 1;
+  for (uint32_t i = 0; i < nrf; i++) {
+    if (i + FOREST_PF < nrf) {
+      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referrer]);
+      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referee]);
+    }
     if (rf[i].time > c->f.as_of) continue;
     uint32_t rr = c->root_of[rf[i].referrer], re = c->root_of[rf[i].referee];
     if (rr == 0 || re == 0) continue;
-    f->parent[re] = rr;
-    f->ref_time[re] = rf[i].time;
-    f->children[rr]++;
+    uint32_t sr = slot_of(f, rr), se = slot_of(f, re);
+    f->parent[se] = sr;
+    f->ref_time[se] = rf[i].time;
+    f->children[sr]++;
   }
   /* Depths by walking up to a known depth (the store forbids cycles). */
-  memset(f->depth, 0xff, n * sizeof *f->depth);
+  uint32_t m = f->m;
+  memset(f->depth, 0xff, (size_t)m * sizeof *f->depth);
+  f->depth[0] = 0;
   uint32_t maxd = 0;
-  for (uint32_t u = 1; u < n; u++) {
-    if (c->root_of[u] != u) continue;
+  for (uint32_t u = 1; u < m; u++) {
     uint32_t d = 0, x = u;
     while (f->depth[x] == UINT32_MAX && f->parent[x] != 0) {
       x = f->parent[x];
@@ -75,22 +106,19 @@ static pd_status forest_build(pd_mb_ctx *c, forest *f) {
       f->depth[y] = base + d - k;
     if (base + d > maxd) maxd = base + d;
   }
-  /* Users ordered by depth: roots first for tree roots, deepest first for
-   * descendant counts. */
+  /* Slots ordered by depth: roots first for tree roots, deepest first for
+   * descendant counts (integer sums: any order within a depth will do). */
   cnt = pd_calloc(a, (size_t)maxd + 2, sizeof *cnt);
-  bydepth = pd_malloc(a, n * sizeof *bydepth);
+  bydepth = pd_malloc(a, (size_t)m * sizeof *bydepth);
   if (!cnt || !bydepth) goto nomem;
-  size_t m = 0;
-  for (uint32_t u = 1; u < n; u++)
-    if (c->root_of[u] == u) cnt[f->depth[u] + 1]++, m++;
+  for (uint32_t u = 1; u < m; u++) cnt[f->depth[u] + 1]++;
   for (uint32_t d = 0; d <= maxd; d++) cnt[d + 1] += cnt[d];
-  for (uint32_t u = 1; u < n; u++)
-    if (c->root_of[u] == u) bydepth[cnt[f->depth[u]]++] = u;
-  for (size_t k = 0; k < m; k++) {
+  for (uint32_t u = 1; u < m; u++) bydepth[cnt[f->depth[u]]++] = u;
+  for (size_t k = 0; k + 1 < m; k++) {
     uint32_t u = bydepth[k];
     f->root[u] = f->parent[u] ? f->root[f->parent[u]] : u;
   }
-  for (size_t k = m; k > 0; k--) {
+  for (size_t k = m - 1; k > 0; k--) {
     uint32_t u = bydepth[k - 1];
     if (f->parent[u]) f->desc[f->parent[u]] += f->desc[u] + 1;
   }
@@ -104,11 +132,20 @@ static pd_status forest_build(pd_mb_ctx *c, forest *f) {
     return st;
   }
   const pd_st_order *o = pd_st_orders(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+  uint32_t no = s->col[PD_EV_ORDER].n;
+  for (uint32_t i = 0; i < no; i++) {
+    /* Three random reads per order, each known only after the one before:
+     * the buyer's root, its slot, the slot's referrer. Orders further
+     * ahead start the earlier ones. */
+    if (i + 3 * FOREST_PF < no)
+      PD_MB_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
+    if (i + 2 * FOREST_PF < no)
+      PD_MB_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
     if (o[i].time > c->f.as_of) continue;
-    uint32_t re = c->root_of[o[i].user];
-    if (re == 0 || f->parent[re] == 0 || o[i].time < f->ref_time[re]) continue;
-    f->revenue[f->parent[re]] += pd_mb_net(s, ref, i);
+    uint32_t se = f->slot[c->root_of[o[i].user]];
+    if (se == 0 || f->parent[se] == 0 || o[i].time < f->ref_time[se])
+      continue;
+    f->revenue[f->parent[se]] += pd_mb_net(s, ref, i);
   }
   pd_free(a, ref);
   return PD_OK;
@@ -149,22 +186,23 @@ pd_status pd_referral_stats_compute(pd_store *s,
   uint64_t tree_users = 0;
   for (uint32_t u = 1; u < c.n && !st; u++) {
     if (c.root_of[u] != u) continue;
-    uint32_t p = f.parent[u];
+    uint32_t q = f.slot[u]; /* slot 0 has no parent, child or revenue */
+    uint32_t p = f.user[f.parent[q]];
     if (p && c.pass[p]) {
       r.referrals++;
-      if (f.ref_time[u] >= (uint64_t)from && f.ref_time[u] < wend)
+      if (f.ref_time[q] >= (uint64_t)from && f.ref_time[q] < wend)
         r.window_referrals++;
     }
-    if (p && c.pass[f.root[u]] && f.depth[u] > r.max_depth)
-      r.max_depth = f.depth[u];
+    if (p && c.pass[f.user[f.root[q]]] && f.depth[q] > r.max_depth)
+      r.max_depth = f.depth[q];
     if (!c.pass[u]) continue;
-    if (f.children[u]) {
+    if (f.children[q]) {
       r.referrers++;
-      r.referee_revenue += f.revenue[u];
+      r.referee_revenue += f.revenue[q];
       if (!p) {
         r.trees++;
-        tree_users += f.desc[u] + 1;
-        if (f.desc[u] + 1 > r.largest_tree) r.largest_tree = f.desc[u] + 1;
+        tree_users += f.desc[q] + 1;
+        if (f.desc[q] + 1 > r.largest_tree) r.largest_tree = f.desc[q] + 1;
       }
     }
     uint32_t linked = 0;
@@ -196,6 +234,31 @@ static int cand_cmp(const void *pa, const void *pb) {
   return (a->user > b->user) - (a->user < b->user);
 }
 
+/* A heap of candidates whose top is the last in cand_cmp's order. */
+static void heap_up(cand *v, size_t i) {
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (cand_cmp(&v[p], &v[i]) >= 0) break;
+    cand t = v[p];
+    v[p] = v[i];
+    v[i] = t;
+    i = p;
+  }
+}
+
+static void heap_down(cand *v, size_t n) {
+  for (size_t i = 0;;) {
+    size_t l = 2 * i + 1, r = l + 1, big = i;
+    if (l < n && cand_cmp(&v[l], &v[big]) > 0) big = l;
+    if (r < n && cand_cmp(&v[r], &v[big]) > 0) big = r;
+    if (big == i) return;
+    cand t = v[big];
+    v[big] = v[i];
+    v[i] = t;
+    i = big;
+  }
+}
+
 pd_status pd_referral_top(pd_store *s, const pd_metrics_filter *filter,
                           size_t k, pd_referrer_row *rows, size_t cap,
                           size_t *n) {
@@ -212,21 +275,36 @@ pd_status pd_referral_top(pd_store *s, const pd_metrics_filter *filter,
     pd_mb_ctx_free(&c);
     return pd_st_leave(s, st);
   }
+  /* The k first referrers in cand_cmp's order, kept in a heap whose top
+   * is the last of them (a full sort of a national chain's referrers
+   * would be most of the work). The order is total (ties by user id), so
+   * the list is the one a sort of every referrer gives. */
   size_t m = 0;
-  for (uint32_t u = 1; u < c.n; u++)
-    m += c.root_of[u] == u && c.pass[u] && f.children[u];
-  cand *v = pd_malloc(&s->alloc, (m + 1) * sizeof *v);
+  for (uint32_t q = 1; q < f.m; q++)
+    m += c.pass[f.user[q]] && f.children[q];
+  size_t h = m < k ? m : k;
+  cand *v = pd_malloc(&s->alloc, (h + 1) * sizeof *v);
   if (!v) {
     st = pd_mb_nomem(&c);
   } else {
     m = 0;
-    for (uint32_t u = 1; u < c.n; u++)
-      if (c.root_of[u] == u && c.pass[u] && f.children[u])
-        v[m++] = (cand){u, f.children[u], f.desc[u], f.depth[u], f.revenue[u]};
+    for (uint32_t q = 1; q < f.m; q++) {
+      if (!c.pass[f.user[q]] || !f.children[q]) continue;
+      cand x = {f.user[q], f.children[q], f.desc[q], f.depth[q], f.revenue[q]};
+      if (m < h) {
+        v[m++] = x;
+        heap_up(v, m - 1);
+      } else if (h > 0 && cand_cmp(&x, &v[0]) < 0) {
+        v[0] = x;
+        heap_down(v, h);
+      }
+    }
     qsort(v, m, sizeof *v, cand_cmp);
     size_t w = m < k ? m : k;
     for (size_t j = 0; j < w; j++) {
-      pd_referrer_row row = PD_REFERRER_ROW_INIT;
+      pd_referrer_row row; /* zeroed: its padding is copied out too */
+      memset(&row, 0, sizeof row);
+      row.size = sizeof row;
       row.user = v[j].user;
       row.referrals = v[j].referrals;
       row.descendants = v[j].desc;

@@ -5,6 +5,7 @@
 
 #include <privdomain/repurchase.h>
 
+#include "core/prefetch.h"
 #include "population.h"
 #include "rows.h"
 
@@ -27,6 +28,9 @@ double pd_mb_slope(const double *y, size_t m) {
   }
   return sxy / sxx;
 }
+
+/* Orders ahead whose random reads the revenue scan starts loading. */
+enum { REPURCHASE_PF = 16 };
 
 static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
                             pd_rows **out) {
@@ -52,7 +56,14 @@ static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
     goto done;
   }
   const pd_st_order *ord = pd_st_orders(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_ORDER].n; i++) {
+  uint32_t no = s->col[PD_EV_ORDER].n;
+  for (uint32_t i = 0; i < no; i++) {
+    /* Orders come in time order: the buyer's root and revenue slot are
+     * random reads, started some orders ahead. */
+    if (i + 2 * REPURCHASE_PF < no)
+      PD_MB_PREFETCH_READ(&c->root_of[ord[i + 2 * REPURCHASE_PF].user]);
+    if (i + REPURCHASE_PF < no)
+      PD_PREFETCH(&rev[c->root_of[ord[i + REPURCHASE_PF].user]]);
     uint32_t r = c->root_of[ord[i].user];
     if (ord[i].time <= c->f.as_of && r) rev[r] += pd_mb_net(s, ref, i);
   }

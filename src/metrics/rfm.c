@@ -4,6 +4,7 @@
 
 #include <privdomain/segments.h>
 
+#include "core/prefetch.h"
 #include "par.h"
 #include "population.h"
 #include "rows.h"
@@ -35,21 +36,34 @@ int32_t pd_segment_from_scores(int32_t r, int32_t f) {
 }
 
 /* Stable LSD radix sort of (key, pos) pairs on the 64-bit key, using tmp
- * arrays of the same length. */
+ * arrays of the same length. A byte that is the same in every key leaves
+ * the order as it is, so its pass is skipped (the high bytes of amounts,
+ * counts and recencies usually are); the passes alternate between the two
+ * pairs of arrays, and the result is copied back once at the end. */
 static void radix_sort(uint64_t *key, uint32_t *pos, uint64_t *tk,
                        uint32_t *tp, size_t n) {
+  uint64_t *ka = key, *kb = tk;
+  uint32_t *pa = pos, *pb = tp;
   for (int shift = 0; shift < 64; shift += 8) {
     size_t cnt[257] = {0};
-    for (size_t i = 0; i < n; i++) cnt[((key[i] >> shift) & 0xff) + 1]++;
-    if (cnt[1] == n) continue; /* this byte is 0 everywhere */
+    for (size_t i = 0; i < n; i++) cnt[((ka[i] >> shift) & 0xff) + 1]++;
+    if (n == 0 || cnt[((ka[0] >> shift) & 0xff) + 1] == n) continue;
     for (int b = 0; b < 256; b++) cnt[b + 1] += cnt[b];
     for (size_t i = 0; i < n; i++) {
-      size_t d = cnt[(key[i] >> shift) & 0xff]++;
-      tk[d] = key[i];
-      tp[d] = pos[i];
+      size_t d = cnt[(ka[i] >> shift) & 0xff]++;
+      kb[d] = ka[i];
+      pb[d] = pa[i];
     }
-    memcpy(key, tk, n * sizeof *key);
-    memcpy(pos, tp, n * sizeof *pos);
+    uint64_t *kt = ka;
+    ka = kb;
+    kb = kt;
+    uint32_t *pt = pa;
+    pa = pb;
+    pb = pt;
+  }
+  if (ka != key) {
+    memcpy(key, ka, n * sizeof *key);
+    memcpy(pos, pa, n * sizeof *pos);
   }
 }
 
@@ -79,16 +93,32 @@ typedef struct rfm_job {
   int32_t *sc;
 } rfm_job;
 
+/* Orders ahead whose user lookup (2 PF) and counters (PF) the scan
+ * prefetches: orders come in time order, so both are random accesses. */
+enum { RFM_PF = 16 };
+
 static void rfm_orders_block(void *p, size_t b) {
   const rfm_job *j = p;
   const pd_store *s = j->c->s;
   const pd_st_order *o = pd_st_orders(s);
+  const uint32_t *in_root = j->c->in_root;
   uint32_t lo, hi;
   pd_mx_block_range(b, PD_MX_EVENT_BLOCK, s->col[PD_EV_ORDER].n, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
+    if (i + 2 * RFM_PF < hi)
+      PD_MB_PREFETCH_READ(&in_root[o[i + 2 * RFM_PF].user]);
+    if (i + RFM_PF < hi) {
+      uint32_t q = in_root[o[i + RFM_PF].user];
+      if (q) {
+        PD_PREFETCH((const void *)&j->cnt[q]);
+        PD_PREFETCH((const void *)&j->last[q]);
+        PD_PREFETCH((const void *)&j->rev[q]);
+      }
+    }
     if (o[i].time > j->c->f.as_of) continue;
-    uint32_t r = j->c->root_of[o[i].user];
-    if (r == 0 || !j->c->pass[r]) continue;
+    /* in_root: the root, or 0 when erased or filtered out */
+    uint32_t r = in_root[o[i].user];
+    if (r == 0) continue;
     atomic_fetch_add_explicit(&j->cnt[r], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&j->rev[r], pd_mb_net(s, j->ref, i),
                               memory_order_relaxed);
