@@ -8,8 +8,13 @@
 #if defined(__GNUC__) || defined(__clang__)
 /* Prefetch for writing (rw = 1) with high temporal locality. */
 #define PD_PREFETCH(addr) __builtin_prefetch((addr), 1, 3)
+/* Prefetch for reading only: lines that several threads read, such as a
+ * store record, stay shared between their caches instead of moving back
+ * and forth. */
+#define PD_PREFETCH_READ(addr) __builtin_prefetch((addr), 0, 3)
 #else
 #define PD_PREFETCH(addr) ((void)(addr))
+#define PD_PREFETCH_READ(addr) ((void)(addr))
 #endif
 
 #endif

@@ -164,10 +164,10 @@ pd_status pd_campaign_health_compute(pd_store *s,
     uint32_t no = s->col[PD_EV_ORDER].n;
     for (uint32_t i = 0; i < no; i++) {
       if (i + 2 * CAMPAIGN_PF < no)
-        PD_MB_PREFETCH_READ(&c.root_of[ord[i + 2 * CAMPAIGN_PF].user]);
+        PD_PREFETCH_READ(&c.root_of[ord[i + 2 * CAMPAIGN_PF].user]);
       if (i + CAMPAIGN_PF < no) {
         uint32_t q = c.root_of[ord[i + CAMPAIGN_PF].user];
-        PD_MB_PREFETCH_READ((const void *)&first[q]);
+        PD_PREFETCH_READ((const void *)&first[q]);
       }
       uint32_t t = ord[i].time;
       if (t > c.f.as_of) continue;

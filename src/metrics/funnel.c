@@ -101,7 +101,7 @@ static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
     /* The row key reads the user's acquisition link: a random read,
      * started some users ahead. */
     if (r + FUNNEL_PF < c->n && pu[r + FUNNEL_PF].link != PD_ST_NIL)
-      PD_MB_PREFETCH_READ(&lk[pu[r + FUNNEL_PF].link]);
+      PD_PREFETCH_READ(&lk[pu[r + FUNNEL_PF].link]);
     const pd_fu_user *p = &pu[r];
     if (c->root_of[r] != r || !c->pass[r] || p->link == PD_ST_NIL) continue;
     uint32_t gi;

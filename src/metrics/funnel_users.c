@@ -42,7 +42,7 @@ pd_status pd_fu_gather(pd_mb_ctx *c, pd_fu_user *pu) {
   uint32_t nl = s->col[PD_EV_LINK].n;
   for (uint32_t i = 0; i < nl; i++) {
     if (i + 2 * FU_PF < nl)
-      PD_MB_PREFETCH_READ(&in_root[lk[i + 2 * FU_PF].user]);
+      PD_PREFETCH_READ(&in_root[lk[i + 2 * FU_PF].user]);
     if (i + FU_PF < nl) PD_PREFETCH(&pu[in_root[lk[i + FU_PF].user]]);
     if (lk[i].time > as_of) continue;
     uint32_t r = in_root[lk[i].user];
@@ -61,7 +61,7 @@ pd_status pd_fu_gather(pd_mb_ctx *c, pd_fu_user *pu) {
   uint32_t no = s->col[PD_EV_ORDER].n;
   for (uint32_t i = 0; i < no; i++) {
     if (i + 2 * FU_PF < no)
-      PD_MB_PREFETCH_READ(&in_root[o[i + 2 * FU_PF].user]);
+      PD_PREFETCH_READ(&in_root[o[i + 2 * FU_PF].user]);
     if (i + FU_PF < no) PD_PREFETCH(&pu[in_root[o[i + FU_PF].user]]);
     if (o[i].time > as_of) continue;
     uint32_t r = in_root[o[i].user];
@@ -78,8 +78,8 @@ pd_status pd_fu_gather(pd_mb_ctx *c, pd_fu_user *pu) {
   uint32_t nr = s->col[PD_EV_REFERRAL].n;
   for (uint32_t i = 0; i < nr; i++) {
     if (i + FU_PF < nr) {
-      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FU_PF].referrer]);
-      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FU_PF].referee]);
+      PD_PREFETCH_READ(&c->root_of[rf[i + FU_PF].referrer]);
+      PD_PREFETCH_READ(&c->root_of[rf[i + FU_PF].referee]);
     }
     if (rf[i].time > as_of) continue;
     uint32_t r = c->root_of[rf[i].referrer];

@@ -187,8 +187,8 @@ static void prefetch_user(const pass_state *x, uint32_t r) {
   uint32_t a = x->binds.off[r], e = x->binds.off[r + 1];
   for (uint32_t k = a; k < e && k < a + PD_MB_PREFETCH_EVENTS; k++) {
     uint32_t i = pd_mb_key_index(x->binds.key[k]);
-    PD_MB_PREFETCH_READ(&pd_st_binds(s)[i]);
-    PD_MB_PREFETCH_READ(&s->col[PD_EV_BIND].eid[i]);
+    PD_PREFETCH_READ(&pd_st_binds(s)[i]);
+    PD_PREFETCH_READ(&s->col[PD_EV_BIND].eid[i]);
   }
   if (!x->full) return;
   if (x->order_guide) {
@@ -334,7 +334,7 @@ static void orders_block(void *p, size_t b) {
   for (uint32_t i = lo; i < hi; i++) {
     /* orders come in time order: the buyer lookup is a random read */
     if (i + GUIDE_PF * 2 < hi)
-      PD_MB_PREFETCH_READ(&x->c.in_root[o[i + GUIDE_PF * 2].user]);
+      PD_PREFETCH_READ(&x->c.in_root[o[i + GUIDE_PF * 2].user]);
     if (o[i].time > x->c.f.as_of || !x->c.in_root[o[i].user]) continue;
     uint32_t g = x->o.attribution == PD_GUIDE_ATTR_ORDER ? o[i].guide
                                                          : x->order_guide[i];

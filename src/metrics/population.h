@@ -16,6 +16,7 @@
 #include <privdomain/metrics.h>
 
 #include "core/map64.h"
+#include "core/prefetch.h"
 #include "filter.h"
 #include "store/store_internal.h"
 
@@ -127,16 +128,6 @@ pd_status pd_mb_spells_of(pd_mb_ctx *c, const pd_mb_csr *links,
                           int32_t channel, pd_mb_spells *sp);
 void pd_mb_spells_free(pd_mb_ctx *c, pd_mb_spells *sp);
 
-/* A hint to start loading a cache line that will only be read soon
- * (PD_PREFETCH asks for it to be written): lines that several threads
- * read, such as a store record, stay shared between their caches instead
- * of moving back and forth. */
-#if defined(__GNUC__) || defined(__clang__)
-#define PD_MB_PREFETCH_READ(addr) __builtin_prefetch((addr), 0, 3)
-#else
-#define PD_MB_PREFETCH_READ(addr) ((void)(addr))
-#endif
-
 /* Events of one user whose records a pass prefetches, at most: a user with
  * a long history is rare, and the first few cover most of its reads. */
 #define PD_MB_PREFETCH_EVENTS 4
@@ -155,14 +146,14 @@ static inline void pd_mb_spells_prefetch(const pd_mb_ctx *c,
   if (a == b) return;
   for (uint32_t k = a; k < b && k < a + PD_MB_PREFETCH_EVENTS; k++) {
     uint32_t i = pd_mb_key_index(links->key[k]);
-    PD_MB_PREFETCH_READ(&pd_st_links(s)[i]);
-    PD_MB_PREFETCH_READ(&s->col[PD_EV_LINK].eid[i]);
+    PD_PREFETCH_READ(&pd_st_links(s)[i]);
+    PD_PREFETCH_READ(&s->col[PD_EV_LINK].eid[i]);
   }
   a = unlinks->off[root], b = unlinks->off[root + 1];
   for (uint32_t k = a; k < b && k < a + PD_MB_PREFETCH_EVENTS; k++) {
     uint32_t i = pd_mb_key_index(unlinks->key[k]);
-    PD_MB_PREFETCH_READ(&pd_st_unlinks(s)[i]);
-    PD_MB_PREFETCH_READ(&s->col[PD_EV_UNLINK].eid[i]);
+    PD_PREFETCH_READ(&pd_st_unlinks(s)[i]);
+    PD_PREFETCH_READ(&s->col[PD_EV_UNLINK].eid[i]);
   }
 }
 

@@ -77,8 +77,8 @@ static pd_status forest_build(pd_mb_ctx *c, forest *f) {
   f->m = 1;
   for (uint32_t i = 0; i < nrf; i++) {
     if (i + FOREST_PF < nrf) {
-      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referrer]);
-      PD_MB_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referee]);
+      PD_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referrer]);
+      PD_PREFETCH_READ(&c->root_of[rf[i + FOREST_PF].referee]);
     }
     if (rf[i].time > c->f.as_of) continue;
     uint32_t rr = c->root_of[rf[i].referrer], re = c->root_of[rf[i].referee];
@@ -138,9 +138,9 @@ static pd_status forest_build(pd_mb_ctx *c, forest *f) {
      * the buyer's root, its slot, the slot's referrer. Orders further
      * ahead start the earlier ones. */
     if (i + 3 * FOREST_PF < no)
-      PD_MB_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
+      PD_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
     if (i + 2 * FOREST_PF < no)
-      PD_MB_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
+      PD_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
     if (o[i].time > c->f.as_of) continue;
     uint32_t se = f->slot[c->root_of[o[i].user]];
     if (se == 0 || f->parent[se] == 0 || o[i].time < f->ref_time[se])

@@ -61,7 +61,7 @@ static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
     /* Orders come in time order: the buyer's root and revenue slot are
      * random reads, started some orders ahead. */
     if (i + 2 * REPURCHASE_PF < no)
-      PD_MB_PREFETCH_READ(&c->root_of[ord[i + 2 * REPURCHASE_PF].user]);
+      PD_PREFETCH_READ(&c->root_of[ord[i + 2 * REPURCHASE_PF].user]);
     if (i + REPURCHASE_PF < no)
       PD_PREFETCH(&rev[c->root_of[ord[i + REPURCHASE_PF].user]]);
     uint32_t r = c->root_of[ord[i].user];

@@ -106,7 +106,7 @@ static void rfm_orders_block(void *p, size_t b) {
   pd_mx_block_range(b, PD_MX_EVENT_BLOCK, s->col[PD_EV_ORDER].n, &lo, &hi);
   for (uint32_t i = lo; i < hi; i++) {
     if (i + 2 * RFM_PF < hi)
-      PD_MB_PREFETCH_READ(&in_root[o[i + 2 * RFM_PF].user]);
+      PD_PREFETCH_READ(&in_root[o[i + 2 * RFM_PF].user]);
     if (i + RFM_PF < hi) {
       uint32_t q = in_root[o[i + RFM_PF].user];
       if (q) {
