@@ -61,12 +61,10 @@ static int put(pd_direct_writer *w, const unsigned char *p, size_t n) {
       w->failed = 1;
       return -1;
     }
+    /* after a short direct write, an unaligned rest is refused with
+     * EINVAL and goes out through the page cache (above) */
     p += r;
     n -= (size_t)r;
-    /* a short direct write leaves the offset unaligned */
-    if (n > 0 && w->direct && (n % PD_DIRECT_ALIGN) != 0 &&
-        set_direct(w->fd, 0) == 0)
-      w->direct = 0;
   }
   return 0;
 }
@@ -156,8 +154,7 @@ int pd_direct_open_read(const char *path) {
 #endif
 }
 
-/* Ordinary positioned reads of exactly n bytes: 0, -1 or -2 (end). */
-static int pread_all(int fd, uint64_t pos, unsigned char *dst, size_t n) {
+int pd_pread_exact(int fd, uint64_t pos, unsigned char *dst, size_t n) {
   while (n > 0) {
     ssize_t r = pread(fd, dst, n, (off_t)pos);
     if (r < 0 && errno == EINTR) continue;
@@ -181,10 +178,10 @@ int pd_direct_pread(int dfd, int fd, uint64_t pos, unsigned char *dst,
     len += (PD_DIRECT_ALIGN - len % PD_DIRECT_ALIGN) % PD_DIRECT_ALIGN;
     ssize_t r = pread(dfd, bounce, len, (off_t)from);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && errno == EINVAL) return pread_all(fd, pos, dst, n);
+    if (r < 0 && errno == EINVAL) return pd_pread_exact(fd, pos, dst, n);
     if (r < 0) return -1;
     /* short only at the end of the file (or of a signal's patience) */
-    if ((size_t)r <= skip) return r == 0 ? -2 : pread_all(fd, pos, dst, n);
+    if ((size_t)r <= skip) return r == 0 ? -2 : pd_pread_exact(fd, pos, dst, n);
     size_t got = (size_t)r - skip;
     if (got > want) got = want;
     memcpy(dst, bounce + skip, got);

@@ -55,6 +55,11 @@ int pd_direct_writer_end(pd_direct_writer *w);
  * tell, so that such a file is read as it always was. */
 int pd_direct_file_cached(int fd, uint64_t size);
 
+/* Ordinary positioned reads of exactly n bytes at file offset pos of fd
+ * (retrying short reads and EINTR): 0, -1 when a read fails, -2 when the
+ * file ends first. */
+int pd_pread_exact(int fd, uint64_t pos, unsigned char *dst, size_t n);
+
 /* A second descriptor on path for direct reads, or -1 when the system or
  * file system does not offer them. */
 int pd_direct_open_read(const char *path);

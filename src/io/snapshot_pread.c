@@ -1,15 +1,7 @@
 /* pd_snap_pread: a large section read by chunks that threads take in any
  * order; each chunk keeps its own checksum and outcome, combined in file
  * order on the calling thread. */
-#if !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L /* pread */
-#endif
-
 #include "snapshot_pread.h"
-
-#include <errno.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "core/crc32c.h"
 #include "core/parallel.h"
@@ -67,27 +59,15 @@ typedef struct pread_job {
 
 static void read_chunk(void *ctx, size_t c, int32_t worker) {
   pread_job *j = ctx;
+  const pd_snap_direct *d = j->direct;
   size_t from = c * j->chunk;
   size_t len = j->n - from < j->chunk ? j->n - from : j->chunk;
-  size_t got = 0;
-  int result = 0;
-  if (j->direct != NULL) {
-    const pd_snap_direct *d = j->direct;
-    result = pd_direct_pread(d->fd, j->fd, j->pos + from, j->dst + from, len,
-                             d->bounce + (size_t)worker * d->bounce_bytes,
-                             d->bounce_bytes);
-    got = len;
-  }
-  while (got < len) {
-    ssize_t r = pread(j->fd, j->dst + from + got, len - got,
-                      (off_t)(j->pos + from + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      result = r < 0 ? -1 : -2;
-      break;
-    }
-    got += (size_t)r;
-  }
+  int result =
+      d != NULL
+          ? pd_direct_pread(d->fd, j->fd, j->pos + from, j->dst + from, len,
+                            d->bounce + (size_t)worker * d->bounce_bytes,
+                            d->bounce_bytes)
+          : pd_pread_exact(j->fd, j->pos + from, j->dst + from, len);
   j->result[c] = result;
   j->crc[c] = result == 0 ? pd_crc32c(0, j->dst + from, len) : 0;
 }
