@@ -57,8 +57,7 @@ static int put(pd_direct_writer *w, const unsigned char *p, size_t n) {
         w->direct = 0;
         continue;
       }
-      w->err = errno;
-      w->failed = 1;
+      w->err = errno != 0 ? errno : EIO;
       return -1;
     }
     /* after a short direct write, an unaligned rest is refused with
@@ -83,7 +82,7 @@ int pd_direct_writer_begin(pd_direct_writer *w, const pd_allocator *a,
 int32_t pd_direct_writer_write(void *user, const void *data, size_t len) {
   pd_direct_writer *w = user;
   const unsigned char *p = data;
-  if (w->failed) return -1;
+  if (w->err != 0) return -1;
   while (len > 0) {
     size_t m = PD_DIRECT_WRITE_BUFFER - w->len;
     if (m > len) m = len;
@@ -102,12 +101,12 @@ int32_t pd_direct_writer_write(void *user, const void *data, size_t len) {
 int pd_direct_writer_end(pd_direct_writer *w) {
   /* the tail is not a whole number of blocks: no direct write for it */
   if (w->direct && set_direct(w->fd, 0) == 0) w->direct = 0;
-  if (!w->failed && w->len > 0) put(w, w->buf, w->len);
+  if (w->err == 0 && w->len > 0) put(w, w->buf, w->len);
   pd_free(w->a, w->block);
   w->block = NULL;
   w->buf = NULL;
   w->len = 0;
-  if (w->failed) {
+  if (w->err != 0) {
     errno = w->err;
     return -1;
   }

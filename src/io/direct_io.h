@@ -30,8 +30,7 @@ typedef struct pd_direct_writer {
   void *block;         /* the allocation holding buf */
   unsigned char *buf;  /* PD_DIRECT_WRITE_BUFFER bytes, aligned */
   size_t len;          /* bytes gathered in buf */
-  int failed;          /* a write failed: errno was kept in err */
-  int err;
+  int err;             /* the errno of the first failed write, or 0 */
 } pd_direct_writer;
 
 /* The writer's buffer: large writes keep a disk busy between calls. */
