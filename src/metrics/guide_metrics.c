@@ -184,15 +184,10 @@ enum { GUIDE_PF = 8 };
  * records and ids, the slots of its orders, its links and unlinks. */
 static void prefetch_user(const pass_state *x, uint32_t r) {
   const pd_store *s = x->c.s;
-  uint32_t a = x->binds.off[r], e = x->binds.off[r + 1];
-  for (uint32_t k = a; k < e && k < a + PD_MB_PREFETCH_EVENTS; k++) {
-    uint32_t i = pd_mb_key_index(x->binds.key[k]);
-    PD_PREFETCH_READ(&pd_st_binds(s)[i]);
-    PD_PREFETCH_READ(&s->col[PD_EV_BIND].eid[i]);
-  }
+  pd_mb_csr_prefetch(s, &x->binds, PD_EV_BIND, r);
   if (!x->full) return;
   if (x->order_guide) {
-    a = x->orders.off[r], e = x->orders.off[r + 1];
+    uint32_t a = x->orders.off[r], e = x->orders.off[r + 1];
     for (uint32_t k = a; k < e && k < a + PD_MB_PREFETCH_EVENTS; k++)
       PD_PREFETCH(&x->order_guide[pd_mb_key_index(x->orders.key[k])]);
   }

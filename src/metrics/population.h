@@ -132,6 +132,19 @@ void pd_mb_spells_free(pd_mb_ctx *c, pd_mb_spells *sp);
  * a long history is rare, and the first few cover most of its reads. */
 #define PD_MB_PREFETCH_EVENTS 4
 
+/* Start loading the records and event ids of the first few events that
+ * grouping g (of events of `kind`) holds for `root`. Only a hint. */
+static inline void pd_mb_csr_prefetch(const pd_store *s, const pd_mb_csr *g,
+                                      int kind, uint32_t root) {
+  const pd_st_column *col = &s->col[kind];
+  uint32_t a = g->off[root], b = g->off[root + 1];
+  for (uint32_t k = a; k < b && k < a + PD_MB_PREFETCH_EVENTS; k++) {
+    uint32_t i = pd_mb_key_index(g->key[k]);
+    PD_PREFETCH_READ((const char *)col->rec + (size_t)i * col->rec_size);
+    PD_PREFETCH_READ(&col->eid[i]);
+  }
+}
+
 /* Start loading the records and event ids pd_mb_spells_of() will read for
  * `root`. Passes over users call it some users ahead of the one they work
  * on, so that the random reads of several users overlap instead of
@@ -141,20 +154,9 @@ static inline void pd_mb_spells_prefetch(const pd_mb_ctx *c,
                                          const pd_mb_csr *links,
                                          const pd_mb_csr *unlinks,
                                          uint32_t root) {
-  const pd_store *s = c->s;
-  uint32_t a = links->off[root], b = links->off[root + 1];
-  if (a == b) return;
-  for (uint32_t k = a; k < b && k < a + PD_MB_PREFETCH_EVENTS; k++) {
-    uint32_t i = pd_mb_key_index(links->key[k]);
-    PD_PREFETCH_READ(&pd_st_links(s)[i]);
-    PD_PREFETCH_READ(&s->col[PD_EV_LINK].eid[i]);
-  }
-  a = unlinks->off[root], b = unlinks->off[root + 1];
-  for (uint32_t k = a; k < b && k < a + PD_MB_PREFETCH_EVENTS; k++) {
-    uint32_t i = pd_mb_key_index(unlinks->key[k]);
-    PD_PREFETCH_READ(&pd_st_unlinks(s)[i]);
-    PD_PREFETCH_READ(&s->col[PD_EV_UNLINK].eid[i]);
-  }
+  if (links->off[root] == links->off[root + 1]) return;
+  pd_mb_csr_prefetch(c->s, links, PD_EV_LINK, root);
+  pd_mb_csr_prefetch(c->s, unlinks, PD_EV_UNLINK, root);
 }
 
 static inline int pd_mb_user_initiated(uint32_t initiator) {
