@@ -313,6 +313,39 @@ static void a_reserved_store_answers_as_an_unreserved_one(void **state) {
   pd_store_free(reserved);
 }
 
+/* A reservation on a store with several threads takes its page faults
+ * on them (large blocks: columns, users, the index cleared in parallel);
+ * what was recorded before it keeps every byte, and the store answers as
+ * one that reserved nothing. The sizes pass the 32 MB from which the
+ * faults are taken up front. */
+static void a_reservation_on_threads_keeps_what_was_recorded(void **state) {
+  (void)state;
+  pd_store *plain = new_store(NULL), *reserved = new_store(NULL);
+  assert_non_null(plain);
+  assert_non_null(reserved);
+  assert_int_equal(pd_store_set_threads(reserved, 2), PD_OK);
+  record_all(plain, 3000, 600, PD_OK);
+  record_all(reserved, 1500, 300, PD_OK);
+  assert_int_equal(pd_store_reserve(reserved, PD_RESERVE_USERS, 1000000),
+                   PD_OK);
+  assert_int_equal(pd_store_reserve(reserved, PD_EVENT_TOUCHPOINT, 1500000),
+                   PD_OK);
+  assert_int_equal(pd_store_reserve(reserved, 0, 6000000), PD_OK);
+  record_all(reserved, 1500, 300, PD_REPLAYED);
+  for (uint64_t i = 1500; i < 3000; i++) {
+    pd_touchpoint t = touch(i);
+    assert_int_equal(pd_record_touchpoint(reserved, &t), PD_OK);
+  }
+  for (uint64_t i = 300; i < 600; i++) {
+    pd_order o = order(i);
+    assert_int_equal(pd_record_order(reserved, &o), PD_OK);
+  }
+  assert_int_equal(store_digest(reserved, USERS, times, 3, 0),
+                   store_digest(plain, USERS, times, 3, 0));
+  pd_store_free(plain);
+  pd_store_free(reserved);
+}
+
 /* Failing each allocation of a reservation in turn: PD_E_NOMEM, nothing
  * leaks, and the store still records and answers as before. */
 static void out_of_memory_leaves_the_store_usable(void **state) {
@@ -358,6 +391,7 @@ int main(void) {
       cmocka_unit_test(more_than_a_kind_can_hold_is_full),
       cmocka_unit_test(reserving_from_inside_a_callback_is_misuse),
       cmocka_unit_test(a_reserved_store_answers_as_an_unreserved_one),
+      cmocka_unit_test(a_reservation_on_threads_keeps_what_was_recorded),
       cmocka_unit_test(out_of_memory_leaves_the_store_usable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

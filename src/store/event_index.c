@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/prefault.h"
 #include "core/prefetch.h"
 #include "store_restore.h"
+#include "store_threads.h"
 
 #define LAST (PD_ST_BUCKET_SLOTS - 1)
 
@@ -176,7 +178,7 @@ static int rebuild(pd_store *s, size_t nb) {
   if (!mem) return -1;
   /* Every event probes a random bucket: huge pages spare a TLB miss. */
   pd_advise_random_large(&s->caller_alloc, mem, bytes + 63);
-  memset(mem, 0, bytes + 63);
+  pd_zero_parallel(mem, bytes + 63, pd_st_threads(s));
   pd_st_bucket *bk =
       (pd_st_bucket *)((char *)mem + ((64 - (uintptr_t)mem % 64) % 64));
   for (int k = 1; k < PD_EV_KINDS; k++) {

@@ -8,12 +8,14 @@
 
 #include "core/hash.h"
 #include "core/utf8.h"
+#include "core/prefault.h"
 #include "names.h"
 #include "mutation_codec.h"
 #include "mutation_hook.h"
 #include "store_restore.h"
 #include "store_internal.h"
 #include "store_query.h"
+#include "store_threads.h"
 
 /* ---- input checks ------------------------------------------------------- */
 
@@ -156,8 +158,10 @@ static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
 
 /* Rehash into a table of ncap (a power of two) slots. */
 static int ident_slots_resize(pd_store *s, size_t ncap) {
-  uint64_t *ns = pd_calloc(&s->alloc, ncap, sizeof *ns);
+  if (ncap > SIZE_MAX / sizeof(uint64_t)) return -1;
+  uint64_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
   if (!ns) return -1;
+  pd_zero_parallel(ns, ncap * sizeof *ns, pd_st_threads(s));
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
     uint64_t v = s->ident_slots[i];
     if (!v) continue;
@@ -217,6 +221,9 @@ static pd_status grow_tables(pd_store *s, size_t users, size_t idents,
     pd_advise_random_large(&s->caller_alloc, u, ncap * sizeof *u);
     s->users = u;
     s->users_cap = ncap;
+    if (exact) /* a reservation: its faults now, on the store's threads */
+      pd_prefault(u + s->n_users, (ncap - s->n_users) * sizeof *u,
+                  pd_st_threads(s));
   }
   need = (size_t)s->n_idents + idents;
   if (idents && need > s->idents_cap) {
@@ -226,6 +233,9 @@ static pd_status grow_tables(pd_store *s, size_t users, size_t idents,
     if (!d) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
     s->idents = d;
     s->idents_cap = ncap;
+    if (exact)
+      pd_prefault(d + s->n_idents, (ncap - s->n_idents) * sizeof *d,
+                  pd_st_threads(s));
   }
   size_t slots = s->ident_slots_cap ? s->ident_slots_cap : 32;
   while ((s->ident_slots_len + idents) * 4 > slots * 3) slots *= 2;

@@ -7,11 +7,13 @@
 #include <privdomain/channels.h>
 
 #include "core/hash.h"
+#include "core/prefault.h"
 #include "event_index.h"
 #include "names.h"
 #include "mutation_hook.h"
 #include "store_internal.h"
 #include "store_query.h"
+#include "store_threads.h"
 
 /* ---- counted allocation ------------------------------------------------
  * Every allocation carries a 16-byte header holding its size, so that
@@ -303,6 +305,14 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count) {
   pd_advise_random_large(&s->caller_alloc, r, ncap * c->rec_size);
   c->rec = r;
   c->cap = ncap;
+  if (count > 1) {
+    /* A reservation is about to be filled: take its page faults now, on
+     * the store's threads, rather than one by one while recording. */
+    int32_t threads = pd_st_threads(s);
+    pd_prefault(e + c->n, (ncap - c->n) * sizeof *e, threads);
+    pd_prefault((char *)r + c->n * c->rec_size, (ncap - c->n) * c->rec_size,
+                threads);
+  }
   return PD_OK;
 }
 
