@@ -4,7 +4,7 @@
  *
  *   pdbench --users N [--threads T] [--only GROUP[,GROUP]] [--seed S]
  *           [--tmpdir DIR] [--batch B] [--no-reserve]
- *           [--figures NAME[,NAME]] [--snapshot PATH]
+ *           [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]
  *
  * Recording reserves room first (pd_store_reserve: the users, and per
  * kind the events estimated from a 1/64 sample of the users, as a bulk
@@ -22,6 +22,9 @@
  * time: the first run records the store and saves it to PATH, later runs
  * (same --users and --seed) load it instead of recording. The record,
  * memory and models groups need the recording itself and refuse it.
+ * --repeat R runs each chosen figure of the metrics, models and
+ * aggregates groups R times (one line each), to see how much a figure
+ * varies from run to run on the same store.
  *
  * Every measurement prints one line:
  *   pdbench group=<g> figure=<name> users=<N> events=<E> threads=<T>
@@ -129,6 +132,7 @@ typedef struct result {
 
 static ctx C;
 static const char *only_figures; /* --figures, NULL = all */
+static int repeat = 1;           /* --repeat: runs of each figure */
 
 static void fail_line(const char *group, const char *name, pd_status st,
                       const char *msg) {
@@ -149,8 +153,19 @@ typedef struct figure {
 /* Time one figure and print its line. */
 static int wanted(const char *list, const char *name);
 
+static void run_figure_once(const figure *fg);
+
 static void run_figure(const figure *fg) {
   if (only_figures && !wanted(only_figures, fg->name)) return;
+  /* Only figures that read the store are repeated. */
+  int runs = !strcmp(fg->group, "metrics") || !strcmp(fg->group, "models") ||
+                     !strcmp(fg->group, "aggregates")
+                 ? repeat
+                 : 1;
+  for (int k = 0; k < runs; k++) run_figure_once(fg);
+}
+
+static void run_figure_once(const figure *fg) {
   result r = {0, NULL, 0, 0, 0};
   const char *msg = NULL;
   double c0 = cpu_now(), w0 = wall_now();
@@ -217,6 +232,9 @@ static pd_status fig_setup(result *r, const char **msg) {
   pd_status st = pd_store_new(NULL, &C.s);
   if (st) return st;
   C.mem_empty = store_memory();
+  /* Before the reservations: they take their page faults on the store's
+   * threads. */
+  pd_store_set_threads(C.s, C.threads);
   /* A bulk load knows how many users it brings (the 30% with a second
    * identity grow the identity tables as they come). */
   if (C.reserve && (st = pd_store_reserve(C.s, PD_RESERVE_USERS, C.users)))
@@ -224,7 +242,6 @@ static pd_status fig_setup(result *r, const char **msg) {
   st = pdg_setup_store(C.gen, C.s);
   if (st) return *msg = pd_store_errmsg(C.s), st;
   C.mem_setup = store_memory();
-  pd_store_set_threads(C.s, C.threads);
   set_value(r, (double)C.users, "users");
   return PD_OK;
 }
@@ -1254,7 +1271,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: pdbench --users N [--threads T] [--only GROUP[,GROUP]] "
           "[--seed S] [--tmpdir DIR] [--batch B] [--no-reserve]\n"
-          "       [--figures NAME[,NAME]] [--snapshot PATH]\n"
+          "       [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]\n"
           "groups: gen record memory metrics models persist aggregates\n");
   return 2;
 }
@@ -1278,10 +1295,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--batch")) C.batch = (size_t)strtoull(v, NULL, 10);
     else if (!strcmp(a, "--figures")) only_figures = v;
     else if (!strcmp(a, "--snapshot")) snapshot = v;
+    else if (!strcmp(a, "--repeat")) repeat = atoi(v);
     else return usage();
   }
   if (C.users == 0 || C.users > (UINT64_C(1) << 28) || C.threads < 0 ||
-      C.threads > 64 || C.batch == 0 || C.batch > BATCH_MAX)
+      C.threads > 64 || C.batch == 0 || C.batch > BATCH_MAX || repeat < 1 ||
+      repeat > 100)
     return usage();
   C.gen = pdg_new(C.users, C.seed);
   if (!C.gen) {
