@@ -410,10 +410,12 @@ static uint32_t next_user(const dist_job *j, uint32_t *u, uint32_t hi) {
 }
 
 /* A 28-byte record straddles two cache lines two times in five: fetch
- * both ends. */
+ * the second line only then (a prefetch waits for a free fill buffer, and
+ * the walks are bound by them). */
 static inline void prefetch_touch(const pd_st_touch *x) {
   PD_PREFETCH(x);
-  PD_PREFETCH((const char *)(x + 1) - 1);
+  if ((uintptr_t)x % 64 > 64 - sizeof *x)
+    PD_PREFETCH((const char *)(x + 1) - 1);
 }
 
 static void walk_start(const dist_job *j, walk *w, uint32_t root) {
