@@ -1,6 +1,6 @@
 /* core/prefault: taking a block's page faults up front keeps every byte
  * and makes the pages resident (Linux: mincore tells), only with several
- * threads; zeroing in parallel clears exactly the range. */
+ * threads; filling in parallel sets exactly the range. */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE 1
 #endif
@@ -77,9 +77,9 @@ static void prefault_makes_pages_resident_on_threads(void **state) {
 }
 #endif
 
-/* Zeroing clears the range and nothing around it, small and large, on
- * any thread count. */
-static void zero_parallel_clears_exactly_the_range(void **state) {
+/* Filling sets the range and nothing around it, small and large, on any
+ * thread count. */
+static void memset_parallel_sets_exactly_the_range(void **state) {
   (void)state;
   const size_t sizes[] = {1, 4096, PD_PREFAULT_FROM - 1, BIG};
   const int32_t threads[] = {1, 2, 5};
@@ -89,13 +89,14 @@ static void zero_parallel_clears_exactly_the_range(void **state) {
     for (size_t k = 0; k < 3; k++) {
       size_t n = sizes[a];
       memset(p, 0xab, n + 2);
-      pd_zero_parallel(p + 1, n, threads[k]);
+      pd_memset_parallel(p + 1, k == 1 ? 0x5c : 0, n, threads[k]);
       assert_int_equal(p[0], 0xab);
       assert_int_equal(p[n + 1], 0xab);
       for (size_t i = 1; i <= n; i++)
-        if (p[i] != 0) fail_msg("byte %zu of %zu not cleared", i, n);
+        if (p[i] != (k == 1 ? 0x5c : 0))
+          fail_msg("byte %zu of %zu not set", i, n);
     }
-  pd_zero_parallel(NULL, 10, 2);
+  pd_memset_parallel(NULL, 0, 10, 2);
   free(p);
 }
 
@@ -105,7 +106,7 @@ int main(void) {
 #if defined(__linux__)
       cmocka_unit_test(prefault_makes_pages_resident_on_threads),
 #endif
-      cmocka_unit_test(zero_parallel_clears_exactly_the_range),
+      cmocka_unit_test(memset_parallel_sets_exactly_the_range),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

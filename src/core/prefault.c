@@ -24,7 +24,8 @@
 typedef struct piece_job {
   char *p;
   size_t bytes;
-  int zero;
+  int fill;  /* memset the piece with value (else: populate it) */
+  int value;
 } piece_job;
 
 /* Touch one byte of each page, writing back what it holds: the fallback
@@ -40,8 +41,8 @@ static void piece(void *ctx, size_t k) {
   size_t from = k * PIECE;
   size_t len = j->bytes - from < PIECE ? j->bytes - from : PIECE;
   char *p = j->p + from;
-  if (j->zero) {
-    memset(p, 0, len);
+  if (j->fill) {
+    memset(p, j->value, len);
     return;
   }
   size_t page = 4096;
@@ -61,22 +62,23 @@ static void piece(void *ctx, size_t k) {
   touch_pages(p, len, page);
 }
 
-static void run(void *p, size_t bytes, int32_t threads, int zero) {
-  piece_job j = {p, bytes, zero};
+static void run(void *p, size_t bytes, int32_t threads, int fill,
+                int value) {
+  piece_job j = {p, bytes, fill, value};
   size_t n = (bytes + PIECE - 1) / PIECE;
   pd_parallel_for(threads, n, piece, &j);
 }
 
 void pd_prefault(void *p, size_t bytes, int32_t threads) {
   if (p == NULL || bytes < PD_PREFAULT_FROM || threads <= 1) return;
-  run(p, bytes, threads, 0);
+  run(p, bytes, threads, 0, 0);
 }
 
-void pd_zero_parallel(void *p, size_t bytes, int32_t threads) {
+void pd_memset_parallel(void *p, int value, size_t bytes, int32_t threads) {
   if (p == NULL || bytes == 0) return;
   if (bytes < PD_PREFAULT_FROM || threads <= 1) {
-    memset(p, 0, bytes);
+    memset(p, value, bytes);
     return;
   }
-  run(p, bytes, threads, 1);
+  run(p, bytes, threads, 1, value);
 }

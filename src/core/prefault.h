@@ -26,8 +26,8 @@
  * writes it meanwhile). */
 void pd_prefault(void *p, size_t bytes, int32_t threads);
 
-/* memset(p, 0, bytes), large blocks on up to `threads` threads (so that
- * their page faults are taken in parallel too). */
-void pd_zero_parallel(void *p, size_t bytes, int32_t threads);
+/* memset(p, value, bytes), large blocks on up to `threads` threads (so
+ * that their page faults are taken in parallel too). */
+void pd_memset_parallel(void *p, int value, size_t bytes, int32_t threads);
 
 #endif

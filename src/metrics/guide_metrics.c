@@ -6,6 +6,7 @@
 
 #include <privdomain/guide_metrics.h>
 
+#include "core/prefault.h"
 #include "core/prefetch.h"
 #include "par.h"
 #include "population.h"
@@ -398,8 +399,9 @@ static pd_status run(pass_state *x, pd_store *s,
       size_t no = (size_t)s->col[PD_EV_ORDER].n + 1;
       if (!(x->order_guide = pd_malloc(&s->alloc, no * sizeof *x->order_guide)))
         st = pd_mb_nomem(c);
-      else
-        memset(x->order_guide, 0xff, no * sizeof *x->order_guide);
+      else /* PD_ST_NIL everywhere, its fresh pages faulted on c's threads */
+        pd_memset_parallel(x->order_guide, 0xff, no * sizeof *x->order_guide,
+                           c->threads);
     }
   }
   x->full = full;

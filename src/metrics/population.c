@@ -270,7 +270,10 @@ static void csr_user_block(void *p, size_t ub) {
   pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->c->n, &lo, &hi);
   size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
   /* off[r] (r in this block) counts, then is r's fill cursor, and ends as
-   * the end of r's run; the caller shifts it to off[r + 1]. */
+   * the end of r's run; the caller shifts it to off[r + 1]. Each block
+   * clears its own counters: on the block's thread, not in one memset of
+   * fresh memory beforehand. */
+  memset(off + lo, 0, (size_t)(hi - lo) * sizeof *off);
   for (size_t k = from; k < to; k++) off[lo + j->uloc[k]]++;
   uint32_t run = (uint32_t)from;
   for (uint32_t r = lo; r < hi; r++) {
@@ -335,7 +338,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   pd_parallel_for(c->threads, neb, csr_stage_block, &j);
   pd_free(a, j.who);
   j.who = NULL;
-  out->off = pd_calloc(a, (size_t)c->n + 1, sizeof *out->off);
+  out->off = pd_malloc(a, ((size_t)c->n + 1) * sizeof *out->off);
   out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
   if (!out->off || !out->key) goto nomem;
   pd_parallel_for(c->threads, j.nub, csr_user_block, &j);

@@ -178,7 +178,7 @@ static int rebuild(pd_store *s, size_t nb) {
   if (!mem) return -1;
   /* Every event probes a random bucket: huge pages spare a TLB miss. */
   pd_advise_random_large(&s->caller_alloc, mem, bytes + 63);
-  pd_zero_parallel(mem, bytes + 63, pd_st_threads(s));
+  pd_memset_parallel(mem, 0, bytes + 63, pd_st_threads(s));
   pd_st_bucket *bk =
       (pd_st_bucket *)((char *)mem + ((64 - (uintptr_t)mem % 64) % 64));
   for (int k = 1; k < PD_EV_KINDS; k++) {

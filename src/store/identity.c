@@ -161,7 +161,7 @@ static int ident_slots_resize(pd_store *s, size_t ncap) {
   if (ncap > SIZE_MAX / sizeof(uint64_t)) return -1;
   uint64_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
   if (!ns) return -1;
-  pd_zero_parallel(ns, ncap * sizeof *ns, pd_st_threads(s));
+  pd_memset_parallel(ns, 0, ncap * sizeof *ns, pd_st_threads(s));
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
     uint64_t v = s->ident_slots[i];
     if (!v) continue;
