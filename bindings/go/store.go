@@ -162,7 +162,10 @@ const ReserveUsers int32 = 100
 
 // Reserve makes room for count more events of kind (an Event* kind; 0
 // sizes the event-id index only), or count more users with one identity
-// each (ReserveUsers), before a bulk load (pd_store_reserve).
+// each (ReserveUsers), before a bulk load (pd_store_reserve). With
+// SetThreads above 1, large reservations are made resident at once on
+// those threads, so recording takes no page faults (the memory is
+// committed: reserve only what is coming).
 func (s *Store) Reserve(kind int32, count uint64) error {
 	_, err := s.call("Reserve", func(p *C.pd_store) C.pd_status {
 		return C.pd_store_reserve(p, C.int32_t(kind), C.uint64_t(count))

@@ -324,7 +324,9 @@ class Store(_Handle):
         """Make room for `count` more events of `kind` (an EVENT_*
         constant; 0 sizes the event-id index only), or for `count` more
         users with one identity each (RESERVE_USERS), before a bulk
-        load."""
+        load. With Store.threads above 1, large reservations are made
+        resident at once on those threads, so recording takes no page
+        faults (the memory is committed: reserve only what is coming)."""
         self._check(_store_reserve(self._handle(), kind, count))
 
     # ---- users ----------------------------------------------------------
