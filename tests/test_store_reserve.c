@@ -330,6 +330,7 @@ static void a_reservation_on_threads_keeps_what_was_recorded(void **state) {
                    PD_OK);
   assert_int_equal(pd_store_reserve(reserved, PD_EVENT_TOUCHPOINT, 1500000),
                    PD_OK);
+  assert_int_equal(pd_store_reserve(reserved, PD_EVENT_ORDER, 3000000), PD_OK);
   assert_int_equal(pd_store_reserve(reserved, 0, 6000000), PD_OK);
   record_all(reserved, 1500, 300, PD_REPLAYED);
   for (uint64_t i = 1500; i < 3000; i++) {
@@ -342,6 +343,11 @@ static void a_reservation_on_threads_keeps_what_was_recorded(void **state) {
   }
   assert_int_equal(store_digest(reserved, USERS, times, 3, 0),
                    store_digest(plain, USERS, times, 3, 0));
+  /* an order id recorded before the reservation is still taken */
+  pd_order dup = order(5);
+  dup.event_id = 77;
+  assert_int_equal(pd_record_order(reserved, &dup),
+                   pd_record_order(plain, &dup));
   pd_store_free(plain);
   pd_store_free(reserved);
 }

@@ -7,6 +7,7 @@
 
 #include "core/checked.h"
 #include "core/hash.h"
+#include "core/prefault.h"
 #include "core/prefetch.h"
 #include "event_index.h"
 #include "mutation_codec.h"
@@ -14,6 +15,7 @@
 #include "record.h"
 #include "store_restore.h"
 #include "store_internal.h"
+#include "store_threads.h"
 
 /* ---- order id -> order index -------------------------------------------- */
 
@@ -82,7 +84,8 @@ static pd_status order_slots_reserve(pd_store *s, size_t more) {
   if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   /* Orders probe a random slot: huge pages spare a TLB miss. */
   pd_advise_random_large(&s->caller_alloc, ns, ncap * sizeof *ns);
-  memset(ns, 0, ncap * sizeof *ns);
+  /* cleared on the store's threads: its page faults are shared out */
+  pd_memset_parallel(ns, 0, ncap * sizeof *ns, pd_st_threads(s));
   /* Every order is in the table (erased ones keep their order id), so
    * read them from the column in order and prefetch the slots a few
    * ahead, rather than chase each old slot's order record at random. */
