@@ -150,21 +150,9 @@ typedef struct figure {
   double target_s; /* time target in seconds, 0 = none */
 } figure;
 
-/* Time one figure and print its line. */
 static int wanted(const char *list, const char *name);
 
-static void run_figure_once(const figure *fg);
-
-static void run_figure(const figure *fg) {
-  if (only_figures && !wanted(only_figures, fg->name)) return;
-  /* Only figures that read the store are repeated. */
-  int runs = !strcmp(fg->group, "metrics") || !strcmp(fg->group, "models") ||
-                     !strcmp(fg->group, "aggregates")
-                 ? repeat
-                 : 1;
-  for (int k = 0; k < runs; k++) run_figure_once(fg);
-}
-
+/* Time one figure and print its line. */
 static void run_figure_once(const figure *fg) {
   result r = {0, NULL, 0, 0, 0};
   const char *msg = NULL;
@@ -189,6 +177,17 @@ static void run_figure_once(const figure *fg) {
   }
   printf("\n");
   fflush(stdout);
+}
+
+/* The figure, if --figures chose it; --repeat times if it only reads the
+ * store. */
+static void run_figure(const figure *fg) {
+  if (only_figures && !wanted(only_figures, fg->name)) return;
+  int runs = !strcmp(fg->group, "metrics") || !strcmp(fg->group, "models") ||
+                     !strcmp(fg->group, "aggregates")
+                 ? repeat
+                 : 1;
+  for (int k = 0; k < runs; k++) run_figure_once(fg);
 }
 
 static void set_value(result *r, double v, const char *unit) {

@@ -202,7 +202,7 @@ PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
  * its page faults taken on those threads, so that recording into it
  * takes none (Linux; elsewhere, and on one thread, pages are faulted in
  * as recording reaches them): with 2 threads, the 10M-user bulk load of
- * docs/PERFORMANCE.md went from 82 s to 55 s. The memory is then
+ * docs/PERFORMANCE.md went from 82 s to 55-72 s. The memory is then
  * committed, so reserve only what is coming. Changed in 0.2.
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_INVALID (@kind is neither 0, a
@@ -226,7 +226,8 @@ PD_API int32_t pd_store_currency_exponent(const pd_store *store);
  * @store use (trust, pressure, summaries, retention, funnels, repurchase,
  * referral, guide figures, RFM, super users … and the fits of
  * pd_store_summary_predict), and on which pd_store_reserve() takes the
- * page faults of what it reserves.
+ * page faults of what it reserves and the store clears an index of 32 MB
+ * or more that it enlarges (so a recording call may start threads).
  *
  * @threads: 1 = the calling thread only (the default of a new store);
  * 0 = one thread per online processor; 2..64 = that many threads, the

@@ -3,10 +3,10 @@
  * Why: the first write to each page of a fresh block costs a page fault
  * (the kernel zeroes the page; under a hypervisor that hands free memory
  * back to its host, a host fault too: 1.6-7.5 s per GB on the virtual
- * machine of docs/PERFORMANCE.md). A store that records into a
- * reservation would take those faults one by one on the recording thread.
- * Taken here, beforehand, they run on every thread the caller allows, and
- * recording then writes to memory already there. */
+ * machine of docs/PERFORMANCE.md). A single thread that later fills the
+ * block would take those faults one by one. Taken here, beforehand, they
+ * run on every thread the caller allows, and the filling thread then
+ * writes to memory already there. */
 #ifndef PD_CORE_PREFAULT_H
 #define PD_CORE_PREFAULT_H
 

@@ -158,8 +158,7 @@ static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
 
 /* Rehash into a table of ncap (a power of two) slots. */
 static int ident_slots_resize(pd_store *s, size_t ncap) {
-  if (ncap > SIZE_MAX / sizeof(uint64_t)) return -1;
-  uint64_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
+  uint64_t *ns = pd_realloc_array(&s->alloc, NULL, ncap, sizeof *ns);
   if (!ns) return -1;
   pd_memset_parallel(ns, 0, ncap * sizeof *ns, pd_st_threads(s));
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
