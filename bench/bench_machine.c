@@ -16,7 +16,13 @@
  * random_read      independent 64-byte reads at random over the block, 32
  *                  in flight per thread (as the metrics' prefetching
  *                  scans), on 2 threads, in nanoseconds per read and
- *                  thread.
+ *                  thread, at once after the block was written;
+ * random_read_after_idle
+ *                  the same reads of the same block after IDLE_S seconds
+ *                  of doing nothing: nothing changed in the process, so a
+ *                  difference from random_read is the host's doing (on
+ *                  the guest these figures were taken on it has been
+ *                  anything from equal to seven times slower).
  * A store of 10M users holds 9-11 GB, so loading or recording it costs at
  * least fresh_write × 10 s on its threads, and a metric that reads 150M
  * touchpoints at random at least 150M × random_read / 2. */
@@ -34,6 +40,7 @@
 #define THREADS 2
 #define IN_FLIGHT 32
 #define READS_PER_THREAD ((size_t)50 << 20)
+#define IDLE_S 120
 
 typedef struct part {
   unsigned char *p;
@@ -99,6 +106,24 @@ static void *read_part(void *arg) {
   return NULL;
 }
 
+/* Seconds for READS_PER_THREAD random reads of [p, p + bytes) on each of
+ * THREADS threads. */
+static double read_on(unsigned char *p, size_t bytes) {
+  part r[THREADS];
+  pthread_t t[THREADS];
+  double t0 = bench_wall_now();
+  for (int k = 0; k < THREADS; k++) {
+    r[k] = (part){p, bytes, 0x9E3779B97F4A7C15ull * (uint64_t)(k + 1), 0};
+    if (k > 0 && pthread_create(&t[k], NULL, read_part, &r[k]) != 0)
+      read_part(&r[k]);
+  }
+  read_part(&r[0]);
+  for (int k = 1; k < THREADS; k++) pthread_join(t[k], NULL);
+  double s = bench_wall_now() - t0;
+  read_sink = r[0].sum + r[1].sum; /* keep the reads */
+  return s;
+}
+
 static void line(const char *figure, size_t gb, int threads, double seconds,
                  double value, const char *unit) {
   printf("bench=machine figure=%s gb=%zu threads=%d seconds=%.3f "
@@ -123,20 +148,13 @@ int main(int argc, char **argv) {
     double again = write_on(p, bytes, threads);
     line("rewrite", gb, threads, again, again / (double)gb, "s/GB");
     if (threads == THREADS) {
-      part r[THREADS];
-      pthread_t t[THREADS];
-      double t0 = bench_wall_now();
-      for (int k = 0; k < THREADS; k++) {
-        r[k] = (part){p, bytes, 0x9E3779B97F4A7C15ull * (uint64_t)(k + 1), 0};
-        if (k > 0 && pthread_create(&t[k], NULL, read_part, &r[k]) != 0)
-          read_part(&r[k]);
-      }
-      read_part(&r[0]);
-      for (int k = 1; k < THREADS; k++) pthread_join(t[k], NULL);
-      double s = bench_wall_now() - t0;
+      double s = read_on(p, bytes);
       line("random_read", gb, THREADS, s, s * 1e9 / (double)READS_PER_THREAD,
            "ns/read");
-      read_sink = r[0].sum + r[1].sum; /* keep the reads */
+      sleep(IDLE_S);
+      s = read_on(p, bytes);
+      line("random_read_after_idle", gb, THREADS, s,
+           s * 1e9 / (double)READS_PER_THREAD, "ns/read");
     }
     munmap(p, bytes);
   }
