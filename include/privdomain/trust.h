@@ -36,8 +36,9 @@
  *   brand-initiated touches (kinds OUTBOUND_1TO1, BROADCAST, POST_EXPOSURE)
  *     p_S = (prior_promo + promotions) / (prior_promo + prior_other +
  *            brand-initiated)   [prior_promo 1, prior_other 3: 0.25],
- *   raised by the pushes that broke the contact cap (pressure.h; counted
- *   with `policy`, default PD_CONTACT_POLICY_INIT):
+ *   raised by the pushes that broke the contact cap (by pressure.h's rule,
+ *   pushes in the same second in event-id order; counted with `policy`,
+ *   default PD_CONTACT_POLICY_INIT):
  *     p_S' = p_S + (1 − p_S) · (1 − exp(−over_cap / over_cap_scale)) [3],
  *     S = 1 + 9 · p_S'.
  * - Expertise (专业), Beta-smoothed response to content:

@@ -12,7 +12,7 @@ pd_status pd_mx_touches_of(pd_store *s, uint32_t root, uint32_t t,
     if (ts[i].time > t) continue;
     if (pd_mx_buf_reserve(s, b, k + 1, sizeof(pd_mx_touch)) != 0)
       return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-    pd_mx_touch_from((pd_mx_touch *)b->p + k++, &ts[i]);
+    pd_mx_touch_from((pd_mx_touch *)b->p + k++, &ts[i], i);
   }
   *n = k;
   return PD_OK;

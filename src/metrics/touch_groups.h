@@ -10,18 +10,22 @@
 #include "pushes.h"
 #include "store/store_internal.h"
 
-/* A touchpoint without its chain link, user and campaign (16 bytes). */
+/* A touchpoint without its chain link, user and campaign; index is its
+ * place in the touchpoint column (20 bytes). */
 typedef struct pd_mx_touch {
   uint32_t time;
   uint32_t guide;
+  uint32_t index;
   uint16_t channel;
   uint8_t kind, purpose;
   uint8_t rating[4];
 } pd_mx_touch;
 
-static inline void pd_mx_touch_from(pd_mx_touch *d, const pd_st_touch *x) {
+static inline void pd_mx_touch_from(pd_mx_touch *d, const pd_st_touch *x,
+                                    uint32_t index) {
   d->time = x->time;
   d->guide = x->guide;
+  d->index = index;
   d->channel = x->channel;
   d->kind = x->kind;
   d->purpose = x->purpose;
