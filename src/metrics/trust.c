@@ -72,6 +72,14 @@ static int cmp_u32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static void reverse_u32(uint32_t *v, size_t n) {
+  for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+    uint32_t t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+  }
+}
+
 static int push_u32(pd_store *s, pd_mx_buf *b, size_t *n, uint32_t v) {
   if (pd_mx_buf_reserve(s, b, *n + 1, sizeof v) != 0) return -1;
   ((uint32_t *)b->p)[(*n)++] = v;
@@ -144,6 +152,14 @@ static inline int needs_order(uint8_t kind, uint8_t purpose,
  * ordered by time alone (the index orders ties until then). */
 static void order_pushes(const pd_store *s, pd_mx_push *p, size_t n) {
   const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
+  /* Newest first from the walks: reversed, the sort has little to do
+   * (and (time, index) is a total order, so the result is the same). */
+  if (p[0].time > p[n - 1].time)
+    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+      pd_mx_push t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
   pd_mx_sort_pushes(p, n);
   for (size_t lo = 0, hi; lo < n; lo = hi) {
     for (hi = lo + 1; hi < n && p[hi].time == p[lo].time;) hi++;
@@ -163,7 +179,7 @@ static pd_status trust_finish(pd_store *s, const trust_acc *a,
   size_t nin = 0, nout = 0, npush = 0;
   double rsum[4] = {0, 0, 0, 0};
   uint32_t rcount[4] = {0, 0, 0, 0};
-  int out_sorted = 1;
+  int out_up = 1, out_down = 1; /* the walks give them newest first */
   r->promises_kept = a->kept;
   r->promises_broken = a->broken;
   r->brand_touches = a->brand;
@@ -175,8 +191,11 @@ static pd_status trust_finish(pd_store *s, const trust_acc *a,
         if (push_u32(s, &w->in, &nin, x->time) != 0) goto nomem;
         break;
       case PD_TOUCH_OUTBOUND_1TO1:
-        if (nout > 0 && ((uint32_t *)w->out.p)[nout - 1] > x->time)
-          out_sorted = 0;
+        if (nout > 0) {
+          uint32_t last = ((uint32_t *)w->out.p)[nout - 1];
+          out_up &= last <= x->time;
+          out_down &= last >= x->time;
+        }
         if (push_u32(s, &w->out, &nout, x->time) != 0) goto nomem;
         break;
       case PD_TOUCH_RATING:
@@ -205,7 +224,12 @@ static pd_status trust_finish(pd_store *s, const trust_acc *a,
   /* Reliability: answered inbound messages (an outbound 1:1 within the
    * reply window), promises. */
   uint32_t *out = w->out.p, *in = w->in.p;
-  if (nout > 1 && !out_sorted) qsort(out, nout, sizeof *out, cmp_u32);
+  if (nout > 1 && !out_up) {
+    if (out_down)
+      reverse_u32(out, nout);
+    else
+      qsort(out, nout, sizeof *out, cmp_u32);
+  }
   for (size_t k = 0; k < nin; k++) {
     uint64_t end = (uint64_t)in[k] + (uint64_t)o->reply_window;
     /* First outbound at or after the message. */
