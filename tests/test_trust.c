@@ -230,18 +230,6 @@ static void arrival_order_does_not_matter(void **state) {
   assert_int_equal(ra.over_cap_pushes, 1);
 }
 
-static void push_at(pd_store *s, pd_user_id u, uint64_t eid, int32_t ch,
-                    int64_t t) {
-  pd_touchpoint e = PD_TOUCHPOINT_INIT;
-  e.event_id = eid;
-  e.user = u;
-  e.kind = PD_TOUCH_BROADCAST;
-  e.purpose = PD_PURPOSE_PROMOTION;
-  e.channel = ch;
-  e.time = t;
-  assert_int_equal(pd_record_touchpoint(s, &e), PD_OK);
-}
-
 /* Two pushes in the same second on different channels: which of them
  * broke a cap depends on which comes first, and pressure.h puts the lower
  * event id first. Trust counts them the same way, whatever the arrival
@@ -252,12 +240,17 @@ static void pushes_in_the_same_second_count_as_pressure_counts_them(
     void **state) {
   pd_store *s = *state;
   pd_user_id a = mt_user(s, "a"), b = mt_user(s, "b");
-  push_at(s, a, 9001, PD_CHANNEL_WECOM, T0 - 2 * HOUR);  /* Z */
-  push_at(s, a, 9002, PD_CHANNEL_WECOM, T0 - HOUR);      /* X */
-  push_at(s, a, 9003, PD_CHANNEL_WECHAT, T0 - HOUR);     /* Y */
-  push_at(s, b, 9101, PD_CHANNEL_WECOM, T0 - 2 * HOUR);  /* Z */
-  push_at(s, b, 9103, PD_CHANNEL_WECHAT, T0 - HOUR);     /* Y first */
-  push_at(s, b, 9102, PD_CHANNEL_WECOM, T0 - HOUR);      /* X */
+  const int32_t push = PD_TOUCH_BROADCAST, promo = PD_PURPOSE_PROMOTION;
+  mt_next_eid = 9001; /* event ids 9001 (Z), 9002 (X), 9003 (Y) */
+  mt_touch_g(s, a, push, promo, PD_CHANNEL_WECOM, 0, T0 - 2 * HOUR);
+  mt_touch_g(s, a, push, promo, PD_CHANNEL_WECOM, 0, T0 - HOUR);
+  mt_touch_g(s, a, push, promo, PD_CHANNEL_WECHAT, 0, T0 - HOUR);
+  mt_next_eid = 9101; /* the same for b, Y recorded before X */
+  mt_touch_g(s, b, push, promo, PD_CHANNEL_WECOM, 0, T0 - 2 * HOUR);
+  mt_next_eid = 9103;
+  mt_touch_g(s, b, push, promo, PD_CHANNEL_WECHAT, 0, T0 - HOUR);
+  mt_next_eid = 9102;
+  mt_touch_g(s, b, push, promo, PD_CHANNEL_WECOM, 0, T0 - HOUR);
   pd_contact_policy pol = PD_CONTACT_POLICY_INIT;
   pol.per_day = 2;
   pol.per_week = 0;
