@@ -48,10 +48,29 @@ void pd_mx_sort_pushes(pd_mx_push *p, size_t n) {
   }
 }
 
+void pd_mx_order_pushes(const pd_store *s, pd_mx_push *p, size_t n) {
+  if (n < 2) return;
+  /* Chains give pushes newest first: reversed, the sort has little to do
+   * (and (time, index) is a total order, so the result is the same). */
+  if (p[0].time > p[n - 1].time)
+    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+      pd_mx_push t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+  pd_mx_sort_pushes(p, n);
+  const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
+  for (size_t lo = 0, hi; lo < n; lo = hi) {
+    for (hi = lo + 1; hi < n && p[hi].time == p[lo].time;) hi++;
+    if (hi - lo < 2) continue;
+    for (size_t k = lo; k < hi; k++) p[k].eid = eid[p[k].eid];
+    pd_mx_sort_pushes(p + lo, hi - lo);
+  }
+}
+
 pd_status pd_mx_pushes(pd_store *s, uint32_t root, uint32_t t, int posts,
                        uint32_t guide, pd_mx_buf *b, size_t *n) {
   const pd_st_touch *ts = pd_st_touches(s);
-  const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
   size_t k = 0;
   PD_ST_FOREACH_MEMBER(s, root, m)
   PD_ST_FOREACH_EVENT(s, m, PD_EV_TOUCH, i) {
@@ -61,11 +80,11 @@ pd_status pd_mx_pushes(pd_store *s, uint32_t root, uint32_t t, int posts,
     if (pd_mx_buf_reserve(s, b, k + 1, sizeof(pd_mx_push)) != 0)
       return pd_err(&s->err, PD_E_NOMEM, "out of memory");
     pd_mx_push *p = (pd_mx_push *)b->p + k++;
-    p->eid = eid[i];
+    p->eid = i; /* pd_mx_order_pushes() gives the event ids */
     p->time = x->time;
     p->channel = x->channel;
   }
-  pd_mx_sort_pushes((pd_mx_push *)b->p, k);
+  pd_mx_order_pushes(s, (pd_mx_push *)b->p, k);
   *n = k;
   return PD_OK;
 }

@@ -15,7 +15,7 @@
 #define PD_MX_WEEK 604800u
 
 typedef struct pd_mx_push {
-  uint64_t eid;
+  uint64_t eid; /* before pd_mx_order_pushes(): the column index */
   uint32_t time;
   uint32_t channel;
 } pd_mx_push;
@@ -41,6 +41,13 @@ pd_status pd_mx_pushes(pd_store *s, uint32_t root, uint32_t t, int posts,
 
 /* Sort pushes by (time, event id). */
 void pd_mx_sort_pushes(pd_mx_push *p, size_t n);
+
+/* The same order, pressure.h's, for pushes whose eid holds their
+ * touchpoint's column index: which of two pushes in the same second broke
+ * a cap depends on which comes first. Only such ties are given their event
+ * ids (a random read each); the others keep the index. Pushes gathered
+ * newest first sort at little cost. */
+void pd_mx_order_pushes(const pd_store *s, pd_mx_push *p, size_t n);
 
 /* Of the sorted pushes p[0..n), how many with time > from broke the
  * policy's caps when sent (pressure.h). */

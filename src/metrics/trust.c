@@ -145,30 +145,6 @@ static inline int needs_order(uint8_t kind, uint8_t purpose,
            (kind == PD_TOUCH_POST_EXPOSURE && pol->count_post_exposures)));
 }
 
-/* Puts pushes p[0..n), whose eid holds their touchpoint's column index,
- * in pressure.h's order, (time, event id), with their event ids: which of
- * two pushes in the same second broke a cap depends on which comes first.
- * Only such ties need the event ids, a random read each, so the rest are
- * ordered by time alone (the index orders ties until then). */
-static void order_pushes(const pd_store *s, pd_mx_push *p, size_t n) {
-  const uint64_t *eid = s->col[PD_EV_TOUCH].eid;
-  /* Newest first from the walks: reversed, the sort has little to do
-   * (and (time, index) is a total order, so the result is the same). */
-  if (p[0].time > p[n - 1].time)
-    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
-      pd_mx_push t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-  pd_mx_sort_pushes(p, n);
-  for (size_t lo = 0, hi; lo < n; lo = hi) {
-    for (hi = lo + 1; hi < n && p[hi].time == p[lo].time;) hi++;
-    if (hi - lo < 2) continue;
-    for (size_t k = lo; k < hi; k++) p[k].eid = eid[p[k].eid];
-    pd_mx_sort_pushes(p + lo, hi - lo);
-  }
-}
-
 /* The trust at t from a user's sums a and the touchpoints xs[0..n) (at
  * least those for which needs_order() holds; others are ignored). */
 static pd_status trust_finish(pd_store *s, const trust_acc *a,
@@ -214,7 +190,7 @@ static pd_status trust_finish(pd_store *s, const trust_acc *a,
       if (pd_mx_buf_reserve(s, &w->push, npush + 1, sizeof(pd_mx_push)))
         goto nomem;
       pd_mx_push *p = (pd_mx_push *)w->push.p + npush++;
-      p->eid = x->index; /* for now; see order_pushes() */
+      p->eid = x->index; /* see pd_mx_order_pushes() */
       p->time = x->time;
       p->channel = x->channel;
     }
@@ -252,7 +228,7 @@ static pd_status trust_finish(pd_store *s, const trust_acc *a,
                                          bad);
   /* Self-orientation, raised by pushes that broke the cap. */
   if (npush > 1) {
-    order_pushes(s, w->push.p, npush);
+    pd_mx_order_pushes(s, w->push.p, npush);
     r->over_cap_pushes = pd_mx_over_cap(w->push.p, npush, pol, -1);
   }
   double p_s = (o->prior_promo + r->promotions) /
