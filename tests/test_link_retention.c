@@ -176,6 +176,29 @@ static void weekly_and_monthly_cohorts_start_on_monday_and_the_first(
   assert_int_equal(pd_cohort_start(PD_COHORT_DAY, t, NULL), PD_E_INVALID);
 }
 
+/* A week that starts before the epoch: a link at 1970-01-01 01:00 (a
+ * Thursday) belongs to the week from Monday 1969-12-29, a negative cohort
+ * start, and stays on its own channel. */
+static void a_week_cohort_before_the_epoch_keeps_its_channel(void **st) {
+  (void)st;
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  mb_users(s, 1);
+  static const mb_ev ev[] = {{MB_LINK, MB_HOUR, 1, W, 0, 0, 0, 0}};
+  assert_int_equal(mb_play(s, ev, 1, 0), PD_OK);
+  pd_metrics_filter f = mb_filter(10 * MB_DAY);
+  pd_link_retention_options o = day_opts(0);
+  o.cohort_unit = PD_COHORT_WEEK;
+  o.periods = 1;
+  pd_rows *rows = NULL;
+  assert_int_equal(pd_link_retention_compute(s, &f, &o, &rows), PD_OK);
+  const cell want[] = {{W, -3 * MB_DAY, 0, 1, 1, 1},
+                       {W, -3 * MB_DAY, 1, 1, 1, 1}};
+  expect_rows(rows, want, 2);
+  pd_rows_free(rows);
+  pd_store_free(s);
+}
+
 /* WeCom first spells in days: u4 ends after 1 h (user: event), u3 after
  * 1 h (staff: censored), u1 after 25 h (event), u2 censored at 46 h.
  * S(1/24) = 1 - 1/4 = 0.75 (the censored u3 is still at risk at its own
@@ -352,6 +375,7 @@ int main(void) {
       cmocka_unit_test(filter_selects_users_by_acquisition_channel),
       cmocka_unit_test(
           weekly_and_monthly_cohorts_start_on_monday_and_the_first),
+      cmocka_unit_test(a_week_cohort_before_the_epoch_keeps_its_channel),
       cmocka_unit_test(km_link_survival_counts_only_user_unlinks_as_events),
       cmocka_unit_test(
           cohort_survivors_stop_at_the_last_fully_observed_period),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aggregate_internal.h"
+#include "link_cohorts.h"
 #include "core/bytes.h"
 #include "core/envelope.h"
 
@@ -55,7 +56,7 @@ pd_status pd_aggregate_save(const pd_aggregate *g, pd_bytes **out) {
     pd_put32(&b, o->periods);
     pd_put32(&b, (uint32_t)o->channel);
     pd_put64(&b, g->ncg);
-    size_t stride = pd_ag_cstride(o->periods);
+    size_t stride = pd_mb_cohort_stride(o->periods);
     for (size_t i = 0; i < g->ncg; i++) {
       pd_put32(&b, (uint32_t)g->cg[i].channel);
       pd_put64(&b, (uint64_t)g->cg[i].cohort);
@@ -163,7 +164,7 @@ static int read_funnel(reader *r, pd_aggregate *g) {
 static int read_cohorts(reader *r, pd_aggregate *g) {
   pd_ibuf *in = &r->in;
   uint64_t n = pd_get64(in);
-  size_t stride = pd_ag_cstride(g->spec.periods);
+  size_t stride = pd_mb_cohort_stride(g->spec.periods);
   if (!room_for(r, n, 12 + 8 * stride))
     return fail(r, "cohort count runs past the end");
   g->cg = pd_calloc(&g->alloc, (size_t)n + 1, sizeof *g->cg);

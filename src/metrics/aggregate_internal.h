@@ -56,12 +56,12 @@ typedef struct pd_ag_rgroup {
   pd_ag_sketch intervals_days;
 } pd_ag_rgroup;
 
-/* One (channel, cohort) of a link cohort table: cnt[0] = cohort size,
- * cnt[1 + k] = observed at k, cnt[2 + P + k] = retained at k. */
+/* One (channel, cohort) of a link cohort table, its counters laid out as
+ * link_cohorts.h says (pd_mb_cohort_stride() of them). */
 typedef struct pd_ag_cgroup {
   int32_t channel;
   int64_t cohort;
-  uint64_t *cnt; /* 1 + 2 (P + 1) */
+  uint64_t *cnt;
 } pd_ag_cgroup;
 
 struct pd_aggregate {
@@ -86,10 +86,6 @@ struct pd_aggregate {
   pd_ag_rgroup *rg;
   size_t nrg;
 };
-
-static inline size_t pd_ag_cstride(uint32_t periods) {
-  return 1 + 2 * ((size_t)periods + 1);
-}
 
 /* A new empty aggregate of a kind, or NULL out of memory. */
 pd_aggregate *pd_ag_new(const pd_allocator *a, int32_t kind,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "aggregate_internal.h"
+#include "link_cohorts.h"
 #include "core/checked.h"
 
 pd_aggregate *pd_ag_new(const pd_allocator *a, int32_t kind,
@@ -192,7 +193,7 @@ static int ckey_cmp(const pd_ag_cgroup *x, const pd_ag_cgroup *y) {
 
 static int merge_cohorts(pd_aggregate *d, const pd_aggregate *s) {
   const pd_allocator *a = &d->alloc;
-  size_t stride = pd_ag_cstride(d->spec.periods);
+  size_t stride = pd_mb_cohort_stride(d->spec.periods);
   size_t cap = d->ncg + s->ncg;
   pd_ag_cgroup *v = pd_calloc(a, cap ? cap : 1, sizeof *v);
   if (!v) return -1;

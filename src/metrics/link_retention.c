@@ -6,18 +6,13 @@
 #include <privdomain/retention_metrics.h>
 #include <privdomain/survival.h>
 
+#include "link_cohorts.h"
 #include "par.h"
 #include "population.h"
 #include "rows.h"
 
 static const pd_link_retention_options default_opts =
     PD_LINK_RETENTION_OPTIONS_INIT;
-
-static uint32_t period_seconds(int32_t unit) {
-  return unit == PD_COHORT_DAY ? 86400u
-         : unit == PD_COHORT_WEEK ? 7u * 86400u
-                                  : 30u * 86400u;
-}
 
 /* Check the options (NULL = defaults) into *o. Store lock held. */
 static pd_status load_opts(pd_store *s, const pd_link_retention_options *in,
@@ -65,13 +60,6 @@ static void src_close(spell_src *x) {
   pd_mb_ctx_free(&x->c);
 }
 
-/* 1 if one of spells [a, b) covers moment t. */
-static int linked_at(const pd_mb_spell *v, size_t a, size_t b, uint64_t t) {
-  for (size_t i = a; i < b && v[i].start <= t; i++)
-    if (v[i].end == PD_ST_NIL || v[i].end > t) return 1;
-  return 0;
-}
-
 /* ---- cohort table ------------------------------------------------------ */
 
 static pd_status retention_table(spell_src *x,
@@ -80,69 +68,28 @@ static pd_status retention_table(spell_src *x,
   pd_mb_ctx *c = &x->c;
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
-  uint64_t L = period_seconds(o->cohort_unit);
-  size_t stride = 1 + 2 * ((size_t)o->periods + 1);
+  size_t stride = pd_mb_cohort_stride(o->periods);
   pd_mb_groups g;
   pd_mb_groups_init(&g);
-  uint64_t *cnt = NULL; /* per group: size, observed[P+1], retained[P+1] */
+  uint64_t *cnt = NULL;
   size_t cnt_cap = 0;
   uint32_t *order = NULL;
-  pd_status st = PD_OK;
-  for (uint32_t r = 1; r < c->n && !st; r++) {
-    if (!c->pass[r] || c->root_of[r] != r) continue;
-    if ((st = pd_mb_spells_of(c, &x->links, &x->unlinks, r, o->channel,
-                              &x->sp)) != PD_OK)
-      break;
-    const pd_mb_spell *v = x->sp.v;
-    for (size_t i = 0; i < x->sp.n;) {
-      size_t j = i;
-      while (j < x->sp.n && v[j].channel == v[i].channel) j++;
-      uint32_t first = v[i].start;
-      int64_t cohort = pd_mb_cohort_start(o->cohort_unit, first);
-      int64_t key = ((int64_t)v[i].channel << 34) | cohort;
-      uint32_t gi;
-      if ((st = pd_mb_group(c, &g, key, &gi)) != PD_OK) break;
-      if ((size_t)(gi + 1) * stride > cnt_cap) {
-        size_t old = cnt_cap;
-        if (pd_grow(a, (void **)&cnt, &cnt_cap, (size_t)(gi + 1) * stride,
-                    sizeof *cnt) != 0) {
-          st = pd_mb_nomem(c);
-          break;
-        }
-        memset(cnt + old, 0, (cnt_cap - old) * sizeof *cnt);
-      }
-      uint64_t *gc = cnt + (size_t)gi * stride;
-      gc[0]++;
-      for (uint32_t k = 0; k <= o->periods; k++) {
-        uint64_t t = first + k * L;
-        if (t > c->f.as_of) break; /* censored from here on */
-        gc[1 + k]++;
-        gc[2 + o->periods + k] += (uint64_t)linked_at(v, i, j, t);
-      }
-      i = j;
-    }
-  }
-  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
   pd_rows *rows = NULL;
-  if (!st) {
-    size_t per = (size_t)o->periods + 1;
-    rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_LINK_RETENTION,
-                          sizeof(pd_link_retention_row), g.n * per);
-    if (!rows) st = pd_mb_nomem(c);
-    for (size_t q = 0; rows && q < g.n; q++) {
-      int64_t key = g.keys[order[q]];
-      const uint64_t *gc = cnt + (size_t)order[q] * stride;
-      for (uint32_t k = 0; k <= o->periods; k++) {
-        pd_link_retention_row *row = pd_mb_row(rows, q * per + k);
-        row->channel = (int32_t)(key >> 34);
-        row->cohort_start = key & (((int64_t)1 << 34) - 1);
-        row->period = k;
-        row->cohort_size = gc[0];
-        row->observed = gc[1 + k];
-        row->retained = gc[2 + o->periods + k];
-        row->rate = pd_mb_ratio((double)row->retained, (double)row->observed);
-      }
-    }
+  pd_status st = pd_mb_cohort_count(c, &x->links, &x->unlinks, o->channel,
+                                    o->cohort_unit, o->periods, &x->sp, &g,
+                                    &cnt, &cnt_cap);
+  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
+  size_t per = (size_t)o->periods + 1;
+  if (!st && !(rows = pd_mb_rows_new(&s->caller_alloc,
+                                     PD_MB_ROWS_LINK_RETENTION,
+                                     sizeof(pd_link_retention_row),
+                                     g.n * per)))
+    st = pd_mb_nomem(c);
+  for (size_t q = 0; !st && q < g.n; q++) {
+    int64_t key = g.keys[order[q]];
+    pd_mb_cohort_rows(rows, q * per, pd_mb_cohort_key_channel(key),
+                      pd_mb_cohort_key_start(key),
+                      cnt + (size_t)order[q] * stride, o->periods);
   }
   pd_free(a, order);
   pd_free(a, cnt);
@@ -316,7 +263,7 @@ static pd_status cohort_curve(spell_src *x,
                               size_t *n) {
   pd_mb_ctx *c = &x->c;
   pd_store *s = c->s;
-  uint64_t L = period_seconds(o->cohort_unit);
+  uint64_t L = pd_mb_period_seconds(o->cohort_unit);
   uint64_t *cnt = pd_calloc(&s->alloc, (size_t)o->periods + 1, sizeof *cnt);
   if (!cnt) return pd_mb_nomem(c);
   uint32_t kmax = o->periods;

@@ -15,6 +15,14 @@ pd_status pd_mb_nomem(pd_mb_ctx *c) {
   return pd_err(&c->s->err, PD_E_NOMEM, "out of memory");
 }
 
+pd_status pd_mb_grow_zeroed(pd_mb_ctx *c, void **v, size_t *cap, size_t n,
+                            size_t elem) {
+  size_t old = *cap;
+  if (pd_grow(&c->s->alloc, v, cap, n, elem) != 0) return pd_mb_nomem(c);
+  if (*cap > old) memset((char *)*v + old * elem, 0, (*cap - old) * elem);
+  return PD_OK;
+}
+
 pd_status pd_mb_top_k_args(pd_store *s, const void *rows, const size_t *n,
                            size_t k, size_t cap, size_t row_size,
                            const char *init, size_t *stride) {

@@ -45,6 +45,12 @@ static inline const pd_allocator *pd_mb_alloc(const pd_mb_ctx *c) {
 }
 pd_status pd_mb_nomem(pd_mb_ctx *c);
 
+/* Grow *v (items of elem bytes, capacity *cap) to hold at least n items,
+ * the new ones zeroed: per-group counters that appear as groups do.
+ * PD_OK, or PD_E_NOMEM with the store's message and *v unchanged. */
+pd_status pd_mb_grow_zeroed(pd_mb_ctx *c, void **v, size_t *cap, size_t n,
+                            size_t elem);
+
 /* The output arguments of a top-k figure (pd_referral_top, pd_super_users):
  * rows and n non-NULL, 1 <= k <= cap, and rows[0].size (every row struct
  * starts with its size) at least row_size, else PD_E_INVALID with the
