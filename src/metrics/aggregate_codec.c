@@ -41,14 +41,14 @@ pd_status pd_aggregate_save(const pd_aggregate *g, pd_bytes **out) {
     for (size_t i = 0; i < g->nfg; i++) {
       const pd_ag_fgroup *x = &g->fg[i];
       pd_put64(&b, (uint64_t)x->key);
-      pd_put64(&b, x->reached);
-      pd_put64(&b, x->linked);
-      pd_put64(&b, x->converted);
-      pd_put64(&b, x->repeat);
-      pd_put64(&b, x->referrers);
-      pd_put64(&b, (uint64_t)x->revenue);
-      pd_put64(&b, (uint64_t)x->cost);
-      pd_put64(&b, x->days_seconds);
+      pd_put64(&b, x->n.reached);
+      pd_put64(&b, x->n.linked);
+      pd_put64(&b, x->n.converted);
+      pd_put64(&b, x->n.repeat);
+      pd_put64(&b, x->n.referrers);
+      pd_put64(&b, (uint64_t)x->n.revenue);
+      pd_put64(&b, (uint64_t)x->n.cost);
+      pd_put64(&b, x->n.days_seconds);
       pd_ag_sketch_put(&b, &x->days);
     }
   } else if (g->kind == PD_AGGREGATE_LINK_COHORTS) {
@@ -135,27 +135,27 @@ static int read_funnel(reader *r, pd_aggregate *g) {
   for (uint64_t i = 0; i < n; i++) {
     pd_ag_fgroup *x = &g->fg[i];
     x->key = (int64_t)pd_get64(in);
-    x->reached = pd_get64(in);
-    x->linked = pd_get64(in);
-    x->converted = pd_get64(in);
-    x->repeat = pd_get64(in);
-    x->referrers = pd_get64(in);
-    x->revenue = (int64_t)pd_get64(in);
-    x->cost = (int64_t)pd_get64(in);
-    x->days_seconds = pd_get64(in);
+    x->n.reached = pd_get64(in);
+    x->n.linked = pd_get64(in);
+    x->n.converted = pd_get64(in);
+    x->n.repeat = pd_get64(in);
+    x->n.referrers = pd_get64(in);
+    x->n.revenue = (int64_t)pd_get64(in);
+    x->n.cost = (int64_t)pd_get64(in);
+    x->n.days_seconds = pd_get64(in);
     if (read_sketch(r, g, &x->days)) return -1;
     g->nfg = (size_t)i + 1;
     if (i > 0 && x->key <= g->fg[i - 1].key)
       return fail(r, "funnel groups out of order");
-    if (x->converted > x->linked || x->repeat > x->converted ||
-        x->referrers > x->linked)
+    if (x->n.converted > x->n.linked || x->n.repeat > x->n.converted ||
+        x->n.referrers > x->n.linked)
       return fail(r, "funnel counts inconsistent (converted > linked ...)");
-    if (x->days.count != x->converted || x->days.neg.n != 0)
+    if (x->days.count != x->n.converted || x->days.neg.n != 0)
       return fail(r, "funnel days sketch does not match converted users");
     uint64_t most;
     if (!__builtin_mul_overflow((uint64_t)g->spec.conversion_window,
-                                x->converted, &most) &&
-        x->days_seconds > most)
+                                x->n.converted, &most) &&
+        x->n.days_seconds > most)
       return fail(r, "funnel days sum exceeds the conversion window");
   }
   return 0;

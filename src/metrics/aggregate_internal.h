@@ -12,6 +12,7 @@
 #include "aggregate_sketch.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "funnel_users.h"
 
 #define PD_AG_MAGIC 0x41474731u /* "AGG1" */
 
@@ -40,11 +41,9 @@ typedef struct pd_ag_spec {
 /* One funnel group. */
 typedef struct pd_ag_fgroup {
   int64_t key;
-  uint64_t reached, linked, converted, repeat, referrers;
-  int64_t revenue, cost;
-  uint64_t days_seconds; /* sum over converted users of the seconds from
-                            first link to first purchase */
-  pd_ag_sketch days;     /* those durations in days */
+  pd_fu_counts n;
+  pd_ag_sketch days; /* days from first link to first purchase of the
+                        converted users */
 } pd_ag_fgroup;
 
 /* One repurchase group. */

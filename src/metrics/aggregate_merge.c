@@ -1,6 +1,7 @@
 /* The aggregate handle's life and merging (aggregates.h): merging builds
  * the sum in new memory and swaps it in, so a failed merge leaves the
  * destination as it was. */
+#include <stddef.h>
 #include <string.h>
 
 #include "aggregate_internal.h"
@@ -22,12 +23,14 @@ int pd_ag_valid(const pd_aggregate *p) {
   return p != NULL && p->magic == PD_AG_MAGIC;
 }
 
-static void free_fgroups(const pd_allocator *a, pd_ag_fgroup *v, size_t n) {
+static void free_fgroups(const pd_allocator *a, void *groups, size_t n) {
+  pd_ag_fgroup *v = groups;
   for (size_t i = 0; i < n; i++) pd_ag_sketch_free(a, &v[i].days);
   pd_free(a, v);
 }
 
-static void free_rgroups(const pd_allocator *a, pd_ag_rgroup *v, size_t n) {
+static void free_rgroups(const pd_allocator *a, void *groups, size_t n) {
+  pd_ag_rgroup *v = groups;
   for (size_t i = 0; i < n; i++) pd_ag_sketch_free(a, &v[i].intervals_days);
   pd_free(a, v);
 }
@@ -124,59 +127,93 @@ static const char *spec_diff(int32_t kind, const pd_ag_spec *x,
   return NULL;
 }
 
+/* ---- groups sorted by key ----------------------------------------------- */
+
+/* The funnel and repurchase groups: an int64_t key first, sorted by it. */
+typedef int (*group_sum_fn)(const pd_allocator *a, const void *x,
+                            const void *y, void *r);
+typedef void (*groups_free_fn)(const pd_allocator *a, void *v, size_t n);
+_Static_assert(offsetof(pd_ag_fgroup, key) == 0, "funnel group key first");
+_Static_assert(offsetof(pd_ag_rgroup, key) == 0, "repurchase group key first");
+
+static int64_t group_key(const void *g) {
+  int64_t k;
+  memcpy(&k, g, sizeof k);
+  return k;
+}
+
+/* The union of the key-sorted groups x[0..nx) and y[0..ny) (el bytes
+ * each), groups of one key summed by sum(), into a new array *out of *n
+ * groups. 0, -1 out of memory or -2 overflow, with nothing allocated. */
+static int merge_groups(const pd_allocator *a, const char *x, size_t nx,
+                        const char *y, size_t ny, size_t el,
+                        group_sum_fn sum, groups_free_fn free_groups,
+                        void **out, size_t *n) {
+  char *v = pd_calloc(a, nx + ny ? nx + ny : 1, el);
+  if (!v) return -1;
+  size_t i = 0, j = 0, m = 0;
+  int rc = 0;
+  while (!rc && (i < nx || j < ny)) {
+    const char *p = i < nx ? x + i * el : NULL;
+    const char *q = j < ny ? y + j * el : NULL;
+    if (p && q && group_key(p) != group_key(q)) {
+      if (group_key(p) < group_key(q))
+        q = NULL;
+      else
+        p = NULL;
+    }
+    i += p != NULL;
+    j += q != NULL;
+    if ((rc = sum(a, p, q, v + m * el)) == 0) m++;
+  }
+  if (rc) {
+    free_groups(a, v, m);
+    return rc;
+  }
+  *out = v;
+  *n = m;
+  return 0;
+}
+
 /* ---- funnel ------------------------------------------------------------ */
 
 /* r = x + y (either may be NULL for an absent group); 0, -1 OOM, -2
- * overflow. */
-static int fgroup_sum(const pd_allocator *a, const pd_ag_fgroup *x,
-                      const pd_ag_fgroup *y, pd_ag_fgroup *r) {
+ * overflow. A group_sum_fn. */
+static int fgroup_sum(const pd_allocator *a, const void *gx, const void *gy,
+                      void *gr) {
   static const pd_ag_fgroup none;
+  const pd_ag_fgroup *x = gx, *y = gy;
+  pd_ag_fgroup *r = gr;
   if (!x) x = &none;
   if (!y) y = &none;
   memset(r, 0, sizeof *r);
   r->key = x == &none ? y->key : x->key;
-  uint64_t u;
-  if (__builtin_add_overflow(x->reached, y->reached, &r->reached) ||
-      __builtin_add_overflow(x->linked, y->linked, &r->linked) ||
-      __builtin_add_overflow(x->converted, y->converted, &r->converted) ||
-      __builtin_add_overflow(x->repeat, y->repeat, &r->repeat) ||
-      __builtin_add_overflow(x->referrers, y->referrers, &r->referrers) ||
-      __builtin_add_overflow(x->days_seconds, y->days_seconds, &u) ||
-      pd_add_i64(x->revenue, y->revenue, &r->revenue) ||
-      pd_add_i64(x->cost, y->cost, &r->cost))
+  const pd_fu_counts *p = &x->n, *q = &y->n;
+  pd_fu_counts *t = &r->n;
+  if (__builtin_add_overflow(p->reached, q->reached, &t->reached) ||
+      __builtin_add_overflow(p->linked, q->linked, &t->linked) ||
+      __builtin_add_overflow(p->converted, q->converted, &t->converted) ||
+      __builtin_add_overflow(p->repeat, q->repeat, &t->repeat) ||
+      __builtin_add_overflow(p->referrers, q->referrers, &t->referrers) ||
+      __builtin_add_overflow(p->days_seconds, q->days_seconds,
+                             &t->days_seconds) ||
+      pd_add_i64(p->revenue, q->revenue, &t->revenue) ||
+      pd_add_i64(p->cost, q->cost, &t->cost))
     return -2;
-  r->days_seconds = u;
   return pd_ag_sketch_sum(a, &x->days, &y->days, &r->days);
 }
 
 static int merge_funnel(pd_aggregate *d, const pd_aggregate *s) {
-  const pd_allocator *a = &d->alloc;
   int64_t all;
   if (pd_add_i64(d->cost_all_channels, s->cost_all_channels, &all))
     return -2;
-  size_t cap = d->nfg + s->nfg;
-  pd_ag_fgroup *v = pd_calloc(a, cap ? cap : 1, sizeof *v);
-  if (!v) return -1;
-  size_t i = 0, j = 0, m = 0;
-  int rc = 0;
-  while (!rc && (i < d->nfg || j < s->nfg)) {
-    const pd_ag_fgroup *x = i < d->nfg ? &d->fg[i] : NULL;
-    const pd_ag_fgroup *y = j < s->nfg ? &s->fg[j] : NULL;
-    if (x && y && x->key != y->key) {
-      if (x->key < y->key)
-        y = NULL;
-      else
-        x = NULL;
-    }
-    i += x != NULL;
-    j += y != NULL;
-    if ((rc = fgroup_sum(a, x, y, &v[m])) == 0) m++;
-  }
-  if (rc) {
-    free_fgroups(a, v, m);
-    return rc;
-  }
-  free_fgroups(a, d->fg, d->nfg);
+  void *v;
+  size_t m;
+  int rc = merge_groups(&d->alloc, (const char *)d->fg, d->nfg,
+                        (const char *)s->fg, s->nfg, sizeof *d->fg,
+                        fgroup_sum, free_fgroups, &v, &m);
+  if (rc) return rc;
+  free_fgroups(&d->alloc, d->fg, d->nfg);
   d->fg = v;
   d->nfg = m;
   d->cost_all_channels = all;
@@ -235,9 +272,11 @@ static int merge_cohorts(pd_aggregate *d, const pd_aggregate *s) {
 
 /* ---- repurchase ------------------------------------------------------- */
 
-static int rgroup_sum(const pd_allocator *a, const pd_ag_rgroup *x,
-                      const pd_ag_rgroup *y, pd_ag_rgroup *r) {
+static int rgroup_sum(const pd_allocator *a, const void *gx, const void *gy,
+                      void *gr) {
   static const pd_ag_rgroup none;
+  const pd_ag_rgroup *x = gx, *y = gy;
+  pd_ag_rgroup *r = gr;
   if (!x) x = &none;
   if (!y) y = &none;
   memset(r, 0, sizeof *r);
@@ -258,30 +297,13 @@ static int rgroup_sum(const pd_allocator *a, const pd_ag_rgroup *x,
 }
 
 static int merge_repurchase(pd_aggregate *d, const pd_aggregate *s) {
-  const pd_allocator *a = &d->alloc;
-  size_t cap = d->nrg + s->nrg;
-  pd_ag_rgroup *v = pd_calloc(a, cap ? cap : 1, sizeof *v);
-  if (!v) return -1;
-  size_t i = 0, j = 0, m = 0;
-  int rc = 0;
-  while (!rc && (i < d->nrg || j < s->nrg)) {
-    const pd_ag_rgroup *x = i < d->nrg ? &d->rg[i] : NULL;
-    const pd_ag_rgroup *y = j < s->nrg ? &s->rg[j] : NULL;
-    if (x && y && x->key != y->key) {
-      if (x->key < y->key)
-        y = NULL;
-      else
-        x = NULL;
-    }
-    i += x != NULL;
-    j += y != NULL;
-    if ((rc = rgroup_sum(a, x, y, &v[m])) == 0) m++;
-  }
-  if (rc) {
-    free_rgroups(a, v, m);
-    return rc;
-  }
-  free_rgroups(a, d->rg, d->nrg);
+  void *v;
+  size_t m;
+  int rc = merge_groups(&d->alloc, (const char *)d->rg, d->nrg,
+                        (const char *)s->rg, s->nrg, sizeof *d->rg,
+                        rgroup_sum, free_rgroups, &v, &m);
+  if (rc) return rc;
+  free_rgroups(&d->alloc, d->rg, d->nrg);
   d->rg = v;
   d->nrg = m;
   return 0;

@@ -12,11 +12,7 @@
 
 static pd_status grow(pd_mb_ctx *c, pd_ag_rgroup **v, size_t *cap,
                       size_t n) {
-  size_t old = *cap;
-  if (pd_grow(&c->s->alloc, (void **)v, cap, n, sizeof **v) != 0)
-    return pd_mb_nomem(c);
-  if (*cap > old) memset(*v + old, 0, (*cap - old) * sizeof **v);
-  return PD_OK;
+  return pd_mb_grow_zeroed(c, (void **)v, cap, n, sizeof **v);
 }
 
 pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg) {

@@ -2,126 +2,30 @@
  * cohort, with link rate, time to first purchase and LTV:CAC. Definitions
  * in funnel.h. */
 #include <math.h>
-#include <string.h>
 
 #include <privdomain/funnel.h>
 
-#include "core/prefetch.h"
-#include "population.h"
 #include "funnel_users.h"
+#include "population.h"
 #include "rows.h"
 
 static const pd_funnel_options default_opts = PD_FUNNEL_OPTIONS_INIT;
-
-typedef struct acc {
-  uint64_t reached, linked, converted, repeat, referrers;
-  int64_t revenue, cost;
-} acc;
-
-/* Per canonical user: what the funnel asks of them. */
-static pd_status grow_acc(pd_mb_ctx *c, acc **v, size_t *cap, size_t n) {
-  size_t old = *cap;
-  if (pd_grow(&c->s->alloc, (void **)v, cap, n, sizeof **v) != 0)
-    return pd_mb_nomem(c);
-  if (*cap > old) memset(*v + old, 0, (*cap - old) * sizeof **v);
-  return PD_OK;
-}
-
-
-/* Add reach and cost records to the rows they belong to. */
-static pd_status reach_and_cost(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
-                                acc **v, size_t *cap) {
-  pd_store *s = c->s;
-  if (c->f.guide || c->f.shop ||
-      !(by == PD_BY_ALL || by == PD_BY_CHANNEL || by == PD_BY_SOURCE))
-    return PD_OK;
-  pd_status st = PD_OK;
-  const pd_st_reach *rc = pd_st_reaches(s);
-  for (uint32_t i = 0; i < s->col[PD_EV_REACH].n && !st; i++) {
-    if (rc[i].period_start > c->f.as_of) continue; /* also erased ones */
-    if ((c->f.channel && rc[i].channel != (uint32_t)c->f.channel) ||
-        (c->f.source && rc[i].source != c->f.source))
-      continue;
-    int64_t key = by == PD_BY_CHANNEL  ? rc[i].channel
-                  : by == PD_BY_SOURCE ? rc[i].source
-                                       : 0;
-    uint32_t gi;
-    if ((st = pd_mb_group(c, g, key, &gi)) ||
-        (st = grow_acc(c, v, cap, (size_t)gi + 1)))
-      break;
-    (*v)[gi].reached += rc[i].reached;
-  }
-  const pd_st_cost *co = pd_st_costs(s);
-  /* Costs of no particular channel belong to every channel row, so they
-   * are added once all rows exist (whatever order the records came in). */
-  int64_t every_channel = 0;
-  for (uint32_t i = 0; i < s->col[PD_EV_COST].n && !st; i++) {
-    if (co[i].period_start > c->f.as_of) continue;
-    if ((c->f.channel && co[i].channel != 0 &&
-         co[i].channel != (uint32_t)c->f.channel) ||
-        (c->f.source && co[i].source != c->f.source))
-      continue;
-    if (by == PD_BY_CHANNEL && co[i].channel == 0) {
-      every_channel += co[i].amount;
-      continue;
-    }
-    int64_t key = by == PD_BY_CHANNEL  ? co[i].channel
-                  : by == PD_BY_SOURCE ? co[i].source
-                                       : 0;
-    uint32_t gi;
-    if ((st = pd_mb_group(c, g, key, &gi)) ||
-        (st = grow_acc(c, v, cap, (size_t)gi + 1)))
-      break;
-    (*v)[gi].cost += co[i].amount;
-  }
-  if (!st && every_channel)
-    for (size_t k = 0; k < g->n; k++) (*v)[k].cost += every_channel;
-  return st;
-}
-
-/* Users ahead whose acquisition link the pass starts loading. */
-enum { FUNNEL_PF = 16 };
 
 static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
                         pd_rows **out) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
-  pd_fu_user *pu = pd_calloc(a, c->n, sizeof *pu);
-  if (!pu) return pd_mb_nomem(c);
   pd_mb_groups g;
   pd_mb_groups_init(&g);
   pd_mb_tagged days = {0};
-  acc *v = NULL;
+  pd_fu_counts *v = NULL;
   size_t cap = 0;
   uint32_t *order = NULL;
   double *med = NULL, *mean = NULL;
-  pd_status st = pd_fu_gather(c, pu);
-  const pd_st_link *lk = pd_st_links(s);
-  for (uint32_t r = 1; r < c->n && !st; r++) {
-    /* The row key reads the user's acquisition link: a random read,
-     * started some users ahead. */
-    if (r + FUNNEL_PF < c->n && pu[r + FUNNEL_PF].link != PD_ST_NIL)
-      PD_PREFETCH_READ(&lk[pu[r + FUNNEL_PF].link]);
-    const pd_fu_user *p = &pu[r];
-    if (c->root_of[r] != r || !c->pass[r] || p->link == PD_ST_NIL) continue;
-    uint32_t gi;
-    if ((st = pd_mb_group(c, &g, pd_fu_key(c, o->group_by, r, p), &gi)) ||
-        (st = grow_acc(c, &v, &cap, (size_t)gi + 1)))
-      break;
-    acc *x = &v[gi];
-    x->linked++;
-    x->revenue += p->revenue;
-    x->referrers += p->referred;
-    if (p->first_order != PD_ST_NIL &&
-        (int64_t)(p->first_order - p->link_time) <= o->conversion_window) {
-      x->converted++;
-      x->repeat += p->orders >= 2;
-      st = pd_mb_tagged_push(
-          c, &days, gi, (double)(p->first_order - p->link_time) / PD_MB_DAY);
-    }
-  }
-  if (!st) st = reach_and_cost(c, o->group_by, &g, &v, &cap);
-  if (!st && (st = grow_acc(c, &v, &cap, g.n + 1)) == PD_OK) {
+  int64_t every_channel = 0;
+  pd_status st = pd_fu_count(c, o->group_by, o->conversion_window, &g, &v,
+                             &cap, &days, &every_channel);
+  if (!st) {
     med = pd_calloc(a, g.n + 1, sizeof *med);
     mean = pd_calloc(a, g.n + 1, sizeof *mean);
     order = pd_mb_groups_sorted(c, &g);
@@ -133,30 +37,11 @@ static pd_status funnel(pd_mb_ctx *c, const pd_funnel_options *o,
                                      sizeof(pd_funnel_row), g.n)))
     st = pd_mb_nomem(c);
   for (size_t q = 0; !st && q < g.n; q++) {
+    /* No overflow: the store keeps the total of all costs within int64. */
     uint32_t gi = order[q];
-    const acc *x = &v[gi];
-    pd_funnel_row *row = pd_mb_row(rows, q);
-    row->key = g.keys[gi];
-    row->reached = x->reached;
-    row->linked = x->linked;
-    row->converted = x->converted;
-    row->repeat = x->repeat;
-    row->referrers = x->referrers;
-    row->link_rate = pd_mb_ratio((double)x->linked, (double)x->reached);
-    row->conversion_rate = pd_mb_ratio((double)x->converted, (double)x->linked);
-    row->repeat_rate = pd_mb_ratio((double)x->repeat, (double)x->converted);
-    row->referral_rate = pd_mb_ratio((double)x->referrers, (double)x->linked);
-    row->days_to_first_purchase_median = med[gi];
-    row->days_to_first_purchase_mean = mean[gi];
-    row->revenue = x->revenue;
-    row->cost = x->cost;
-    row->ltv = o->model_clv > 0
-                   ? o->model_clv
-                   : pd_mb_ratio((double)x->revenue, (double)x->linked);
-    row->cac = pd_mb_ratio((double)x->cost, (double)x->linked);
-    row->ltv_cac = row->cac > 0 ? row->ltv / row->cac : -1.0;
+    pd_fu_row(pd_mb_row(rows, q), g.keys[gi], &v[gi],
+              v[gi].cost + every_channel, med[gi], mean[gi], o->model_clv);
   }
-  pd_free(a, pu);
   pd_free(a, v);
   pd_free(a, order);
   pd_free(a, med);

@@ -1,7 +1,6 @@
 /* Repurchase (复购): rate, frequency, average order value, intervals and
  * their trend, and the revenue share of repeat buyers. Definitions in
  * repurchase.h. */
-#include <string.h>
 
 #include <privdomain/repurchase.h>
 
@@ -72,15 +71,14 @@ static pd_status repurchase(pd_mb_ctx *c, const pd_repurchase_options *o,
     if (n == 0) continue;
     const uint64_t *ix = csr.key + csr.off[r];
     uint32_t gi;
-    size_t old = cap;
-    if ((st = pd_mb_group(c, &g, pd_mb_user_key(c, o->group_by, r), &gi)))
+    if ((st = pd_mb_group(c, &g, pd_mb_user_key(c, o->group_by, r), &gi)) ||
+        (st = pd_mb_grow_zeroed(c, (void **)&v, &cap, (size_t)gi + 1,
+                                sizeof *v)))
       goto done;
-    if (pd_grow(a, (void **)&v, &cap, (size_t)gi + 1, sizeof *v) != 0 ||
-        pd_grow(a, (void **)&y, &ycap, n, sizeof *y) != 0) {
+    if (pd_grow(a, (void **)&y, &ycap, n, sizeof *y) != 0) {
       st = pd_mb_nomem(c);
       goto done;
     }
-    if (cap > old) memset(v + old, 0, (cap - old) * sizeof *v);
     acc *x = &v[gi];
     x->buyers++;
     x->purchases += n;

@@ -224,10 +224,15 @@ static void replay(const pd_store *s, const uint32_t *v, size_t n,
   }
 }
 
-static void state_init(pd_link_state *st, int32_t channel) {
+/* *out (its size kept) as the sorted refs v[0..n) of one channel leave
+ * it. */
+static void state_of(const pd_store *s, const uint32_t *v, size_t n,
+                     int32_t channel, pd_link_state *out) {
   pd_link_state z = PD_LINK_STATE_INIT;
-  *st = z;
-  st->channel = channel;
+  z.size = out->size;
+  z.channel = channel;
+  *out = z;
+  replay(s, v, n, out);
 }
 
 pd_status pd_st_link_state_at(pd_store *s, uint32_t root, int32_t channel,
@@ -236,10 +241,7 @@ pd_status pd_st_link_state_at(pd_store *s, uint32_t root, int32_t channel,
   size_t n = 0;
   pd_status st = gather(s, root, channel, as_of, &v, &n);
   if (st) return st;
-  size_t keep = out->size;
-  state_init(out, channel);
-  out->size = keep;
-  replay(s, v, n, out);
+  state_of(s, v, n, channel, out);
   return PD_OK;
 }
 
@@ -248,10 +250,7 @@ int pd_st_link_state_into(const pd_store *s, uint32_t root, int32_t channel,
                           pd_link_state *out) {
   size_t n = 0;
   if (gather_into(s, root, channel, as_of, buf, cap, &n) != 0) return -1;
-  size_t keep = out->size;
-  state_init(out, channel);
-  out->size = keep;
-  replay(s, buf, n, out);
+  state_of(s, buf, n, channel, out);
   return 0;
 }
 
@@ -349,8 +348,8 @@ pd_status pd_user_links(pd_store *s, pd_user_id user, int64_t as_of,
       end++;
     }
     pd_link_state *ls = &states[c_n++];
-    state_init(ls, (int32_t)c);
-    replay(s, v + k, end - k, ls);
+    ls->size = sizeof *ls;
+    state_of(s, v + k, end - k, (int32_t)c, ls);
     k = end;
   }
   s->depth++;
