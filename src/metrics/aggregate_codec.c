@@ -68,15 +68,15 @@ pd_status pd_aggregate_save(const pd_aggregate *g, pd_bytes **out) {
     for (size_t i = 0; i < g->nrg; i++) {
       const pd_ag_rgroup *x = &g->rg[i];
       pd_put64(&b, (uint64_t)x->key);
-      pd_put64(&b, x->buyers);
-      pd_put64(&b, x->repeat);
-      pd_put64(&b, x->purchases);
-      pd_put64(&b, x->intervals);
-      pd_put64(&b, x->trend);
-      pd_put64(&b, x->shortening);
-      pd_put64(&b, (uint64_t)x->revenue);
-      pd_put64(&b, (uint64_t)x->repeat_revenue);
-      pd_put64(&b, x->interval_seconds);
+      pd_put64(&b, x->n.buyers);
+      pd_put64(&b, x->n.repeat);
+      pd_put64(&b, x->n.purchases);
+      pd_put64(&b, x->n.intervals);
+      pd_put64(&b, x->n.trend);
+      pd_put64(&b, x->n.shortening);
+      pd_put64(&b, (uint64_t)x->n.revenue);
+      pd_put64(&b, (uint64_t)x->n.repeat_revenue);
+      pd_put64(&b, x->n.interval_seconds);
       pd_ag_sketch_put(&b, &x->intervals_days);
     }
   } else {
@@ -211,26 +211,26 @@ static int read_repurchase(reader *r, pd_aggregate *g) {
   for (uint64_t i = 0; i < n; i++) {
     pd_ag_rgroup *x = &g->rg[i];
     x->key = (int64_t)pd_get64(in);
-    x->buyers = pd_get64(in);
-    x->repeat = pd_get64(in);
-    x->purchases = pd_get64(in);
-    x->intervals = pd_get64(in);
-    x->trend = pd_get64(in);
-    x->shortening = pd_get64(in);
-    x->revenue = (int64_t)pd_get64(in);
-    x->repeat_revenue = (int64_t)pd_get64(in);
-    x->interval_seconds = pd_get64(in);
+    x->n.buyers = pd_get64(in);
+    x->n.repeat = pd_get64(in);
+    x->n.purchases = pd_get64(in);
+    x->n.intervals = pd_get64(in);
+    x->n.trend = pd_get64(in);
+    x->n.shortening = pd_get64(in);
+    x->n.revenue = (int64_t)pd_get64(in);
+    x->n.repeat_revenue = (int64_t)pd_get64(in);
+    x->n.interval_seconds = pd_get64(in);
     if (read_sketch(r, g, &x->intervals_days)) return -1;
     g->nrg = (size_t)i + 1;
     if (i > 0 && x->key <= g->rg[i - 1].key)
       return fail(r, "repurchase groups out of order");
     /* Each buyer has purchases - 1 intervals; repeat buyers >= 2. */
-    if (x->repeat > x->buyers || x->purchases < x->buyers ||
-        x->intervals != x->purchases - x->buyers ||
-        x->intervals < x->repeat || x->trend > x->repeat ||
-        x->shortening > x->trend)
+    if (x->n.repeat > x->n.buyers || x->n.purchases < x->n.buyers ||
+        x->n.intervals != x->n.purchases - x->n.buyers ||
+        x->n.intervals < x->n.repeat || x->n.trend > x->n.repeat ||
+        x->n.shortening > x->n.trend)
       return fail(r, "repurchase counts inconsistent");
-    if (x->intervals_days.count != x->intervals ||
+    if (x->intervals_days.count != x->n.intervals ||
         x->intervals_days.neg.n != 0)
       return fail(r, "repurchase interval sketch does not match intervals");
   }

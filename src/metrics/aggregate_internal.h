@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "funnel_users.h"
+#include "repurchase_buyers.h"
 
 #define PD_AG_MAGIC 0x41474731u /* "AGG1" */
 
@@ -49,10 +50,8 @@ typedef struct pd_ag_fgroup {
 /* One repurchase group. */
 typedef struct pd_ag_rgroup {
   int64_t key;
-  uint64_t buyers, repeat, purchases, intervals, trend, shortening;
-  int64_t revenue, repeat_revenue;
-  uint64_t interval_seconds; /* sum of every interval, seconds */
-  pd_ag_sketch intervals_days;
+  pd_rp_counts n;
+  pd_ag_sketch intervals_days; /* every repurchase interval, in days */
 } pd_ag_rgroup;
 
 /* One (channel, cohort) of a link cohort table, its counters laid out as

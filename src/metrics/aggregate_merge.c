@@ -281,16 +281,18 @@ static int rgroup_sum(const pd_allocator *a, const void *gx, const void *gy,
   if (!y) y = &none;
   memset(r, 0, sizeof *r);
   r->key = x == &none ? y->key : x->key;
-  if (__builtin_add_overflow(x->buyers, y->buyers, &r->buyers) ||
-      __builtin_add_overflow(x->repeat, y->repeat, &r->repeat) ||
-      __builtin_add_overflow(x->purchases, y->purchases, &r->purchases) ||
-      __builtin_add_overflow(x->intervals, y->intervals, &r->intervals) ||
-      __builtin_add_overflow(x->trend, y->trend, &r->trend) ||
-      __builtin_add_overflow(x->shortening, y->shortening, &r->shortening) ||
-      __builtin_add_overflow(x->interval_seconds, y->interval_seconds,
-                             &r->interval_seconds) ||
-      pd_add_i64(x->revenue, y->revenue, &r->revenue) ||
-      pd_add_i64(x->repeat_revenue, y->repeat_revenue, &r->repeat_revenue))
+  const pd_rp_counts *p = &x->n, *q = &y->n;
+  pd_rp_counts *t = &r->n;
+  if (__builtin_add_overflow(p->buyers, q->buyers, &t->buyers) ||
+      __builtin_add_overflow(p->repeat, q->repeat, &t->repeat) ||
+      __builtin_add_overflow(p->purchases, q->purchases, &t->purchases) ||
+      __builtin_add_overflow(p->intervals, q->intervals, &t->intervals) ||
+      __builtin_add_overflow(p->trend, q->trend, &t->trend) ||
+      __builtin_add_overflow(p->shortening, q->shortening, &t->shortening) ||
+      __builtin_add_overflow(p->interval_seconds, q->interval_seconds,
+                             &t->interval_seconds) ||
+      pd_add_i64(p->revenue, q->revenue, &t->revenue) ||
+      pd_add_i64(p->repeat_revenue, q->repeat_revenue, &t->repeat_revenue))
     return -2;
   return pd_ag_sketch_sum(a, &x->intervals_days, &y->intervals_days,
                           &r->intervals_days);

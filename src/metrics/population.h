@@ -214,9 +214,5 @@ static inline double pd_mb_ratio(double x, double y) {
   return y > 0 ? x / y : 0.0;
 }
 
-/* Least-squares slope of y[0..m-1] against 1..m (m >= 2): the trend of
- * a customer's repurchase intervals (repurchase.c; its aggregate uses the
- * same function, so the two agree on its sign). */
-double pd_mb_slope(const double *y, size_t m);
 
 #endif
