@@ -1,7 +1,8 @@
 /* The repurchase aggregate (aggregates.h): per group key the buyer,
  * purchase, interval and trend counts and revenues behind
- * pd_repurchase_compute()'s rows, counted exactly as repurchase.c counts
- * them (definitions in repurchase.h), and the rows made back from them. */
+ * pd_repurchase_compute()'s rows, counted by the same pass as repurchase.c
+ * (repurchase_buyers.h; definitions in repurchase.h), and the rows made
+ * back from them. */
 #include <string.h>
 
 #include "aggregate_kinds.h"
