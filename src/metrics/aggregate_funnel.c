@@ -2,8 +2,6 @@
  * pd_funnel_compute()'s rows, gathered per group key by the same per-user
  * pass as funnel.c (funnel_users.h; definitions in funnel.h), and the rows
  * made back from them. */
-#include <string.h>
-
 #include "aggregate_kinds.h"
 #include "core/checked.h"
 #include "funnel_users.h"
@@ -17,37 +15,29 @@ pd_status pd_ag_funnel_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   pd_mb_tagged days = {0};
   pd_fu_counts *cnt = NULL;
   size_t cap = 0;
-  pd_ag_fgroup *v = NULL; /* by group index */
-  uint32_t *order = NULL;
   int64_t all = 0;
+  pd_ag_fgroup *v = NULL;
   pd_status st = pd_fu_count(c, o->group_by, o->conversion_window, &g, &cnt,
                              &cap, &days, &all);
-  if (!st && !(v = pd_calloc(a, g.n + 1, sizeof *v))) st = pd_mb_nomem(c);
-  for (size_t k = 0; !st && k < g.n; k++) v[k].n = cnt[k];
+  if (!st && !(v = pd_calloc(&agg->alloc, g.n + 1, sizeof *v)))
+    st = pd_mb_nomem(c);
+  for (size_t k = 0; !st && k < g.n; k++) {
+    v[k].key = g.keys[k];
+    v[k].n = cnt[k];
+  }
   if (!st && g.n)
     st = pd_ag_sketches_by_group(c, &agg->alloc, &days, g.n, o->accuracy,
                                  &v[0].days, sizeof *v);
-  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
-  pd_ag_fgroup *out = NULL;
-  if (!st && !(out = pd_calloc(&agg->alloc, g.n + 1, sizeof *out)))
-    st = pd_mb_nomem(c);
   if (!st) {
-    /* Move the groups across in key order (the sketches were built with
-     * the aggregate's allocator). */
-    for (size_t q = 0; q < g.n; q++) {
-      out[q] = v[order[q]];
-      out[q].key = g.keys[order[q]];
-      memset(&v[order[q]].days, 0, sizeof v[order[q]].days);
-    }
-    agg->fg = out;
+    pd_ag_sort_groups(v, g.n, sizeof *v);
+    agg->fg = v;
     agg->nfg = g.n;
     agg->cost_all_channels = all;
+  } else if (v) {
+    for (size_t k = 0; k < g.n; k++) pd_ag_sketch_free(&agg->alloc, &v[k].days);
+    pd_free(&agg->alloc, v);
   }
-  for (size_t q = 0; v && q < g.n; q++)
-    pd_ag_sketch_free(&agg->alloc, &v[q].days);
   pd_free(a, cnt);
-  pd_free(a, v);
-  pd_free(a, order);
   pd_mb_tagged_free(c, &days);
   pd_mb_groups_free(c, &g);
   return st;

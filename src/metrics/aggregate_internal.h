@@ -85,6 +85,10 @@ struct pd_aggregate {
   size_t nrg;
 };
 
+/* Sort n funnel or repurchase groups (el bytes each) by key: the order
+ * merging and the serialised form rely on. Keys are distinct. */
+void pd_ag_sort_groups(void *v, size_t n, size_t el);
+
 /* A new empty aggregate of a kind, or NULL out of memory. */
 pd_aggregate *pd_ag_new(const pd_allocator *a, int32_t kind,
                         const pd_ag_spec *spec);

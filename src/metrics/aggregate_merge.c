@@ -2,6 +2,7 @@
  * the sum in new memory and swaps it in, so a failed merge leaves the
  * destination as it was. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aggregate_internal.h"
@@ -140,6 +141,15 @@ static int64_t group_key(const void *g) {
   int64_t k;
   memcpy(&k, g, sizeof k);
   return k;
+}
+
+static int group_key_cmp(const void *x, const void *y) {
+  int64_t a = group_key(x), b = group_key(y);
+  return (a > b) - (a < b);
+}
+
+void pd_ag_sort_groups(void *v, size_t n, size_t el) {
+  if (n > 1) qsort(v, n, el, group_key_cmp);
 }
 
 /* The union of the key-sorted groups x[0..nx) and y[0..ny) (el bytes

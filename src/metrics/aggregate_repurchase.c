@@ -3,8 +3,6 @@
  * pd_repurchase_compute()'s rows, counted by the same pass as repurchase.c
  * (repurchase_buyers.h; definitions in repurchase.h), and the rows made
  * back from them. */
-#include <string.h>
-
 #include "aggregate_kinds.h"
 #include "repurchase_buyers.h"
 #include "rows.h"
@@ -16,35 +14,28 @@ pd_status pd_ag_repurchase_compute(pd_mb_ctx *c, pd_aggregate *agg) {
   pd_mb_tagged iv = {0};
   pd_rp_counts *cnt = NULL;
   size_t cap = 0;
-  pd_ag_rgroup *v = NULL; /* by group index */
-  uint32_t *order = NULL;
+  pd_ag_rgroup *v = NULL;
   pd_status st = pd_rp_count(c, agg->spec.group_by, &g, &cnt, &cap, &iv);
-  if (!st && !(v = pd_calloc(a, g.n + 1, sizeof *v))) st = pd_mb_nomem(c);
-  for (size_t k = 0; !st && k < g.n; k++) v[k].n = cnt[k];
+  if (!st && !(v = pd_calloc(&agg->alloc, g.n + 1, sizeof *v)))
+    st = pd_mb_nomem(c);
+  for (size_t k = 0; !st && k < g.n; k++) {
+    v[k].key = g.keys[k];
+    v[k].n = cnt[k];
+  }
   if (!st && g.n)
     st = pd_ag_sketches_by_group(c, &agg->alloc, &iv, g.n,
                                  agg->spec.accuracy, &v[0].intervals_days,
                                  sizeof *v);
-  if (!st && !(order = pd_mb_groups_sorted(c, &g))) st = pd_mb_nomem(c);
-  pd_ag_rgroup *out = NULL;
-  if (!st && !(out = pd_calloc(&agg->alloc, g.n + 1, sizeof *out)))
-    st = pd_mb_nomem(c);
   if (!st) {
-    /* Move the groups across in key order (the sketches were built with
-     * the aggregate's allocator). */
-    for (size_t q = 0; q < g.n; q++) {
-      out[q] = v[order[q]];
-      out[q].key = g.keys[order[q]];
-      memset(&v[order[q]].intervals_days, 0, sizeof v[order[q]].intervals_days);
-    }
-    agg->rg = out;
+    pd_ag_sort_groups(v, g.n, sizeof *v);
+    agg->rg = v;
     agg->nrg = g.n;
+  } else if (v) {
+    for (size_t k = 0; k < g.n; k++)
+      pd_ag_sketch_free(&agg->alloc, &v[k].intervals_days);
+    pd_free(&agg->alloc, v);
   }
-  for (size_t q = 0; v && q < g.n; q++)
-    pd_ag_sketch_free(&agg->alloc, &v[q].intervals_days);
   pd_free(a, cnt);
-  pd_free(a, v);
-  pd_free(a, order);
   pd_mb_tagged_free(c, &iv);
   pd_mb_groups_free(c, &g);
   return st;

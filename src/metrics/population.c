@@ -15,8 +15,8 @@ pd_status pd_mb_nomem(pd_mb_ctx *c) {
   return pd_err(&c->s->err, PD_E_NOMEM, "out of memory");
 }
 
-pd_status pd_mb_grow_zeroed(pd_mb_ctx *c, void **v, size_t *cap, size_t n,
-                            size_t elem) {
+pd_status pd_mb_grow_zeroed_slow(pd_mb_ctx *c, void **v, size_t *cap,
+                                 size_t n, size_t elem) {
   size_t old = *cap;
   if (pd_grow(&c->s->alloc, v, cap, n, elem) != 0) return pd_mb_nomem(c);
   if (*cap > old) memset((char *)*v + old * elem, 0, (*cap - old) * elem);

@@ -47,9 +47,16 @@ pd_status pd_mb_nomem(pd_mb_ctx *c);
 
 /* Grow *v (items of elem bytes, capacity *cap) to hold at least n items,
  * the new ones zeroed: per-group counters that appear as groups do.
- * PD_OK, or PD_E_NOMEM with the store's message and *v unchanged. */
-pd_status pd_mb_grow_zeroed(pd_mb_ctx *c, void **v, size_t *cap, size_t n,
-                            size_t elem);
+ * PD_OK, or PD_E_NOMEM with the store's message and *v unchanged. The
+ * passes call it for every user or spell, so the check that nothing needs
+ * to grow is inline. */
+pd_status pd_mb_grow_zeroed_slow(pd_mb_ctx *c, void **v, size_t *cap,
+                                 size_t n, size_t elem);
+static inline pd_status pd_mb_grow_zeroed(pd_mb_ctx *c, void **v,
+                                          size_t *cap, size_t n,
+                                          size_t elem) {
+  return n <= *cap ? PD_OK : pd_mb_grow_zeroed_slow(c, v, cap, n, elem);
+}
 
 /* The output arguments of a top-k figure (pd_referral_top, pd_super_users):
  * rows and n non-NULL, 1 <= k <= cap, and rows[0].size (every row struct
@@ -213,6 +220,5 @@ int64_t pd_mb_cohort_start(int32_t unit, int64_t t);
 static inline double pd_mb_ratio(double x, double y) {
   return y > 0 ? x / y : 0.0;
 }
-
 
 #endif

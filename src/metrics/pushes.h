@@ -15,7 +15,9 @@
 #define PD_MX_WEEK 604800u
 
 typedef struct pd_mx_push {
-  uint64_t eid; /* before pd_mx_order_pushes(): the column index */
+  uint64_t eid; /* the event id, or, from pd_mx_pushes() and trust, the
+                   column index; pd_mx_order_pushes() swaps in the event
+                   ids of pushes tied in time only */
   uint32_t time;
   uint32_t channel;
 } pd_mx_push;
