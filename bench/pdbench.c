@@ -5,11 +5,17 @@
  *   pdbench --users N [--threads T] [--only GROUP[,GROUP]] [--seed S]
  *           [--tmpdir DIR] [--batch B] [--no-reserve]
  *           [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]
+ *           [--no-cluster]
  *
  * Recording reserves room first (pd_store_reserve: the users, and per
  * kind the events estimated from a 1/64 sample of the users, as a bulk
  * load that knows its counts would): the documented fastest way.
  * --no-reserve records into a store that grows as it goes.
+ *
+ * The metrics group first clusters the store (pd_store_cluster, timed as
+ * metrics figure store_cluster, whatever --figures says): the documented
+ * step after a bulk load that lays each user's events side by side.
+ * --no-cluster measures the metrics on the store in arrival order.
  *
  * Groups (all but gen run by default, in this order): gen (the generator
  * alone), record, memory, metrics, models, aggregates (mergeable partial
@@ -427,6 +433,13 @@ static pd_status fig_peak_rss(result *r, const char **msg) {
 /* ---- metrics ---------------------------------------------------------------------- */
 
 #define S_MSG (*msg = pd_store_errmsg(C.s))
+
+static pd_status fig_store_cluster(result *r, const char **msg) {
+  pd_status st = pd_store_cluster(C.s);
+  if (st) return S_MSG, st;
+  (void)r;
+  return PD_OK;
+}
 
 static pd_status fig_trust_distribution(result *r, const char **msg) {
   pd_trust_distribution td = PD_TRUST_DISTRIBUTION_INIT;
@@ -1271,18 +1284,24 @@ static int usage(void) {
           "usage: pdbench --users N [--threads T] [--only GROUP[,GROUP]] "
           "[--seed S] [--tmpdir DIR] [--batch B] [--no-reserve]\n"
           "       [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]\n"
+          "       [--no-cluster]\n"
           "groups: gen record memory metrics models persist aggregates\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   const char *only = NULL, *snapshot = NULL;
+  int cluster = 1;
   C.threads = 1, C.seed = 1, C.batch = 1024, C.reserve = 1;
   C.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int i = 1; i < argc; i += 2) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--no-reserve")) { /* a flag: no value */
       C.reserve = 0, i--;
+      continue;
+    }
+    if (!strcmp(a, "--no-cluster")) {
+      cluster = 0, i--;
       continue;
     }
     if (!v) return usage();
@@ -1410,7 +1429,14 @@ int main(int argc, char **argv) {
     }
   }
   if (wanted(only, "memory")) RUN_ALL(memory_figures);
-  if (wanted(only, "metrics")) RUN_ALL(metrics_figures);
+  if (wanted(only, "metrics")) {
+    if (cluster) {
+      static const figure fg = {"metrics", "store_cluster", fig_store_cluster,
+                                0};
+      run_figure_once(&fg);
+    }
+    RUN_ALL(metrics_figures);
+  }
   if (wanted(only, "models")) {
     if (make_distinct()) fail_line("models", "fit_bgnbd_distinct", PD_E_NOMEM, NULL);
     if (!C.n_survivors) {

@@ -126,6 +126,39 @@ func TestReferralStatsKFactor(t *testing.T) {
 	}
 }
 
+func TestClusterChangesNoAnswer(t *testing.T) {
+	s, a, b := metricsStore(t)
+	for i := 0; i < 40; i++ {
+		u := a
+		if i%2 == 1 {
+			u = b
+		}
+		if _, err := s.RecordTouchpoint(Touchpoint{EventID: uint64(100 + i), User: u,
+			Kind: TouchBroadcast, Purpose: PurposePromotion, Channel: ChannelWeCom,
+			Time: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := Filter{AsOf: t0.Add(48 * time.Hour)}
+	before, err := s.PressureStats(f, 7*day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Cluster(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.PressureStats(f, 7*day, nil)
+	if err != nil || after != before {
+		t.Fatalf("%+v != %+v (%v)", after, before, err)
+	}
+	replayed, err := s.RecordTouchpoint(Touchpoint{EventID: 103, User: b,
+		Kind: TouchBroadcast, Purpose: PurposePromotion, Channel: ChannelWeCom,
+		Time: t0.Add(3 * time.Hour)})
+	if err != nil || !replayed {
+		t.Fatalf("replay after clustering: %v %v", replayed, err)
+	}
+}
+
 func TestPressureStatsCountsOverCapPushes(t *testing.T) {
 	s, a, _ := metricsStore(t)
 	for i := 0; i < 2; i++ {

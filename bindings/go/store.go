@@ -173,6 +173,18 @@ func (s *Store) Reserve(kind int32, count uint64) error {
 	return err
 }
 
+// Cluster lays each user's links, unlinks, touchpoints, binds and
+// consent records side by side in memory, after a bulk load
+// (pd_store_cluster): per-user metrics (trust, pressure, guide figures …)
+// then read memory in sequence. Every answer stays the same; a snapshot
+// keeps the layout.
+func (s *Store) Cluster() error {
+	_, err := s.call("Cluster", func(p *C.pd_store) C.pd_status {
+		return C.pd_store_cluster(p)
+	})
+	return err
+}
+
 // SetThreads sets how many threads the store's metrics use: 1 (the
 // default; 0 means the same) = the calling thread only, AllThreads = one
 // per processor, 2..64 that many (pd_store_set_threads). Results are the

@@ -216,6 +216,39 @@ PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,
                                   uint64_t count);
 
 /**
+ * pd_store_cluster - lay out @store's links, unlinks, touchpoints, guide
+ * binds and consent records so that each user id's events of a kind are
+ * neighbours in memory, as a maintenance step after a bulk load (like
+ * SQL's CLUSTER).
+ *
+ * The store records events in arrival order, so the events of one user
+ * are spread over the whole store, and a computation that visits users
+ * one by one (trust, pressure, follow-up plans, guide figures …) waits on
+ * a memory read per event once the store is larger than the processor's
+ * caches. After clustering, those reads are sequential. Events recorded
+ * afterwards are appended in arrival order again; cluster again after the
+ * next large load. Orders, refunds and referrals keep their places.
+ *
+ * Nothing observable changes: every query and computation gives the same
+ * answers, bit for bit, before and after; recording an event id again is
+ * still answered PD_REPLAYED; nothing is journaled; a snapshot saves the
+ * new layout and loads it as it is.
+ *
+ * Cost: one pass over each clustered kind per thread of
+ * pd_store_set_threads() (at most 8 threads are used) plus a scattered
+ * copy, and, while it runs, a second copy of the largest clustered kind's
+ * records and event ids plus 4 bytes per event of that kind and per
+ * user. Added in 0.2.
+ *
+ * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
+ * inside one of its callbacks), PD_E_NOMEM (the store is unchanged; kinds
+ * already clustered stay so, which changes nothing observable).
+ * Thread safety: serialised on the store's lock, which it holds
+ * throughout.
+ */
+PD_API pd_status pd_store_cluster(pd_store *store);
+
+/**
  * pd_store_currency_exponent - the store's currency exponent (0–4), or -1
  * for an invalid handle.
  */

@@ -45,6 +45,7 @@ _store_currency_exponent = fn("pd_store_currency_exponent", c_int32, _P)
 _store_set_threads = fn("pd_store_set_threads", _st, _P, c_int32)
 _store_threads = fn("pd_store_threads", c_int32, _P)
 _store_reserve = fn("pd_store_reserve", _st, _P, c_int32, c_uint64)
+_store_cluster = fn("pd_store_cluster", _st, _P)
 
 _user_find = fn("pd_user_find", _st, _P, c_char_p, c_size_t, c_char_p,
                 c_size_t, POINTER(c_uint64))
@@ -328,6 +329,14 @@ class Store(_Handle):
         resident at once on those threads, so recording takes no page
         faults (the memory is committed: reserve only what is coming)."""
         self._check(_store_reserve(self._handle(), kind, count))
+
+    def cluster(self):
+        """Lay each user's links, unlinks, touchpoints, binds and consent
+        records side by side in memory, after a bulk load: per-user
+        metrics (trust, pressure, guide figures …) then read memory in
+        sequence. Every answer stays the same; a snapshot keeps the
+        layout (pd_store_cluster)."""
+        self._check(_store_cluster(self._handle()))
 
     # ---- users ----------------------------------------------------------
 

@@ -27,6 +27,22 @@ class Fixture(unittest.TestCase):
                                  purpose="promotion", channel=channel)
 
 
+class Cluster(Fixture):
+    def test_clustering_changes_no_answer(self):
+        for i in range(40):  # two users' touchpoints, interleaved
+            self.push("p%d" % i, (self.u, self.v)[i % 2], T0 + i * 3600)
+        f = metrics.Filter(as_of=T0 + 2 * DAY)
+        before = trust.trust_distribution(self.s, f)
+        pressed = pressure.pressure_stats(self.s, f, 7 * DAY)
+        self.s.cluster()
+        self.assertEqual(trust.trust_distribution(self.s, f), before)
+        self.assertEqual(pressure.pressure_stats(self.s, f, 7 * DAY), pressed)
+        self.assertFalse(self.s.record_touchpoint(  # False: a replay
+            "p3", self.v, "outbound_1to1", T0 + 3 * 3600,
+            purpose="promotion", channel="wecom"))
+        self.assertEqual(self.s.stats().touchpoints, 40)
+
+
 class Filters(Fixture):
     def test_a_filter_matches_on_the_acquisition_channel(self):
         f = metrics.Filter(as_of=T0 + DAY, channel="wecom")

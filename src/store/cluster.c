@@ -1,0 +1,217 @@
+/* pd_store_cluster: reorder the per-user columns so that each user id's
+ * events lie side by side.
+ *
+ * Recording appends in arrival order, so a user's chain of one kind jumps
+ * across the whole column and every step of a per-user walk is a cache
+ * (often a TLB) miss. After clustering, a chain is a run of neighbouring
+ * records that the hardware streams.
+ *
+ * Why it changes no answer: a chain lists its owner's events newest
+ * first, that is by descending index. Clustering keeps, within each
+ * owner, the order of the indices, so every chain visits the same events
+ * in the same order; only indices change, and nothing outside the store
+ * layer holds them. What holds them inside is remapped here: the chain
+ * links, users[].head and the event-id index's tags. Kinds that other
+ * records or indexes point into by position (orders: refunds and the
+ * order-id index; referrals: users[].referral_in) are left in place.
+ *
+ * The passes are split by ranges of user ids: each range reads the whole
+ * column and writes only its own owners' events, so ranges run on the
+ * store's threads without sharing a write. */
+#include <string.h>
+
+#include <privdomain/store.h>
+
+#include "core/parallel.h"
+#include "store/event_index.h"
+#include "store/store_internal.h"
+#include "store/store_threads.h"
+
+/* The kinds clustered, each a record that starts with its owner's user id
+ * and its chain link. */
+static const int clustered_kinds[] = {PD_EV_LINK, PD_EV_UNLINK, PD_EV_TOUCH,
+                                      PD_EV_BIND, PD_EV_CONSENT};
+
+#define OWNER_AND_LINK_FIRST(type)                    \
+  _Static_assert(offsetof(type, user) == 0 &&         \
+                     offsetof(type, next) == 4,       \
+                 #type " starts with user and next")
+OWNER_AND_LINK_FIRST(pd_st_link);
+OWNER_AND_LINK_FIRST(pd_st_unlink);
+OWNER_AND_LINK_FIRST(pd_st_touch);
+OWNER_AND_LINK_FIRST(pd_st_bind);
+OWNER_AND_LINK_FIRST(pd_st_consent);
+
+/* Each reads the whole column, so more ranges than this cost more reading
+ * than they save. */
+#define MAX_RANGES 8
+
+typedef struct cluster_job {
+  const pd_st_column *c;
+  int kind;
+  uint32_t n_users;
+  uint32_t bound[MAX_RANGES + 1]; /* range r owns user ids [bound[r], bound[r+1]) */
+  uint32_t *cursor; /* [n_users]: count, then next slot, then end */
+  uint32_t *moved;  /* [n]: old index -> new index */
+  uint64_t *eid;    /* the new columns */
+  unsigned char *rec;
+  pd_st_bucket *buckets;
+  size_t nbuckets;
+} cluster_job;
+
+static inline uint32_t owner_of(const unsigned char *rec) {
+  uint32_t u;
+  memcpy(&u, rec, sizeof u);
+  return u;
+}
+
+static void count_range(void *p, size_t r) {
+  cluster_job *j = p;
+  const unsigned char *rec = j->c->rec;
+  size_t rs = j->c->rec_size;
+  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
+  for (uint32_t i = 0; i < j->c->n; i++) {
+    uint32_t u = owner_of(rec + (size_t)i * rs);
+    if (u >= lo && u < hi) j->cursor[u]++;
+  }
+}
+
+/* Copies the range's events to their new slots. Each record's link
+ * points at the slot before it; the first of each owner is unlinked
+ * afterwards (finish_range). Inline, so that with a constant record size
+ * each copy is a few moves instead of a call. */
+static inline void move_records(cluster_job *j, size_t r, size_t rs) {
+  const unsigned char *rec = j->c->rec;
+  const uint64_t *eid = j->c->eid;
+  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
+  for (uint32_t i = 0; i < j->c->n; i++) {
+    const unsigned char *from = rec + (size_t)i * rs;
+    uint32_t u = owner_of(from);
+    if (u < lo || u >= hi) continue;
+    uint32_t to = j->cursor[u]++;
+    unsigned char *dst = j->rec + (size_t)to * rs;
+    memcpy(dst, from, rs);
+    uint32_t link = to - 1; /* wraps to NIL for slot 0 */
+    memcpy(dst + 4, &link, sizeof link);
+    j->eid[to] = eid[i];
+    j->moved[i] = to;
+  }
+}
+
+static void move_range(void *p, size_t r) {
+  cluster_job *j = p;
+  switch (j->c->rec_size) {
+    case 16: move_records(j, r, 16); break; /* binds, consents */
+    case 20: move_records(j, r, 20); break; /* unlinks */
+    case 28: move_records(j, r, 28); break; /* links, touchpoints */
+    default: move_records(j, r, j->c->rec_size); break;
+  }
+}
+
+/* cursor[u] now holds the end of u's run; the run starts at the previous
+ * id's end. */
+static void finish_range(cluster_job *j, pd_st_user *users, size_t r) {
+  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
+  uint32_t begin = lo > 1 ? j->cursor[lo - 1] : 0;
+  for (uint32_t u = lo; u < hi; u++) {
+    uint32_t end = j->cursor[u];
+    if (end > begin) {
+      uint32_t nil = PD_ST_NIL;
+      memcpy(j->rec + (size_t)begin * j->c->rec_size + 4, &nil, sizeof nil);
+      users[u].head[j->kind] = end - 1;
+    } else {
+      users[u].head[j->kind] = PD_ST_NIL;
+    }
+    begin = end;
+  }
+}
+
+static void retag_range(void *p, size_t r) {
+  cluster_job *j = p;
+  size_t per = (j->nbuckets + MAX_RANGES - 1) / MAX_RANGES;
+  size_t b0 = r * per, b1 = b0 + per < j->nbuckets ? b0 + per : j->nbuckets;
+  for (size_t b = b0; b < b1; b++) {
+    pd_st_bucket *k = &j->buckets[b];
+    for (int slot = 0; slot < PD_ST_BUCKET_SLOTS; slot++) {
+      if (k->fp[slot] == 0 || pd_st_tag_kind(k->tag[slot]) != j->kind)
+        continue;
+      k->tag[slot] = pd_st_tag(j->kind, j->moved[pd_st_tag_index(k->tag[slot])]);
+    }
+  }
+}
+
+/* Splits user ids 1..n_users-1 into `ranges` ranges of about equal event
+ * counts (cursor holds each id's count). */
+static void split_by_events(cluster_job *j, size_t ranges) {
+  uint64_t total = j->c->n, seen = 0;
+  size_t r = 1;
+  j->bound[0] = 1;
+  for (uint32_t u = 1; u < j->n_users && r < ranges; u++) {
+    seen += j->cursor[u];
+    if (seen * ranges >= total * r) j->bound[r++] = u + 1;
+  }
+  while (r <= ranges) j->bound[r++] = j->n_users;
+}
+
+static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
+  pd_st_column *c = &s->col[kind];
+  if (c->n < 2) return PD_OK;
+  cluster_job j;
+  memset(&j, 0, sizeof j);
+  j.c = c;
+  j.kind = kind;
+  j.n_users = s->n_users;
+  j.cursor = pd_calloc(&s->alloc, s->n_users, sizeof *j.cursor);
+  j.moved = pd_realloc_array(&s->alloc, NULL, c->n, sizeof *j.moved);
+  j.eid = pd_realloc_array(&s->alloc, NULL, c->cap, sizeof *j.eid);
+  j.rec = pd_realloc_array(&s->alloc, NULL, c->cap, c->rec_size);
+  if (!j.cursor || !j.moved || !j.eid || !j.rec) {
+    pd_free(&s->alloc, j.cursor);
+    pd_free(&s->alloc, j.moved);
+    pd_free(&s->alloc, j.eid);
+    pd_free(&s->alloc, j.rec);
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  }
+  /* Nothing can fail from here on: the store is rewritten in place. */
+  pd_advise_random_large(&s->caller_alloc, j.rec, c->cap * c->rec_size);
+  size_t ranges = threads < 1 ? 1 : (size_t)threads;
+  if (ranges > MAX_RANGES) ranges = MAX_RANGES;
+
+  /* Count each owner's events: one range per thread by user id. */
+  for (size_t r = 0; r <= ranges; r++)
+    j.bound[r] = (uint32_t)(1 + (uint64_t)(s->n_users - 1) * r / ranges);
+  pd_parallel_for(threads, ranges, count_range, &j);
+  /* Each owner's first slot, and ranges of equal work for the move. */
+  split_by_events(&j, ranges);
+  uint32_t next = 0;
+  for (uint32_t u = 1; u < s->n_users; u++) {
+    uint32_t k = j.cursor[u];
+    j.cursor[u] = next;
+    next += k;
+  }
+  pd_parallel_for(threads, ranges, move_range, &j);
+  for (size_t r = 0; r < ranges; r++) finish_range(&j, s->users, r);
+
+  j.buckets = s->index.buckets;
+  j.nbuckets = s->index.nbuckets;
+  pd_parallel_for(threads, MAX_RANGES, retag_range, &j);
+
+  pd_free(&s->alloc, c->eid);
+  pd_free(&s->alloc, c->rec);
+  c->eid = j.eid;
+  c->rec = j.rec;
+  pd_free(&s->alloc, j.cursor);
+  pd_free(&s->alloc, j.moved);
+  return PD_OK;
+}
+
+pd_status pd_store_cluster(pd_store *s) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  int32_t threads = pd_st_threads(s);
+  for (size_t k = 0; k < sizeof clustered_kinds / sizeof *clustered_kinds;
+       k++) {
+    if ((st = cluster_kind(s, clustered_kinds[k], threads)) != PD_OK) break;
+  }
+  return pd_st_leave(s, st);
+}
