@@ -21,9 +21,10 @@ LINE = re.compile(
 REQUIRED = {
     "record": {"record_single", "users_setup", "record_batch",
                "record_batch_store_only", "replay_batch"},
-    "metrics": {"trust_distribution", "pressure_stats", "store_summary",
-                "store_value_predict", "followup_plan", "link_retention",
-                "link_survival_km", "unlink_rate", "campaign_health",
+    "metrics": {"store_cluster", "trust_distribution", "pressure_stats",
+                "store_summary", "store_value_predict", "followup_plan",
+                "link_retention", "link_survival_km", "unlink_rate",
+                "campaign_health",
                 "funnel_by_source", "repurchase", "referral_stats",
                 "guide_figures", "rfm", "super_users"},
     "models": {"summary_from_transactions", "fit_bgnbd", "fit_mbgnbd",
