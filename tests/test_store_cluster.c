@@ -25,6 +25,14 @@ static const int kinds[] = {PD_EV_LINK, PD_EV_UNLINK, PD_EV_TOUCH,
                             PD_EV_BIND, PD_EV_CONSENT};
 enum { KINDS = sizeof kinds / sizeof *kinds };
 
+/* Every clustered kind's record starts with its owner and chain link. */
+static uint32_t owner_of(const pd_store *s, int kind, uint32_t i) {
+  return ((const pd_st_touch *)pd_st_rec(s, kind, i))->user;
+}
+static uint32_t link_of(const pd_store *s, int kind, uint32_t i) {
+  return ((const pd_st_touch *)pd_st_rec(s, kind, i))->next;
+}
+
 /* Every user id's chain of every clustered kind, as event ids in chain
  * order, each chain ended by 0 (event ids are never 0). */
 typedef struct chains {
@@ -45,12 +53,9 @@ static chains chains_of(const pd_store *s) {
   chains c = {NULL, 0, 0};
   for (int k = 0; k < KINDS; k++)
     for (uint32_t u = 1; u < s->n_users; u++) {
-      for (uint32_t i = s->users[u].head[kinds[k]]; i != PD_ST_NIL;) {
+      for (uint32_t i = s->users[u].head[kinds[k]]; i != PD_ST_NIL;
+           i = link_of(s, kinds[k], i))
         chains_put(&c, s->col[kinds[k]].eid[i]);
-        uint32_t next;
-        memcpy(&next, (const char *)pd_st_rec(s, kinds[k], i) + 4, 4);
-        i = next;
-      }
       chains_put(&c, 0);
     }
   return c;
@@ -69,16 +74,15 @@ static int is_clustered(const pd_store *s) {
     for (uint32_t u = 1; u < s->n_users; u++) {
       uint32_t h = s->users[u].head[kinds[k]];
       if (h == PD_ST_NIL) continue;
-      uint32_t i = h, len = 0;
+      uint32_t i = h;
       for (;;) {
-        const pd_st_touch *rec = pd_st_rec(s, kinds[k], i); /* user, next */
-        if (rec->user != u) return 0;
-        len++;
-        if (rec->next == PD_ST_NIL) break;
-        if (rec->next != i - 1) return 0;
-        i = rec->next;
+        if (owner_of(s, kinds[k], i) != u) return 0;
+        uint32_t next = link_of(s, kinds[k], i);
+        if (next == PD_ST_NIL) break;
+        if (next != i - 1) return 0;
+        i = next;
       }
-      if (i != expect_next_run || h + 1 - len != i) return 0;
+      if (i != expect_next_run) return 0;
       expect_next_run = h + 1;
     }
     if (expect_next_run != s->col[kinds[k]].n) return 0;

@@ -234,11 +234,11 @@ PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,
  * still answered PD_REPLAYED; nothing is journaled; a snapshot saves the
  * new layout and loads it as it is.
  *
- * Cost: one pass over each clustered kind per thread of
- * pd_store_set_threads() (at most 8 threads are used) plus a scattered
- * copy, and, while it runs, a second copy of the largest clustered kind's
- * records and event ids plus 4 bytes per event of that kind and per
- * user. Added in 0.2.
+ * Cost: two passes over each clustered kind per thread of
+ * pd_store_set_threads() (at most 8 threads are used), each thread
+ * copying its users' events to their new places; and, while it runs, a
+ * second copy of the largest clustered kind's records and event ids plus
+ * 4 bytes per event of that kind and per user. Added in 0.2.
  *
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_NOMEM (the store is unchanged; kinds

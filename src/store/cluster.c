@@ -42,6 +42,9 @@ OWNER_AND_LINK_FIRST(pd_st_touch);
 OWNER_AND_LINK_FIRST(pd_st_bind);
 OWNER_AND_LINK_FIRST(pd_st_consent);
 
+/* Where each clustered record keeps its chain link. */
+#define LINK_AT offsetof(pd_st_touch, next)
+
 /* Each reads the whole column, so more ranges than this cost more reading
  * than they save. */
 #define MAX_RANGES 8
@@ -78,7 +81,7 @@ static void count_range(void *p, size_t r) {
 
 /* Copies the range's events to their new slots. Each record's link
  * points at the slot before it; the first of each owner is unlinked
- * afterwards (finish_range). Inline, so that with a constant record size
+ * afterwards (relink_heads). Inline, so that with a constant record size
  * each copy is a few moves instead of a call. */
 static inline void move_records(cluster_job *j, size_t r, size_t rs) {
   const unsigned char *rec = j->c->rec;
@@ -92,7 +95,7 @@ static inline void move_records(cluster_job *j, size_t r, size_t rs) {
     unsigned char *dst = j->rec + (size_t)to * rs;
     memcpy(dst, from, rs);
     uint32_t link = to - 1; /* wraps to NIL for slot 0 */
-    memcpy(dst + 4, &link, sizeof link);
+    memcpy(dst + LINK_AT, &link, sizeof link);
     j->eid[to] = eid[i];
     j->moved[i] = to;
   }
@@ -108,19 +111,17 @@ static void move_range(void *p, size_t r) {
   }
 }
 
-/* cursor[u] now holds the end of u's run; the run starts at the previous
- * id's end. */
-static void finish_range(cluster_job *j, pd_st_user *users, size_t r) {
-  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
-  uint32_t begin = lo > 1 ? j->cursor[lo - 1] : 0;
-  for (uint32_t u = lo; u < hi; u++) {
+/* cursor[u] now holds the end of u's run, which starts at the previous
+ * id's end: ends each run's chain and points u's head at its newest. */
+static void relink_heads(cluster_job *j, pd_st_user *users) {
+  uint32_t begin = 0;
+  for (uint32_t u = 1; u < j->n_users; u++) {
     uint32_t end = j->cursor[u];
+    users[u].head[j->kind] = end > begin ? end - 1 : PD_ST_NIL;
     if (end > begin) {
       uint32_t nil = PD_ST_NIL;
-      memcpy(j->rec + (size_t)begin * j->c->rec_size + 4, &nil, sizeof nil);
-      users[u].head[j->kind] = end - 1;
-    } else {
-      users[u].head[j->kind] = PD_ST_NIL;
+      memcpy(j->rec + (size_t)begin * j->c->rec_size + LINK_AT, &nil,
+             sizeof nil);
     }
     begin = end;
   }
@@ -172,7 +173,7 @@ static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
     pd_free(&s->alloc, j.rec);
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
-  /* Nothing can fail from here on: the store is rewritten in place. */
+  /* Nothing can fail from here on. */
   pd_advise_random_large(&s->caller_alloc, j.rec, c->cap * c->rec_size);
   size_t ranges = threads < 1 ? 1 : (size_t)threads;
   if (ranges > MAX_RANGES) ranges = MAX_RANGES;
@@ -190,7 +191,7 @@ static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
     next += k;
   }
   pd_parallel_for(threads, ranges, move_range, &j);
-  for (size_t r = 0; r < ranges; r++) finish_range(&j, s->users, r);
+  relink_heads(&j, s->users);
 
   j.buckets = s->index.buckets;
   j.nbuckets = s->index.nbuckets;
