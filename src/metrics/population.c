@@ -187,15 +187,16 @@ static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
   }
 }
 
-/* pd_mb_csr_build in three parallel passes. (1) Column blocks: the kept
- * events counted per (column block, user block), each event's root noted
- * in who[]. (2) Column blocks: each kept event's key and its offset within
- * its user block, moved to the event's user block (stable: column order
- * within a user block). (3) User blocks: a counting sort by user inside
- * the block (its counters stay in cache), then each user's keys sorted.
- * With a tag (the touchpoint column, of which a tag keeps a few kinds),
- * who[] is not kept: (2) looks the kept events' roots up again, cheaper
- * than four bytes of fresh memory for every event of the column. */
+/* pd_mb_csr_build in two parallel passes, reading the column once.
+ * (1) Column blocks: the block's kept events (key, root) gathered into the
+ * worker's scratch, counted per user block, then moved into the block's
+ * own slice of the stage, grouped by user block (stable: column order
+ * within a group). A slice has room for the whole block: untouched room
+ * costs address space, not memory, and sizing slices exactly would need
+ * a second read of the column, the dearest part of the build. (2) User
+ * blocks: the block's groups gathered from every slice in column-block
+ * order, counting-sorted by user (the counters stay in cache), then each
+ * user's keys sorted. */
 typedef struct csr_job {
   pd_mb_ctx *c;
   const pd_store *s;
@@ -204,14 +205,16 @@ typedef struct csr_job {
   const pd_mb_touch_tags *tags; /* NULL: every event, tag 0 */
   const char *rec;
   size_t rs, uo, to;
-  size_t nub;      /* user blocks */
-  uint32_t *who;   /* [ne] root of each kept event, 0 = dropped; NULL with
-                      a tag */
-  uint32_t *cnt;   /* [column block][user block] kept events */
-  size_t *pos;     /* [column block][user block] next slot in stage */
-  size_t *ubstart; /* [nub + 1] first slot of each user block */
-  uint64_t *stage; /* keys grouped by user block */
-  uint16_t *uloc;  /* root - first id of its user block, beside stage */
+  size_t nub;         /* user blocks */
+  uint32_t *seg;      /* [column block][nub + 1] group starts in the slice */
+  size_t per;            /* scratch per worker: min(ne, PD_MX_EVENT_BLOCK) */
+  uint64_t *scratch_key; /* [threads][per] */
+  uint32_t *scratch_root;
+  uint32_t *cursor;   /* [threads][nub] */
+  uint64_t *stage;    /* [ne] slice b at b * PD_MX_EVENT_BLOCK */
+  uint16_t *uloc;     /* root - first id of its user block, beside stage */
+  size_t *ubstart;    /* [nub + 1] first key of each user block */
+  size_t neb;
   pd_mb_csr *out;
 } csr_job;
 
@@ -229,44 +232,40 @@ static inline uint32_t csr_root(const csr_job *j, uint32_t i, int *tag) {
  * accesses; prefetching PF events ahead hides most of their latency. */
 enum { CSR_PF = 16 };
 
-static void csr_count_block(void *p, size_t b) {
+static void csr_slice_block(void *p, size_t b, int32_t worker) {
   const csr_job *j = p;
   uint32_t lo, hi;
   pd_mx_block_range(b, PD_MX_EVENT_BLOCK, j->ne, &lo, &hi);
-  uint32_t *cnt = j->cnt + b * j->nub;
+  uint64_t *skey = j->scratch_key + (size_t)worker * j->per;
+  uint32_t *sroot = j->scratch_root + (size_t)worker * j->per;
+  uint32_t *seg = j->seg + b * (j->nub + 1);
+  uint32_t *cur = j->cursor + (size_t)worker * j->nub;
+  memset(cur, 0, j->nub * sizeof *cur);
+  uint32_t n = 0;
   for (uint32_t i = lo; i < hi; i++) {
     if (i + CSR_PF < hi)
       PD_PREFETCH(&j->c->in_root[field(j->rec + (size_t)(i + CSR_PF) * j->rs,
                                        j->uo)]);
-    int tag;
-    uint32_t r = csr_root(j, i, &tag);
-    if (j->who) j->who[i] = r;
-    if (r) cnt[r >> PD_MX_USER_BLOCK_BITS]++;
-  }
-}
-
-static void csr_stage_block(void *p, size_t b) {
-  const csr_job *j = p;
-  uint32_t lo, hi;
-  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, j->ne, &lo, &hi);
-  size_t *pos = j->pos + b * j->nub;
-  for (uint32_t i = lo; i < hi; i++) {
     int tag = 0;
-    uint32_t r;
-    if (j->who) {
-      r = j->who[i];
-    } else {
-      if (i + CSR_PF < hi)
-        PD_PREFETCH(&j->c->in_root[field(
-            j->rec + (size_t)(i + CSR_PF) * j->rs, j->uo)]);
-      r = csr_root(j, i, &tag);
-    }
+    uint32_t r = csr_root(j, i, &tag);
     if (!r) continue;
-    const char *e = j->rec + (size_t)i * j->rs;
-    size_t at = pos[r >> PD_MX_USER_BLOCK_BITS]++;
-    j->stage[at] = (uint64_t)field(e, j->to) << 32 |
-                   (uint64_t)tag << PD_ST_INDEX_BITS | i;
-    j->uloc[at] = (uint16_t)(r & (PD_MX_USER_BLOCK - 1));
+    skey[n] = (uint64_t)field(j->rec + (size_t)i * j->rs, j->to) << 32 |
+              (uint64_t)tag << PD_ST_INDEX_BITS | i;
+    sroot[n++] = r;
+    cur[r >> PD_MX_USER_BLOCK_BITS]++;
+  }
+  uint32_t run = 0;
+  for (size_t ub = 0; ub < j->nub; ub++) {
+    seg[ub] = run;
+    run += cur[ub];
+    cur[ub] = seg[ub];
+  }
+  seg[j->nub] = run;
+  size_t base = b * PD_MX_EVENT_BLOCK;
+  for (uint32_t k = 0; k < n; k++) {
+    size_t at = base + cur[sroot[k] >> PD_MX_USER_BLOCK_BITS]++;
+    j->stage[at] = skey[k];
+    j->uloc[at] = (uint16_t)(sroot[k] & (PD_MX_USER_BLOCK - 1));
   }
 }
 
@@ -276,27 +275,45 @@ static void csr_user_block(void *p, size_t ub) {
   uint64_t *key = j->out->key;
   uint32_t lo, hi;
   pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->c->n, &lo, &hi);
-  size_t from = j->ubstart[ub], to = j->ubstart[ub + 1];
   /* off[r] (r in this block) counts, then is r's fill cursor, and ends as
    * the end of r's run; the caller shifts it to off[r + 1]. Each block
    * clears its own counters: on the block's thread, not in one memset of
    * fresh memory beforehand. */
   memset(off + lo, 0, (size_t)(hi - lo) * sizeof *off);
-  for (size_t k = from; k < to; k++) off[lo + j->uloc[k]]++;
-  uint32_t run = (uint32_t)from;
+  for (size_t b = 0; b < j->neb; b++) {
+    const uint32_t *seg = j->seg + b * (j->nub + 1);
+    const uint16_t *u = j->uloc + b * PD_MX_EVENT_BLOCK;
+    for (uint32_t k = seg[ub]; k < seg[ub + 1]; k++) off[lo + u[k]]++;
+  }
+  uint32_t run = (uint32_t)j->ubstart[ub];
   for (uint32_t r = lo; r < hi; r++) {
     uint32_t n = off[r];
     off[r] = run;
     run += n;
   }
-  for (size_t k = from; k < to; k++) key[off[lo + j->uloc[k]]++] = j->stage[k];
+  for (size_t b = 0; b < j->neb; b++) {
+    const uint32_t *seg = j->seg + b * (j->nub + 1);
+    const uint16_t *u = j->uloc + b * PD_MX_EVENT_BLOCK;
+    const uint64_t *v = j->stage + b * PD_MX_EVENT_BLOCK;
+    for (uint32_t k = seg[ub]; k < seg[ub + 1]; k++) key[off[lo + u[k]]++] = v[k];
+  }
   const uint64_t *eid = j->s->col[j->kind].eid;
-  uint32_t start = (uint32_t)from;
+  uint32_t start = (uint32_t)j->ubstart[ub];
   for (uint32_t r = lo; r < hi; r++) {
     size_t n = off[r] - start;
     if (n > 1) sort_keys(eid, key + start, n);
     start = off[r];
   }
+}
+
+static void csr_job_free(const pd_allocator *a, csr_job *j) {
+  pd_free(a, j->seg);
+  pd_free(a, j->scratch_key);
+  pd_free(a, j->scratch_root);
+  pd_free(a, j->cursor);
+  pd_free(a, j->stage);
+  pd_free(a, j->uloc);
+  pd_free(a, j->ubstart);
 }
 
 pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
@@ -316,54 +333,50 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   j.uo = user_offset(kind);
   j.to = time_offset(kind);
   j.nub = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  j.neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   j.out = out;
-  size_t neb = pd_mx_blocks(j.ne, PD_MX_EVENT_BLOCK);
   out->key = NULL;
   out->off = NULL;
-  if (!j.tags && !(j.who = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.who)))
-    goto nomem;
-  j.cnt = pd_calloc(a, neb * j.nub + 1, sizeof *j.cnt);
-  j.pos = pd_malloc(a, (neb * j.nub + 1) * sizeof *j.pos);
+  /* A worker's scratch holds a whole block, or a short column. */
+  size_t per = j.per = j.ne < PD_MX_EVENT_BLOCK ? j.ne : PD_MX_EVENT_BLOCK;
+  /* Workers the parallel call will run (parallel.h's limits). */
+  size_t threads = (size_t)c->threads;
+  if (threads > PD_PARALLEL_MAX_THREADS) threads = PD_PARALLEL_MAX_THREADS;
+  if (threads > j.neb) threads = j.neb;
+  j.seg = pd_malloc(a, (j.neb * (j.nub + 1) + 1) * sizeof *j.seg);
+  j.scratch_key = pd_malloc(a, (threads * per + 1) * sizeof *j.scratch_key);
+  j.scratch_root = pd_malloc(a, (threads * per + 1) * sizeof *j.scratch_root);
+  j.cursor = pd_malloc(a, (threads * j.nub + 1) * sizeof *j.cursor);
+  j.stage = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.stage);
+  j.uloc = pd_malloc(a, ((size_t)j.ne + 1) * sizeof *j.uloc);
   j.ubstart = pd_malloc(a, (j.nub + 1) * sizeof *j.ubstart);
-  if (!j.cnt || !j.pos || !j.ubstart) goto nomem;
-  pd_parallel_for(c->threads, neb, csr_count_block, &j);
-  /* Slots: user block major, column block minor, so each user block's
-   * events stay in column order. */
+  if (!j.seg || !j.scratch_key || !j.scratch_root || !j.cursor || !j.stage ||
+      !j.uloc || !j.ubstart)
+    goto nomem;
+  pd_parallel_for_workers(c->threads, j.neb, csr_slice_block, &j);
+  pd_free(a, j.scratch_key);
+  pd_free(a, j.scratch_root);
+  pd_free(a, j.cursor);
+  j.scratch_key = NULL;
+  j.scratch_root = NULL;
+  j.cursor = NULL;
   size_t kept = 0;
   for (size_t ub = 0; ub < j.nub; ub++) {
     j.ubstart[ub] = kept;
-    for (size_t b = 0; b < neb; b++) {
-      j.pos[b * j.nub + ub] = kept;
-      kept += j.cnt[b * j.nub + ub];
-    }
+    for (size_t b = 0; b < j.neb; b++)
+      kept += j.seg[b * (j.nub + 1) + ub + 1] - j.seg[b * (j.nub + 1) + ub];
   }
   j.ubstart[j.nub] = kept;
-  pd_free(a, j.cnt);
-  j.cnt = NULL;
-  j.stage = pd_malloc(a, (kept + 1) * sizeof *j.stage);
-  j.uloc = pd_malloc(a, (kept + 1) * sizeof *j.uloc);
-  if (!j.stage || !j.uloc) goto nomem;
-  pd_parallel_for(c->threads, neb, csr_stage_block, &j);
-  pd_free(a, j.who);
-  j.who = NULL;
   out->off = pd_malloc(a, ((size_t)c->n + 1) * sizeof *out->off);
   out->key = pd_malloc(a, (kept + 1) * sizeof *out->key);
   if (!out->off || !out->key) goto nomem;
   pd_parallel_for(c->threads, j.nub, csr_user_block, &j);
   for (uint32_t r = c->n; r > 0; r--) out->off[r] = out->off[r - 1];
   out->off[0] = 0;
-  pd_free(a, j.stage);
-  pd_free(a, j.uloc);
-  pd_free(a, j.pos);
-  pd_free(a, j.ubstart);
+  csr_job_free(a, &j);
   return PD_OK;
 nomem:
-  pd_free(a, j.who);
-  pd_free(a, j.cnt);
-  pd_free(a, j.pos);
-  pd_free(a, j.ubstart);
-  pd_free(a, j.stage);
-  pd_free(a, j.uloc);
+  csr_job_free(a, &j);
   pd_free(a, out->off);
   pd_free(a, out->key);
   out->off = NULL;

@@ -86,7 +86,7 @@ typedef struct pd_mb_csr {
 
 /* Tags of touchpoints by their kind (PD_TOUCH_*): 0-15, or -1 to leave
  * a kind out. A table, not a callback: the grouping reads it for each of
- * a large column's touchpoints, twice. */
+ * a large column's touchpoints. */
 typedef struct pd_mb_touch_tags {
   int8_t of_kind[256];
 } pd_mb_touch_tags;
