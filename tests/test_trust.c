@@ -381,10 +381,17 @@ static void the_distribution_agrees_with_each_users_trust(void **state) {
   mt_rating(s, u[1], 7, 0, 6, 3, T0 - 2 * DAY);
   pd_user_id survivor;
   assert_int_equal(pd_user_merge(s, u[5], u[6], &survivor), PD_OK);
-  for (int gi = 0; gi < 3; gi++) {
+  /* The fourth case counts promotional post exposures as pushes, under a
+   * cap of one a week: the distribution must keep them for the cap. */
+  pd_contact_policy strict = PD_CONTACT_POLICY_INIT;
+  strict.per_week = 1;
+  strict.count_post_exposures = 1;
+  double self_orientation_default = 0;
+  for (int gi = 0; gi < 4; gi++) {
     uint32_t guide = gi == 1 ? g[0] : 0; /* g[1]'s touches left out */
     pd_trust_options o = PD_TRUST_OPTIONS_INIT;
     o.formula = gi == 2 ? PD_TRUST_ADDITIVE : PD_TRUST_MULTIPLICATIVE;
+    if (gi == 3) o.policy = &strict;
     double se = 0, sr = 0, si = 0, ss = 0, sc = 0;
     for (int k = 0; k < N - 1; k++) {
       pd_trust t = trust_of(s, u[k], guide, T0, &o);
@@ -405,6 +412,9 @@ static void the_distribution_agrees_with_each_users_trust(void **state) {
     assert_float_equal(d.mean_intimacy, si, 1e-12 * si);
     assert_float_equal(d.mean_self_orientation, ss, 1e-12 * ss);
     assert_float_equal(d.mean_score, sc, 1e-12 * sc);
+    if (gi == 0) self_orientation_default = d.mean_self_orientation;
+    if (gi == 3) /* the case is not vacuous: over-cap pushes counted */
+      assert_true(d.mean_self_orientation > self_orientation_default + 0.1);
     /* The same bits on any number of threads (pd_store_set_threads). */
     const int32_t counts[] = {2, 3, 0, 1};
     for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
