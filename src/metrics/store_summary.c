@@ -12,11 +12,13 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/prefetch.h"
 #include "filter.h"
 #include "par.h"
 #include "purchases.h"
 #include "pushes.h"
+#include "row_keys.h"
 #include "store/store_query.h"
 #include "store_summary_internal.h"
 
@@ -337,66 +339,7 @@ static pd_status fit_error(pd_store_summary *h, pd_fit *fit, pd_status st,
   return pd_err(&h->err, st, "%s: %s", what, pd_fit_errmsg(fit));
 }
 
-typedef struct row_key {
-  double x, t_x, T;
-  uint32_t row;
-} row_key;
-
-static int row_key_less(const row_key *p, const row_key *q) {
-  if (p->x != q->x) return p->x < q->x;
-  if (p->t_x != q->t_x) return p->t_x < q->t_x;
-  if (p->T != q->T) return p->T < q->T;
-  return p->row < q->row;
-}
-
-static void row_key_swap(row_key *a, row_key *b) {
-  row_key t = *a;
-  *a = *b;
-  *b = t;
-}
-
-/* Sorts k[0..n-1] by (x, t_x, T, row) — a total order, rows being unique,
- * so the result is that of any correct sort. A quicksort with the
- * comparison inlined: qsort's call per comparison was a tenth of a
- * prediction's time. Recursion only into the smaller side keeps the stack
- * at log2 n frames; the median of three keeps sorted input fast. */
-static void row_key_sort(row_key *k, size_t n) {
-  while (n > 16) {
-    size_t mid = n / 2;
-    if (row_key_less(&k[mid], &k[0])) row_key_swap(&k[mid], &k[0]);
-    if (row_key_less(&k[n - 1], &k[0])) row_key_swap(&k[n - 1], &k[0]);
-    if (row_key_less(&k[n - 1], &k[mid])) row_key_swap(&k[n - 1], &k[mid]);
-    row_key pivot = k[mid];
-    size_t i = 0, j = n - 1;
-    for (;;) {
-      while (row_key_less(&k[i], &pivot)) i++;
-      while (row_key_less(&pivot, &k[j])) j--;
-      if (i >= j) break;
-      row_key_swap(&k[i], &k[j]);
-      i++;
-      j--;
-    }
-    /* k[0..j] <= pivot <= k[j+1..n-1]. */
-    size_t left = j + 1, right = n - left;
-    if (left < right) {
-      row_key_sort(k, left);
-      k += left;
-      n = right;
-    } else {
-      row_key_sort(k + left, right);
-      n = left;
-    }
-  }
-  for (size_t i = 1; i < n; i++) {
-    row_key v = k[i];
-    size_t j = i;
-    while (j > 0 && row_key_less(&v, &k[j - 1])) {
-      k[j] = k[j - 1];
-      j--;
-    }
-    k[j] = v;
-  }
-}
+typedef pd_mx_row_key row_key;
 
 /* Fit the transaction model on the distinct (x, t_x, T) rows weighted by
  * their counts (the same likelihood as on every customer: a store has far
@@ -408,7 +351,8 @@ static pd_status fit_and_predict_distinct(pd_store_summary *h, pd_fit *tx,
                                           const pd_customer_data *d,
                                           const pd_value_options *o,
                                           double *p_alive, double *expected,
-                                          double *clv_factor) {
+                                          double *clv_factor,
+                                          int32_t threads) {
   size_t n = d->n;
   row_key *k = pd_realloc_array(&h->alloc, NULL, n, sizeof *k);
   double *u = pd_realloc_array(&h->alloc, NULL, n, 9 * sizeof(double));
@@ -424,7 +368,7 @@ static pd_status fit_and_predict_distinct(pd_store_summary *h, pd_fit *tx,
     k[i].T = d->T[i];
     k[i].row = (uint32_t)i;
   }
-  row_key_sort(k, n);
+  pd_mx_row_key_sort(k, n, threads);
   double *ux = u, *ut = u + n, *uT = u + 2 * n, *ua = u + 3 * n,
          *ue = u + 4 * n, *uf = u + 5 * n, *e0 = u + 6 * n, *e1 = u + 7 * n,
          *uw = u + 8 * n;
@@ -552,8 +496,9 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
   d.t_x = col(h, 1);
   d.T = col(h, 2);
   d.monetary = mon;
-  if ((st = fit_and_predict_distinct(h, tx, &d, &o, p_alive, expected,
-                                     clv)) != PD_OK)
+  int32_t threads = pd_parallel_resolve_threads(fo.threads);
+  if ((st = fit_and_predict_distinct(h, tx, &d, &o, p_alive, expected, clv,
+                                     threads)) != PD_OK)
     goto done;
   /* Gamma-Gamma on the repeat customers with spend (customers with repeat
    * days of spend 0 are treated as having no spend history), on the
@@ -571,7 +516,7 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
       k++;
     }
   }
-  row_key_sort(gk, k);
+  pd_mx_row_key_sort(gk, k, threads);
   size_t kg = 0;
   for (size_t i = 0; i < k; i++) {
     if (kg == 0 || gk[i].x != e0[kg - 1] || gk[i].t_x != e1[kg - 1]) {
