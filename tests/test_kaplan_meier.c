@@ -111,6 +111,38 @@ static void a_large_weighted_sample_gives_the_product_limit(void **state) {
   pd_km_free(km);
 }
 
+/* Without weights the observations are sorted as bare keys, with them
+ * through an index: the two paths give the same curve, bit for bit, on a
+ * sample large enough for the radix sort, with ties, zeros and -0. */
+static void unweighted_and_unit_weights_give_the_same_curve(void **state) {
+  (void)state;
+  enum { N = 30000 };
+  static double t[N], w[N];
+  static int32_t e[N];
+  uint64_t x = 2463534242ull;
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t[i] = i % 89 == 0 ? (i % 2 ? -0.0 : 0.0) : (double)(x % 5000) / 8.0;
+    e[i] = (int32_t)((x >> 24) % 4 != 0);
+    w[i] = 1.0;
+  }
+  pd_km *a = estimate(t, e, NULL, N), *b = estimate(t, e, w, N);
+  pd_km_curve ca = PD_KM_CURVE_INIT, cb = PD_KM_CURVE_INIT;
+  assert_int_equal(pd_km_get_curve(a, &ca), PD_OK);
+  assert_int_equal(pd_km_get_curve(b, &cb), PD_OK);
+  assert_true(ca.n > 1000);
+  assert_int_equal(ca.n, cb.n);
+  const double *col_a[] = {ca.time,     ca.at_risk, ca.events, ca.censored,
+                           ca.survival, ca.lower,   ca.upper};
+  const double *col_b[] = {cb.time,     cb.at_risk, cb.events, cb.censored,
+                           cb.survival, cb.lower,   cb.upper};
+  for (int k = 0; k < 7; k++)
+    assert_memory_equal(col_a[k], col_b[k], ca.n * sizeof(double));
+  assert_true(ca.time[0] == 0 && !signbit(ca.time[0])); /* -0 reads as 0 */
+  pd_km_free(a);
+  pd_km_free(b);
+}
+
 static void band_is_greenwood_on_the_log_log_scale(void **state) {
   (void)state;
   pd_km *km = estimate(mp_time, mp_event, NULL, 21);
@@ -311,6 +343,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(survival_is_the_product_limit_of_the_6mp_data),
       cmocka_unit_test(a_large_weighted_sample_gives_the_product_limit),
+      cmocka_unit_test(unweighted_and_unit_weights_give_the_same_curve),
       cmocka_unit_test(band_is_greenwood_on_the_log_log_scale),
       cmocka_unit_test(confidence_level_is_configurable),
       cmocka_unit_test(median_is_the_first_time_survival_reaches_one_half),
