@@ -205,16 +205,15 @@ typedef struct csr_job {
   const pd_mb_touch_tags *tags; /* NULL: every event, tag 0 */
   const char *rec;
   size_t rs, uo, to;
-  size_t nub;         /* user blocks */
-  uint32_t *seg;      /* [column block][nub + 1] group starts in the slice */
-  size_t per;            /* scratch per worker: min(ne, PD_MX_EVENT_BLOCK) */
-  uint64_t *scratch_key; /* [threads][per] */
-  uint32_t *scratch_root;
-  uint32_t *cursor;   /* [threads][nub] */
-  uint64_t *stage;    /* [ne] slice b at b * PD_MX_EVENT_BLOCK */
-  uint16_t *uloc;     /* root - first id of its user block, beside stage */
-  size_t *ubstart;    /* [nub + 1] first key of each user block */
-  size_t neb;
+  size_t nub, neb;        /* user blocks, column blocks */
+  uint32_t *seg;          /* [neb][nub + 1] group starts in each slice */
+  size_t per;             /* scratch per worker: min(ne, PD_MX_EVENT_BLOCK) */
+  uint64_t *scratch_key;  /* [threads][per] */
+  uint32_t *scratch_root; /* [threads][per] */
+  uint32_t *cursor;       /* [threads][nub] */
+  uint64_t *stage;        /* [ne] slice b at b * PD_MX_EVENT_BLOCK */
+  uint16_t *uloc;         /* root - first id of its user block, beside stage */
+  size_t *ubstart;        /* [nub + 1] first key of each user block */
   pd_mb_csr *out;
 } csr_job;
 
@@ -295,7 +294,8 @@ static void csr_user_block(void *p, size_t ub) {
     const uint32_t *seg = j->seg + b * (j->nub + 1);
     const uint16_t *u = j->uloc + b * PD_MX_EVENT_BLOCK;
     const uint64_t *v = j->stage + b * PD_MX_EVENT_BLOCK;
-    for (uint32_t k = seg[ub]; k < seg[ub + 1]; k++) key[off[lo + u[k]]++] = v[k];
+    for (uint32_t k = seg[ub]; k < seg[ub + 1]; k++)
+      key[off[lo + u[k]]++] = v[k];
   }
   const uint64_t *eid = j->s->col[j->kind].eid;
   uint32_t start = (uint32_t)j->ubstart[ub];
