@@ -105,6 +105,52 @@ static void as_of_in_the_past_sees_a_smaller_forest(void **st) {
   pd_store_free(s);
 }
 
+/* The base replays each user's links and unlinks up to `from` (day 4),
+ * on every channel: u1 unlinks WeCom on day 2 but has linked the official
+ * account on day 1 (in); u3 unlinks on day 3 (out); u8 unlinks on day 2
+ * and links again on day 3 (in); u6 unlinks on day 3, unlinks again (no
+ * effect) and links again on day 3.5 (in). Base 6 - 1 = 5, on any number
+ * of threads. */
+static void the_base_replays_links_and_unlinks_on_any_thread_count(
+    void **st) {
+  (void)st;
+  static const mb_ev more[] = {
+      {MB_LINK, MB_T0 + D, 1, PD_CHANNEL_OFFICIAL_ACCOUNT, 0, 0, 0, 0},
+      {MB_UNLINK, MB_T0 + 2 * D, 1, W, PD_UNLINK_USER_DELETED, 0, 0, 0},
+      {MB_UNLINK, MB_T0 + 3 * D, 3, W, PD_UNLINK_USER_DELETED, 0, 0, 0},
+      {MB_UNLINK, MB_T0 + 2 * D, 8, W, PD_UNLINK_USER_DELETED, 0, 0, 0},
+      {MB_LINK, MB_T0 + 3 * D, 8, W, 0, 0, 0, 0},
+      {MB_UNLINK, MB_T0 + 3 * D, 6, W, PD_UNLINK_USER_DELETED, 0, 0, 0},
+      {MB_UNLINK, MB_T0 + 3 * D + 600, 6, W, PD_UNLINK_USER_DELETED, 0, 0, 0},
+      {MB_LINK, MB_T0 + 3 * D + D / 2, 6, W, SRC, 0, 0, 0},
+  };
+  enum { MORE = sizeof more / sizeof more[0] };
+  mb_ev all[N_SCRIPT + MORE];
+  memcpy(all, script, sizeof script);
+  memcpy(all + N_SCRIPT, more, sizeof more);
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    pd_store *s = NULL;
+    assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+    mb_users(s, 8);
+    uint32_t l = 0;
+    assert_int_equal(
+        pd_label_ensure(s, PD_LABEL_SOURCE, "fission", PD_NTS, &l), PD_OK);
+    assert_int_equal(mb_play(s, all, N_SCRIPT + MORE, seed), PD_OK);
+    for (int32_t threads = 1; threads <= 3; threads++) {
+      assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
+      pd_metrics_filter f = mb_filter(AS_OF);
+      pd_referral_stats r = stats(s, &f);
+      assert_int_equal(r.base, 5);
+      assert_float_equal(r.k_factor, 2.0 / 5.0, 1e-12);
+      assert_int_equal(r.referrals, 5);
+      assert_int_equal(r.largest_tree, 5);
+      assert_int_equal(r.max_depth, 3);
+      assert_int_equal(r.referee_revenue, 620);
+    }
+    pd_store_free(s);
+  }
+}
+
 /* Filtered by u6's source: one referrer, one tree of 2, base {u6}. */
 static void filter_selects_the_referrers(void **st) {
   (void)st;
@@ -241,6 +287,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(forest_k_factor_and_attributed_revenue),
       cmocka_unit_test(as_of_in_the_past_sees_a_smaller_forest),
+      cmocka_unit_test(the_base_replays_links_and_unlinks_on_any_thread_count),
       cmocka_unit_test(filter_selects_the_referrers),
       cmocka_unit_test(top_referrers_by_referrals_then_descendants_then_id),
       cmocka_unit_test(the_top_k_is_the_head_of_the_full_ranking),

@@ -7,6 +7,7 @@
 #include <privdomain/referral_metrics.h>
 
 #include "core/prefetch.h"
+#include "par.h"
 #include "population.h"
 #include "store/store_query.h"
 
@@ -156,6 +157,125 @@ nomem:
   return pd_mb_nomem(c);
 }
 
+/* The stats' pass over the users, in parallel blocks (par.h): each block
+ * sums its users into its own part, and the parts are added up in block
+ * order (integer sums and maxima: the same for every thread count). A
+ * user's channels linked are counted in the worker's room; a block with a
+ * user whose links do not fit it is counted again on the calling thread,
+ * through the store's scratch. Tests build this file with a small room. */
+#ifndef PD_MX_REFERRAL_ROOM
+#define PD_MX_REFERRAL_ROOM 1024
+#endif
+
+typedef struct stats_part {
+  pd_referral_stats r;
+  uint64_t tree_users;
+  int redo; /* a user's links did not fit the worker's room */
+} stats_part;
+
+typedef struct stats_job {
+  pd_mb_ctx *c;
+  const forest *f;
+  int64_t from;
+  uint64_t wend; /* the window's end, cut at as_of + 1 */
+  uint32_t at;   /* when the base is counted */
+  stats_part *part;
+  uint32_t *room; /* [threads][PD_MX_REFERRAL_ROOM] */
+} stats_job;
+
+/* Adds users [lo, hi) to p, counting channels in room (NULL: through the
+ * store's scratch, on the calling thread only). PD_OK (p->redo set when
+ * the room was too small) or PD_E_NOMEM. */
+static pd_status stats_users(const stats_job *j, uint32_t lo, uint32_t hi,
+                             uint32_t *room, stats_part *p) {
+  const pd_mb_ctx *c = j->c;
+  const forest *f = j->f;
+  pd_referral_stats *r = &p->r;
+  for (uint32_t u = lo ? lo : 1; u < hi; u++) {
+    if (c->root_of[u] != u) continue;
+    uint32_t q = f->slot[u]; /* slot 0 has no parent, child or revenue */
+    uint32_t par = f->user[f->parent[q]];
+    if (par && c->pass[par]) {
+      r->referrals++;
+      if (f->ref_time[q] >= (uint64_t)j->from && f->ref_time[q] < j->wend)
+        r->window_referrals++;
+    }
+    if (par && c->pass[f->user[f->root[q]]] && f->depth[q] > r->max_depth)
+      r->max_depth = f->depth[q];
+    if (!c->pass[u]) continue;
+    if (f->children[q]) {
+      r->referrers++;
+      r->referee_revenue += f->revenue[q];
+      if (!par) {
+        r->trees++;
+        p->tree_users += f->desc[q] + 1;
+        if (f->desc[q] + 1 > r->largest_tree) r->largest_tree = f->desc[q] + 1;
+      }
+    }
+    uint32_t linked = 0;
+    if (room) {
+      if (pd_st_channels_linked_into(c->s, u, j->at, room,
+                                     PD_MX_REFERRAL_ROOM, &linked) != 0) {
+        p->redo = 1;
+        return PD_OK;
+      }
+    } else if (pd_st_channels_linked(c->s, u, j->at, &linked) != PD_OK) {
+      return PD_E_NOMEM;
+    }
+    r->base += linked > 0;
+  }
+  return PD_OK;
+}
+
+static void stats_block(void *p, size_t b, int32_t worker) {
+  const stats_job *j = p;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, j->c->n, &lo, &hi);
+  (void)stats_users(j, lo, hi,
+                    j->room + (size_t)worker * PD_MX_REFERRAL_ROOM,
+                    &j->part[b]);
+}
+
+/* The stats of every user into *r and *tree_users. PD_OK or PD_E_NOMEM
+ * (message set). */
+static pd_status stats_run(stats_job *j, pd_referral_stats *r,
+                           uint64_t *tree_users) {
+  pd_mb_ctx *c = j->c;
+  const pd_allocator *a = pd_mb_alloc(c);
+  size_t nb = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  j->part = pd_calloc(a, nb + 1, sizeof *j->part);
+  j->room = pd_malloc(a, (size_t)c->threads * PD_MX_REFERRAL_ROOM *
+                             sizeof *j->room);
+  pd_status st = PD_OK;
+  if (!j->part || !j->room) st = pd_mb_nomem(c);
+  if (!st) pd_parallel_for_workers(c->threads, nb, stats_block, j);
+  for (size_t b = 0; b < nb && !st; b++) {
+    stats_part *p = &j->part[b];
+    if (p->redo) {
+      uint32_t lo, hi;
+      pd_mx_block_range(b, PD_MX_USER_BLOCK, c->n, &lo, &hi);
+      memset(p, 0, sizeof *p);
+      if (stats_users(j, lo, hi, NULL, p) != PD_OK) {
+        st = pd_mb_nomem(c);
+        break;
+      }
+    }
+    r->referrals += p->r.referrals;
+    r->window_referrals += p->r.window_referrals;
+    if (p->r.max_depth > r->max_depth) r->max_depth = p->r.max_depth;
+    r->referrers += p->r.referrers;
+    r->referee_revenue += p->r.referee_revenue;
+    r->trees += p->r.trees;
+    if (p->r.largest_tree > r->largest_tree)
+      r->largest_tree = p->r.largest_tree;
+    r->base += p->r.base;
+    *tree_users += p->tree_users;
+  }
+  pd_free(a, j->part);
+  pd_free(a, j->room);
+  return st;
+}
+
 pd_status pd_referral_stats_compute(pd_store *s,
                                     const pd_metrics_filter *filter,
                                     int64_t from, int64_t to,
@@ -179,37 +299,17 @@ pd_status pd_referral_stats_compute(pd_store *s,
     pd_mb_ctx_free(&c);
     return pd_st_leave(s, st);
   }
+  stats_job j;
+  memset(&j, 0, sizeof j);
+  j.c = &c;
+  j.f = &f;
+  j.from = from;
+  j.wend = (uint64_t)to;
+  if (j.wend > (uint64_t)c.f.as_of + 1) j.wend = (uint64_t)c.f.as_of + 1;
+  j.at = from < (int64_t)c.f.as_of ? (uint32_t)from : c.f.as_of;
   pd_referral_stats r = PD_REFERRAL_STATS_INIT;
-  uint64_t wend = (uint64_t)to;
-  if (wend > (uint64_t)c.f.as_of + 1) wend = (uint64_t)c.f.as_of + 1;
-  uint32_t at = from < (int64_t)c.f.as_of ? (uint32_t)from : c.f.as_of;
   uint64_t tree_users = 0;
-  for (uint32_t u = 1; u < c.n && !st; u++) {
-    if (c.root_of[u] != u) continue;
-    uint32_t q = f.slot[u]; /* slot 0 has no parent, child or revenue */
-    uint32_t p = f.user[f.parent[q]];
-    if (p && c.pass[p]) {
-      r.referrals++;
-      if (f.ref_time[q] >= (uint64_t)from && f.ref_time[q] < wend)
-        r.window_referrals++;
-    }
-    if (p && c.pass[f.user[f.root[q]]] && f.depth[q] > r.max_depth)
-      r.max_depth = f.depth[q];
-    if (!c.pass[u]) continue;
-    if (f.children[q]) {
-      r.referrers++;
-      r.referee_revenue += f.revenue[q];
-      if (!p) {
-        r.trees++;
-        tree_users += f.desc[q] + 1;
-        if (f.desc[q] + 1 > r.largest_tree) r.largest_tree = f.desc[q] + 1;
-      }
-    }
-    uint32_t linked = 0;
-    if ((st = pd_st_channels_linked(s, u, at, &linked)) != PD_OK)
-      st = pd_mb_nomem(&c);
-    r.base += linked > 0;
-  }
+  st = stats_run(&j, &r, &tree_users);
   forest_free(&c, &f);
   pd_mb_ctx_free(&c);
   if (st) return pd_st_leave(s, st);

@@ -254,14 +254,10 @@ int pd_st_link_state_into(const pd_store *s, uint32_t root, int32_t channel,
   return 0;
 }
 
-pd_status pd_st_channels_linked(pd_store *s, uint32_t root, uint32_t as_of,
-                                uint32_t *count) {
-  uint32_t *v = NULL;
-  size_t n = 0;
-  pd_status st = gather(s, root, -1, as_of, &v, &n);
-  if (st) return st;
-  /* Sorted by channel, time, kind: a channel is linked when its last ref
-   * is a link. */
+/* The channels linked after the sorted refs v[0..n) of every channel:
+ * sorted by channel, time, kind, a channel is linked when its last ref is
+ * a link. */
+static uint32_t count_linked(const pd_store *s, const uint32_t *v, size_t n) {
   uint32_t c = 0;
   for (size_t k = 0; k < n; k++) {
     uint32_t ch, t, ch2 = 0;
@@ -270,8 +266,26 @@ pd_status pd_st_channels_linked(pd_store *s, uint32_t root, uint32_t as_of,
     if (k + 1 < n) ref_key(s, v[k + 1], &ch2, &t, &e);
     if ((k + 1 == n || ch2 != ch) && !(v[k] & UNLINK_BIT)) c++;
   }
-  *count = c;
+  return c;
+}
+
+pd_status pd_st_channels_linked(pd_store *s, uint32_t root, uint32_t as_of,
+                                uint32_t *count) {
+  uint32_t *v = NULL;
+  size_t n = 0;
+  pd_status st = gather(s, root, -1, as_of, &v, &n);
+  if (st) return st;
+  *count = count_linked(s, v, n);
   return PD_OK;
+}
+
+int pd_st_channels_linked_into(const pd_store *s, uint32_t root,
+                               uint32_t as_of, uint32_t *buf, size_t cap,
+                               uint32_t *count) {
+  size_t n = 0;
+  if (gather_into(s, root, -1, as_of, buf, cap, &n) != 0) return -1;
+  *count = count_linked(s, buf, n);
+  return 0;
 }
 
 /* Validate user, channel, time and the output struct shared by the two

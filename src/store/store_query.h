@@ -75,6 +75,12 @@ int pd_st_link_state_into(const pd_store *s, uint32_t root, int32_t channel,
  * PD_OK or PD_E_NOMEM. */
 pd_status pd_st_channels_linked(pd_store *s, uint32_t root, uint32_t as_of,
                                 uint32_t *count);
+/* pd_st_channels_linked() without the store's scratch, for workers
+ * reading the store at once: buf[0..cap) as in pd_st_link_state_into().
+ * 0, or -1 when cap is too small (count untouched). */
+int pd_st_channels_linked_into(const pd_store *s, uint32_t root,
+                               uint32_t as_of, uint32_t *buf, size_t cap,
+                               uint32_t *count);
 
 /* The canonical referrer of canonical user `root` (0 if none), ignoring
  * time; *event receives the referral's index (PD_ST_NIL if none). */
