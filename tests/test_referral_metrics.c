@@ -48,15 +48,21 @@ static const mb_ev script[] = {
 static const int64_t AS_OF = MB_T0 + 20 * D;
 static const int64_t FROM = MB_T0 + 4 * D, TO = MB_T0 + 11 * D;
 
-static pd_store *store_with(uint64_t seed) {
+/* Users u1..u8 and the source label, then events v[0..n) in an order
+ * `seed` shuffles. */
+static pd_store *store_playing(const mb_ev *v, size_t n, uint64_t seed) {
   pd_store *s = NULL;
   assert_int_equal(pd_store_new(NULL, &s), PD_OK);
   mb_users(s, 8);
   uint32_t l = 0;
   assert_int_equal(pd_label_ensure(s, PD_LABEL_SOURCE, "fission", PD_NTS, &l),
                    PD_OK);
-  assert_int_equal(mb_play(s, script, N_SCRIPT, seed), PD_OK);
+  assert_int_equal(mb_play(s, v, n, seed), PD_OK);
   return s;
+}
+
+static pd_store *store_with(uint64_t seed) {
+  return store_playing(script, N_SCRIPT, seed);
 }
 
 static pd_referral_stats stats(pd_store *s, const pd_metrics_filter *f) {
@@ -129,13 +135,7 @@ static void the_base_replays_links_and_unlinks_on_any_thread_count(
   memcpy(all, script, sizeof script);
   memcpy(all + N_SCRIPT, more, sizeof more);
   for (uint64_t seed = 0; seed < 3; seed++) {
-    pd_store *s = NULL;
-    assert_int_equal(pd_store_new(NULL, &s), PD_OK);
-    mb_users(s, 8);
-    uint32_t l = 0;
-    assert_int_equal(
-        pd_label_ensure(s, PD_LABEL_SOURCE, "fission", PD_NTS, &l), PD_OK);
-    assert_int_equal(mb_play(s, all, N_SCRIPT + MORE, seed), PD_OK);
+    pd_store *s = store_playing(all, N_SCRIPT + MORE, seed);
     for (int32_t threads = 1; threads <= 3; threads++) {
       assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
       pd_metrics_filter f = mb_filter(AS_OF);
