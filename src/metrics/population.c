@@ -339,9 +339,8 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   out->off = NULL;
   /* A worker's scratch holds a whole block, or a short column. */
   size_t per = j.per = j.ne < PD_MX_EVENT_BLOCK ? j.ne : PD_MX_EVENT_BLOCK;
-  /* Workers the parallel call will run (parallel.h's limits). */
+  /* No more workers run than there are blocks. */
   size_t threads = (size_t)c->threads;
-  if (threads > PD_PARALLEL_MAX_THREADS) threads = PD_PARALLEL_MAX_THREADS;
   if (threads > j.neb) threads = j.neb;
   j.seg = pd_malloc(a, (j.neb * (j.nub + 1) + 1) * sizeof *j.seg);
   j.scratch_key = pd_malloc(a, (threads * per + 1) * sizeof *j.scratch_key);

@@ -339,8 +339,6 @@ static pd_status fit_error(pd_store_summary *h, pd_fit *fit, pd_status st,
   return pd_err(&h->err, st, "%s: %s", what, pd_fit_errmsg(fit));
 }
 
-typedef pd_mx_row_key row_key;
-
 /* Fit the transaction model on the distinct (x, t_x, T) rows weighted by
  * their counts (the same likelihood as on every customer: a store has far
  * fewer distinct rows than customers), then P(alive), expected purchases
@@ -354,7 +352,7 @@ static pd_status fit_and_predict_distinct(pd_store_summary *h, pd_fit *tx,
                                           double *clv_factor,
                                           int32_t threads) {
   size_t n = d->n;
-  row_key *k = pd_realloc_array(&h->alloc, NULL, n, sizeof *k);
+  pd_mx_row_key *k = pd_realloc_array(&h->alloc, NULL, n, sizeof *k);
   double *u = pd_realloc_array(&h->alloc, NULL, n, 9 * sizeof(double));
   uint32_t *map = pd_realloc_array(&h->alloc, NULL, n, sizeof *map);
   pd_status st = PD_OK;
@@ -475,7 +473,7 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
    * and the distinct Gamma-Gamma rows (e0 = x, e1 = mean spend, gw =
    * customers, gt = 1). */
   double *w = pd_realloc_array(&h->alloc, NULL, n, 10 * sizeof(double));
-  row_key *gk = pd_realloc_array(&h->alloc, NULL, ng, sizeof *gk);
+  pd_mx_row_key *gk = pd_realloc_array(&h->alloc, NULL, ng, sizeof *gk);
   pd_fit *tx = NULL, *gg = NULL;
   pd_status st;
   if (!w || !gk) {
