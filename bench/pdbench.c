@@ -5,7 +5,7 @@
  *   pdbench --users N [--threads T] [--only GROUP[,GROUP]] [--seed S]
  *           [--tmpdir DIR] [--batch B] [--no-reserve]
  *           [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]
- *           [--no-cluster]
+ *           [--no-cluster] [--spare-limit BYTES]
  *
  * Recording reserves room first (pd_store_reserve: the users, and per
  * kind the events estimated from a 1/64 sample of the users, as a bulk
@@ -16,6 +16,8 @@
  * metrics figure store_cluster, whatever --figures says): the documented
  * step after a bulk load that lays each user's events side by side.
  * --no-cluster measures the metrics on the store in arrival order.
+ * --spare-limit sets pd_store_set_spare_limit() (default -1, the
+ * library's automatic limit; 0 keeps no freed working memory).
  *
  * Groups (all but gen run by default, in this order): gen (the generator
  * alone), record, memory, metrics, models, aggregates (mergeable partial
@@ -34,10 +36,14 @@
  *
  * Every measurement prints one line:
  *   pdbench group=<g> figure=<name> users=<N> events=<E> threads=<T>
- *           wall_s=<x> cpu_s=<y> [value=<v> unit=<u>]
+ *           wall_s=<x> cpu_s=<y> minflt=<m> majflt=<j>
+ *           [value=<v> unit=<u>]
  *           [target=<t> target_unit=<s|unit of value> ok=<0|1>]
  * wall_s is elapsed time, cpu_s the process's CPU time (user + system) in
- * the same span: on a busy machine compare cpu_s. A target is a time in
+ * the same span: on a busy machine compare cpu_s. minflt and majflt are
+ * the process's page faults in that span (minor: memory given or zeroed;
+ * major: read from disk), to tell a figure's fresh memory from its work.
+ * A target is a time in
  * seconds (target_unit=s) or a bound on the value (target_unit = its
  * unit: events/s, MB/s and bytes/event). ok says whether the target is
  * met, judging a time by
@@ -55,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +97,14 @@ static double peak_rss(void) {
     if (strncmp(line, "VmHWM:", 6) == 0) kb = strtod(line + 6, NULL);
   fclose(f);
   return kb * 1024.0;
+}
+
+/* Page faults of the process so far: minor (a page given or zeroed, no
+ * I/O) and major (read from a file). 0 where getrusage fails. */
+static void page_faults(long *minor, long *major) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) ru.ru_minflt = ru.ru_majflt = 0;
+  *minor = ru.ru_minflt, *major = ru.ru_majflt;
 }
 
 /* ---- the run's state ------------------------------------------------------ */
@@ -139,6 +154,7 @@ typedef struct result {
 static ctx C;
 static const char *only_figures; /* --figures, NULL = all */
 static int repeat = 1;           /* --repeat: runs of each figure */
+static int64_t spare_limit = PD_SPARE_AUTO; /* --spare-limit */
 
 static void fail_line(const char *group, const char *name, pd_status st,
                       const char *msg) {
@@ -162,17 +178,21 @@ static int wanted(const char *list, const char *name);
 static void run_figure_once(const figure *fg) {
   result r = {0, NULL, 0, 0, 0};
   const char *msg = NULL;
+  long min0, maj0, min1, maj1;
+  page_faults(&min0, &maj0);
   double c0 = cpu_now(), w0 = wall_now();
   pd_status st = fg->fn(&r, &msg);
   double w = wall_now() - w0, c = cpu_now() - c0;
+  page_faults(&min1, &maj1);
   if (st != PD_OK && st != PD_REPLAYED) {
     fail_line(fg->group, fg->name, st, msg);
     return;
   }
   printf("pdbench group=%s figure=%s users=%llu events=%llu threads=%d "
-         "wall_s=%.4f cpu_s=%.4f",
+         "wall_s=%.4f cpu_s=%.4f minflt=%ld majflt=%ld",
          fg->group, fg->name, (unsigned long long)C.users,
-         (unsigned long long)C.events, (int)C.threads, w, c);
+         (unsigned long long)C.events, (int)C.threads, w, c, min1 - min0,
+         maj1 - maj0);
   if (r.has_value) printf(" value=%.6g unit=%s", r.value, r.unit);
   double t = w < c ? w : c;
   if (r.target > 0) {
@@ -240,6 +260,7 @@ static pd_status fig_setup(result *r, const char **msg) {
   /* Before the reservations: they take their page faults on the store's
    * threads. */
   pd_store_set_threads(C.s, C.threads);
+  pd_store_set_spare_limit(C.s, spare_limit);
   /* A bulk load knows how many users it brings (the 30% with a second
    * identity grow the identity tables as they come). */
   if (C.reserve && (st = pd_store_reserve(C.s, PD_RESERVE_USERS, C.users)))
@@ -1284,7 +1305,7 @@ static int usage(void) {
           "usage: pdbench --users N [--threads T] [--only GROUP[,GROUP]] "
           "[--seed S] [--tmpdir DIR] [--batch B] [--no-reserve]\n"
           "       [--figures NAME[,NAME]] [--snapshot PATH] [--repeat R]\n"
-          "       [--no-cluster]\n"
+          "       [--no-cluster] [--spare-limit BYTES]\n"
           "groups: gen record memory metrics models persist aggregates\n");
   return 2;
 }
@@ -1314,11 +1335,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--figures")) only_figures = v;
     else if (!strcmp(a, "--snapshot")) snapshot = v;
     else if (!strcmp(a, "--repeat")) repeat = atoi(v);
+    else if (!strcmp(a, "--spare-limit")) spare_limit = strtoll(v, NULL, 10);
     else return usage();
   }
   if (C.users == 0 || C.users > (UINT64_C(1) << 28) || C.threads < 0 ||
       C.threads > 64 || C.batch == 0 || C.batch > BATCH_MAX || repeat < 1 ||
-      repeat > 100)
+      repeat > 100 || spare_limit < PD_SPARE_AUTO)
     return usage();
   C.gen = pdg_new(C.users, C.seed);
   if (!C.gen) {
@@ -1329,10 +1351,11 @@ int main(int argc, char **argv) {
   pd_metrics_filter f = PD_METRICS_FILTER_INIT;
   f.as_of = C.as_of - 1;
   C.f = f;
-  printf("# pdbench users=%llu seed=%llu threads=%d batch=%zu shops=%u "
-         "guides=%u campaigns=%u library=%s\n",
+  printf("# pdbench users=%llu seed=%llu threads=%d batch=%zu "
+         "spare_limit=%lld shops=%u guides=%u campaigns=%u library=%s\n",
          (unsigned long long)C.users, (unsigned long long)C.seed,
-         (int)C.threads, C.batch, pdg_shops(C.gen), pdg_guides(C.gen),
+         (int)C.threads, C.batch, (long long)spare_limit, pdg_shops(C.gen),
+         pdg_guides(C.gen),
          pdg_campaigns(C.gen), pd_version_string());
   fflush(stdout);
 
@@ -1362,6 +1385,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     pd_store_set_threads(C.s, C.threads);
+    pd_store_set_spare_limit(C.s, spare_limit);
     C.events = ss.events;
     need_store = 0;
   }
@@ -1392,26 +1416,31 @@ int main(int argc, char **argv) {
       result r = {0, NULL, 0, 0, 0};
       const char *msg = NULL;
       if (C.reserve) estimate_counts();
+      long min0, maj0, min1, maj1;
+      page_faults(&min0, &maj0);
       double c0 = cpu_now(), w0 = wall_now();
       pd_status st = fig_record_batch(&r, &msg);
       double w = wall_now() - w0, c = cpu_now() - c0;
+      page_faults(&min1, &maj1);
       if (st) fail_line("record", "record_batch", st, msg);
       double t = w < c ? w : c, target = 60.0 * (double)C.events / 2e8;
       printf("pdbench group=record figure=record_batch users=%llu events=%llu "
-             "threads=%d wall_s=%.4f cpu_s=%.4f value=%.6g unit=events/s "
-             "target=%.6g target_unit=events/s ok=%d\n",
+             "threads=%d wall_s=%.4f cpu_s=%.4f minflt=%ld majflt=%ld "
+             "value=%.6g unit=events/s target=%.6g target_unit=events/s "
+             "ok=%d\n",
              (unsigned long long)C.users, (unsigned long long)C.events,
-             (int)C.threads, w, c, (double)C.events / t, 2e8 / 60.0,
-             t <= target);
+             (int)C.threads, w, c, min1 - min0, maj1 - maj0,
+             (double)C.events / t, 2e8 / 60.0, t <= target);
       /* The same without the generator's share (timed around pdg_next). */
       w -= C.gen_wall, c -= C.gen_cpu;
       t = w < c ? w : c;
       printf("pdbench group=record figure=record_batch_store_only users=%llu "
-             "events=%llu threads=%d wall_s=%.4f cpu_s=%.4f value=%.6g "
-             "unit=events/s target=%.6g target_unit=events/s ok=%d\n",
+             "events=%llu threads=%d wall_s=%.4f cpu_s=%.4f minflt=%ld "
+             "majflt=%ld value=%.6g unit=events/s target=%.6g "
+             "target_unit=events/s ok=%d\n",
              (unsigned long long)C.users, (unsigned long long)C.events,
-             (int)C.threads, w, c, (double)C.events / t, 2e8 / 60.0,
-             t <= target);
+             (int)C.threads, w, c, min1 - min0, maj1 - maj0,
+             (double)C.events / t, 2e8 / 60.0, t <= target);
       fflush(stdout);
       (void)batch;
       static const figure replay = {"record", "replay_batch",

@@ -12,6 +12,7 @@ LINE = re.compile(
     r"^pdbench group=(?P<group>[a-z_]+) figure=(?P<figure>[A-Za-z0-9_]+) "
     r"users=(?P<users>\d+) events=(?P<events>\d+) threads=(?P<threads>\d+) "
     r"wall_s=(?P<wall>[0-9.e+-]+) cpu_s=(?P<cpu>[0-9.e+-]+)"
+    r" minflt=(?P<minflt>\d+) majflt=(?P<majflt>\d+)"
     r"(?: value=(?P<value>[-0-9.e+a-z]+) unit=(?P<unit>[A-Za-z0-9_/]+))?"
     r"(?: target=(?P<target>[0-9.e+-]+) target_unit=(?P<tunit>[A-Za-z0-9_/]+)"
     r" ok=(?P<ok>[01]))?$")

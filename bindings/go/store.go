@@ -213,11 +213,28 @@ func (s *Store) Threads() int32 {
 	return n
 }
 
+// SpareAuto is SetSpareLimit's automatic limit, the default.
+const SpareAuto int64 = -1
+
+// SetSpareLimit sets how much freed working memory (blocks of 1 MiB and
+// more) the store keeps for its next computations, so that they take no
+// page faults for it: SpareAuto (the default: a quarter of
+// Stats().MemoryBytes), 0 (keep none, and give back what is kept) or a
+// number of bytes (pd_store_set_spare_limit). Stats().SpareBytes is what
+// is kept.
+func (s *Store) SetSpareLimit(n int64) error {
+	_, err := s.call("SetSpareLimit", func(p *C.pd_store) C.pd_status {
+		return C.pd_store_set_spare_limit(p, C.int64_t(n))
+	})
+	return err
+}
+
 // StoreStats are store-wide counts (pd_store_stats).
 type StoreStats struct {
 	Users, MergedUsers, ErasedUsers, Identities, Channels, Guides uint64
 	Links, Unlinks, Touchpoints, Orders, Refunds, Referrals       uint64
 	GuideEvents, ReachRecords, CostRecords, Events, MemoryBytes   uint64
+	SpareBytes                                                    uint64
 }
 
 // Stats returns store-wide counts.
@@ -232,7 +249,8 @@ func (s *Store) Stats() (StoreStats, error) {
 		uint64(c.identities), uint64(c.channels), uint64(c.guides), uint64(c.links),
 		uint64(c.unlinks), uint64(c.touchpoints), uint64(c.orders), uint64(c.refunds),
 		uint64(c.referrals), uint64(c.guide_events), uint64(c.reach_records),
-		uint64(c.cost_records), uint64(c.events), uint64(c.memory_bytes)}, nil
+		uint64(c.cost_records), uint64(c.events), uint64(c.memory_bytes),
+		uint64(c.spare_bytes)}, nil
 }
 
 // ---- users and identities ------------------------------------------------

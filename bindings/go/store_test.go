@@ -424,6 +424,20 @@ func TestReserveMakesRoomAndChecksTheKind(t *testing.T) {
 	}
 }
 
+func TestSpareLimitIsCheckedAndANewStoreKeepsNothing(t *testing.T) {
+	s := newStore(t)
+	for _, n := range []int64{0, SpareAuto, 1 << 40} {
+		if err := s.SetSpareLimit(n); err != nil {
+			t.Fatalf("set %d: %v", n, err)
+		}
+	}
+	wantStatus(t, s.SetSpareLimit(-2), ErrInvalid)
+	st, err := s.Stats()
+	if err != nil || st.SpareBytes != 0 {
+		t.Fatalf("spare %d, %v", st.SpareBytes, err)
+	}
+}
+
 func TestThreadsAreSetAndReadBack(t *testing.T) {
 	s := newStore(t)
 	if s.Threads() != 1 {

@@ -153,17 +153,22 @@ typedef struct pd_store_stats {
   uint64_t events;         /**< all recorded events (sum of the above kinds) */
   uint64_t memory_bytes;   /**< bytes currently allocated by the store
                                 (including 16 bytes of bookkeeping per
-                                allocation and the handle) */
+                                allocation and the handle), not counting
+                                spare_bytes */
+  uint64_t spare_bytes;    /**< freed working memory kept for the next
+                                computations (pd_store_set_spare_limit());
+                                added in 0.2 */
 } pd_store_stats;
 
 #define PD_STORE_STATS_INIT {sizeof(pd_store_stats), 0, 0, 0, 0, 0, 0, 0, \
-                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /**
  * pd_store_get_stats - store-wide counts into @out. out->size must be at
- * least sizeof(pd_store_stats) as this version defines it
- * (PD_STORE_STATS_INIT); bytes beyond that (a newer caller's fields) are not
- * written. Errors: PD_E_MISUSE, PD_E_INVALID (out NULL or size too small).
+ * least the struct's size in 0.1 (up to memory_bytes; PD_STORE_STATS_INIT
+ * sets this version's): only the fields that fit in out->size are
+ * written, and bytes beyond this version's struct (a newer caller's
+ * fields) are not written. Changed in 0.2 (spare_bytes). Errors: PD_E_MISUSE, PD_E_INVALID (out NULL or size too small).
  * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
@@ -288,6 +293,46 @@ PD_API pd_status pd_store_set_threads(pd_store *store, int32_t threads);
  * store's message.
  */
 PD_API int32_t pd_store_threads(const pd_store *store);
+
+/** pd_store_set_spare_limit()'s automatic limit, the default. Added in
+ * 0.2. */
+#define PD_SPARE_AUTO (-1)
+
+/**
+ * pd_store_set_spare_limit - how much freed working memory @store keeps
+ * for its next computations.
+ *
+ * A computation over a large store (a metric, a summary, clustering, a
+ * snapshot load) works in blocks of tens to hundreds of MB that it frees
+ * before it returns. The C library gives blocks that large back to the
+ * system, so the next computation's first write to each 4 KiB page of
+ * its own blocks costs a page fault again (1.6-7.5 s per GB on the
+ * virtual machine of docs/PERFORMANCE.md, whose host takes freed memory
+ * back). Instead, the store keeps the blocks of 1 MiB and more that it
+ * frees, up to this limit, and serves a later request of at least half a
+ * kept block's size and at most its size from it. A block that would
+ * take the kept total over the limit pushes the oldest ones back to the
+ * allocator. Kept blocks stay allocated from the store's allocator
+ * (pd_store_options.allocator) until reused, pushed out or the store is
+ * freed; pd_store_stats.spare_bytes says how much is kept. Results do
+ * not depend on the setting.
+ *
+ * @bytes: PD_SPARE_AUTO (the default of every new or loaded store): a
+ * quarter of pd_store_stats.memory_bytes at the time a block is freed
+ * (a store of 100 MB keeps at most 25 MB; one of a few MB keeps
+ * nothing, as its blocks are smaller than 1 MiB); 0: keep nothing; > 0:
+ * at most that many bytes. A limit lower than what is kept gives the
+ * excess back at once (0: everything).
+ *
+ * This is a runtime setting of this process, not data: it is neither
+ * journaled nor saved in snapshots. Added in 0.2.
+ * Errors: PD_E_MISUSE (@store NULL or not a live store), PD_E_INVALID
+ * (@bytes below PD_SPARE_AUTO; the setting is unchanged).
+ * Thread safety: serialised on the store's lock; may be called from
+ * inside the store's callbacks (it then applies to the blocks freed
+ * next).
+ */
+PD_API pd_status pd_store_set_spare_limit(pd_store *store, int64_t bytes);
 
 PD_END_DECLS
 

@@ -1,5 +1,5 @@
 /* The store handle: creation and release, the lock, error messages,
- * counted allocation, column growth and store-wide statistics. */
+ * column growth and store-wide statistics. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,47 +14,6 @@
 #include "store_internal.h"
 #include "store_query.h"
 #include "store_threads.h"
-
-/* ---- counted allocation ------------------------------------------------
- * Every allocation carries a 16-byte header holding its size, so that
- * memory_bytes is exact without asking the caller's allocator. The header
- * keeps max_align_t alignment of the returned pointer. */
-
-#define HDR 16
-
-static void *counted_malloc(void *user, size_t size) {
-  pd_store *s = user;
-  if (size > SIZE_MAX - HDR) return NULL;
-  unsigned char *p = s->caller_alloc.malloc_fn(s->caller_alloc.user,
-                                               size + HDR);
-  if (!p) return NULL;
-  memcpy(p, &size, sizeof size);
-  s->memory_bytes += size + HDR;
-  return p + HDR;
-}
-
-static void *counted_realloc(void *user, void *ptr, size_t size) {
-  pd_store *s = user;
-  if (size > SIZE_MAX - HDR) return NULL;
-  unsigned char *old = (unsigned char *)ptr - HDR;
-  size_t old_size;
-  memcpy(&old_size, old, sizeof old_size);
-  unsigned char *p = s->caller_alloc.realloc_fn(s->caller_alloc.user, old,
-                                                size + HDR);
-  if (!p) return NULL;
-  memcpy(p, &size, sizeof size);
-  s->memory_bytes = s->memory_bytes - old_size + size;
-  return p + HDR;
-}
-
-static void counted_free(void *user, void *ptr) {
-  pd_store *s = user;
-  unsigned char *p = (unsigned char *)ptr - HDR;
-  size_t size;
-  memcpy(&size, p, sizeof size);
-  s->memory_bytes -= size + HDR;
-  s->caller_alloc.free_fn(s->caller_alloc.user, p);
-}
 
 /* ---- creation and release -------------------------------------------- */
 
@@ -94,6 +53,7 @@ static const size_t rec_sizes[PD_EV_KINDS] = {
 
 static void release_all(pd_store *s) {
   const pd_allocator *a = &s->alloc;
+  pd_st_memory_destroy(s);
   pd_free(a, s->users);
   if (s->ident_bytes) memset(s->ident_bytes, 0, s->ident_bytes_cap);
   pd_free(a, s->idents);
@@ -169,10 +129,10 @@ pd_status pd_store_new(const pd_store_options *opts, pd_store **out) {
   if (!s) return PD_E_NOMEM;
   memset(s, 0, sizeof *s);
   s->caller_alloc = ca;
-  s->alloc.malloc_fn = counted_malloc;
-  s->alloc.realloc_fn = counted_realloc;
-  s->alloc.free_fn = counted_free;
-  s->alloc.user = s;
+  if (pd_st_memory_init(s) != 0) {
+    ca.free_fn(ca.user, s);
+    return PD_E_NOMEM;
+  }
   s->currency_exponent = o.currency_exponent;
   for (int k = 1; k < PD_EV_KINDS; k++) s->col[k].rec_size = rec_sizes[k];
   if (add_builtins(s) != 0) {
@@ -402,11 +362,13 @@ pd_status pd_store_get_stats(pd_store *s, pd_store_stats *out) {
   if (st) return st;
   if (out == NULL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID, "out is NULL"));
-  if (out->size < sizeof *out)
+  /* Callers built against 0.1 pass the struct without spare_bytes. */
+  size_t oldest = offsetof(pd_store_stats, spare_bytes);
+  if (out->size < oldest)
     return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
                                  "stats size %zu is smaller than %zu "
                                  "(use PD_STORE_STATS_INIT)",
-                                 out->size, sizeof *out));
+                                 out->size, oldest));
   pd_store_stats r = PD_STORE_STATS_INIT;
   r.users = s->live_users;
   r.merged_users = s->merged_users;
@@ -427,7 +389,8 @@ pd_status pd_store_get_stats(pd_store *s, pd_store_stats *out) {
   r.cost_records = s->col[PD_EV_COST].live;
   for (int k = 1; k < PD_EV_KINDS; k++) r.events += s->col[k].live;
   r.memory_bytes = s->memory_bytes + sizeof *s;
+  r.spare_bytes = pd_spare_bytes(&s->spare);
   r.size = out->size;
-  memcpy(out, &r, sizeof r);
+  memcpy(out, &r, out->size < sizeof r ? out->size : sizeof r);
   return pd_st_leave(s, PD_OK);
 }

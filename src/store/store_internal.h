@@ -31,6 +31,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "core/spare_blocks.h"
 
 #define PD_ST_MAGIC 0x50445354u       /* "PDST": a live store */
 #define PD_ST_MAGIC_DEAD 0x44454144u  /* "DEAD": freed */
@@ -227,7 +228,14 @@ struct pd_store {
 
   pd_allocator caller_alloc; /* what the caller gave (or libc) */
   pd_allocator alloc;        /* counting wrapper used for everything */
-  uint64_t memory_bytes;
+  uint64_t memory_bytes;     /* held by live blocks (store_memory.c) */
+  /* Freed blocks of spare_from bytes and more kept for the next
+   * computation, up to pd_store_set_spare_limit() (spare_limit, -1 =
+   * automatic); spare_poison fills a reused block with 0xA5 (tests). */
+  pd_spare_blocks spare;
+  int64_t spare_limit;
+  size_t spare_from;
+  int spare_poison;
   pd_errbuf err;
 
   /* users[0] is unused so that ids index directly. */
@@ -309,6 +317,21 @@ struct pd_store {
    * means 1 thread (store_threads.c; a runtime setting, not data) */
   int32_t threads_minus_one;
 };
+
+/* ---- counted allocation and spare blocks (store_memory.c) ------------ */
+
+/* Blocks from this size on are kept for reuse when freed. */
+#define PD_ST_SPARE_FROM ((size_t)1 << 20)
+
+/* Set up s->alloc (counting, over s->caller_alloc) and the spare blocks
+ * (automatic limit, blocks from PD_ST_SPARE_FROM): 0, or -1. */
+int pd_st_memory_init(pd_store *s);
+/* Release the spare blocks; later frees go straight to the caller's
+ * allocator. */
+void pd_st_memory_destroy(pd_store *s);
+/* Tests: keep blocks from `from` bytes on, and poison reused ones when
+ * `poison` is set. Call before the store allocates anything large. */
+void pd_st_memory_debug(pd_store *s, size_t from, int poison);
 
 /* ---- handle, lock and errors (store.c) ------------------------------- */
 

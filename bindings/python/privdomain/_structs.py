@@ -34,7 +34,7 @@ class pd_store_stats(ctypes.Structure):
         "users", "merged_users", "erased_users", "identities", "channels",
         "guides", "links", "unlinks", "touchpoints", "orders", "refunds",
         "referrals", "guide_events", "reach_records", "cost_records",
-        "events", "memory_bytes")]
+        "events", "memory_bytes", "spare_bytes")]
 
 
 # ---- users.h -------------------------------------------------------------

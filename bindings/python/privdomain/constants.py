@@ -67,6 +67,8 @@ EVENT_COST = 11
 EVENT_CONSENT = 12
 # Store.reserve()'s kind for users (not an event kind).
 RESERVE_USERS = 100
+# Store.set_spare_limit()'s automatic limit (the default).
+SPARE_AUTO = -1
 
 PURPOSE_NONE = 0
 PURPOSE_SERVICE = 1

@@ -43,6 +43,7 @@ _store_get_stats = fn("pd_store_get_stats", _st, _P,
                       POINTER(S.pd_store_stats))
 _store_currency_exponent = fn("pd_store_currency_exponent", c_int32, _P)
 _store_set_threads = fn("pd_store_set_threads", _st, _P, c_int32)
+_store_set_spare_limit = fn("pd_store_set_spare_limit", _st, _P, c_int64)
 _store_threads = fn("pd_store_threads", c_int32, _P)
 _store_reserve = fn("pd_store_reserve", _st, _P, c_int32, c_uint64)
 _store_cluster = fn("pd_store_cluster", _st, _P)
@@ -147,6 +148,7 @@ class StoreStats:
     cost_records: int
     events: int
     memory_bytes: int
+    spare_bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -320,6 +322,14 @@ class Store(_Handle):
     @threads.setter
     def threads(self, n):
         self._check(_store_set_threads(self._handle(), n))
+
+    def set_spare_limit(self, nbytes):
+        """How much freed working memory (blocks of 1 MiB and more) the
+        store keeps for its next computations, so that they take no page
+        faults for it: SPARE_AUTO (the default: a quarter of
+        stats().memory_bytes), 0 (keep none, and give back what is kept)
+        or a number of bytes. stats().spare_bytes is what is kept."""
+        self._check(_store_set_spare_limit(self._handle(), nbytes))
 
     def reserve(self, kind, count):
         """Make room for `count` more events of `kind` (an EVENT_*

@@ -51,6 +51,15 @@ class StoreHandle(unittest.TestCase):
             with self.assertRaises(pd.Full):
                 s.reserve(pd.RESERVE_USERS, 2**32)
 
+    def test_spare_limit_is_checked_and_a_new_store_keeps_nothing(self):
+        with pd.Store() as s:
+            self.assertEqual(s.stats().spare_bytes, 0)
+            for n in (0, pd.SPARE_AUTO, 1 << 40):
+                s.set_spare_limit(n)
+            with self.assertRaises(pd.InvalidArgument):
+                s.set_spare_limit(-2)
+            self.assertEqual(s.stats().spare_bytes, 0)
+
     def test_a_new_store_has_the_builtin_channels_and_nothing_else(self):
         with pd.Store() as s:
             st = s.stats()
