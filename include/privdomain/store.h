@@ -308,9 +308,13 @@ PD_API int32_t pd_store_threads(const pd_store *store);
  * system, so the next computation's first write to each 4 KiB page of
  * its own blocks costs a page fault again (1.6-7.5 s per GB on the
  * virtual machine of docs/PERFORMANCE.md, whose host takes freed memory
- * back). Instead, the store keeps the blocks of 1 MiB and more that it
- * frees, up to this limit, and serves a later request of at least half a
- * kept block's size and at most its size from it. A block that would
+ * back). Instead, the store keeps the blocks of 1 MiB and more that its
+ * computations free (every call that does not record: metrics,
+ * summaries, queries), up to this limit, and serves a later request of
+ * at least half a kept block's size and at most its size from it.
+ * Recording calls (and pd_store_reserve(), pd_store_cluster()) give what
+ * they free back at once: their structures only grow, so nothing would
+ * ask for those blocks again. A block that would
  * take the kept total over the limit pushes the oldest ones back to the
  * allocator. Kept blocks stay allocated from the store's allocator
  * (pd_store_options.allocator) until reused, pushed out or the store is

@@ -177,6 +177,7 @@ pd_status pd_st_enter(pd_store *s, int recording) {
     mtx_unlock(&s->lock);
     return PD_E_MISUSE;
   }
+  s->spare_keeping = !recording;
   if (!recording) pd_st_guide_index_refresh(s);
   return PD_OK;
 }

@@ -231,10 +231,14 @@ struct pd_store {
   uint64_t memory_bytes;     /* held by live blocks (store_memory.c) */
   /* Freed blocks of spare_from bytes and more kept for the next
    * computation, up to pd_store_set_spare_limit() (spare_limit, -1 =
-   * automatic); spare_poison fills a reused block with 0xA5 (tests). */
+   * automatic), while spare_keeping: set by pd_st_enter() for the calls
+   * that do not record (recording only grows structures, so what it
+   * frees would not be asked for again). spare_poison fills a reused
+   * block with 0xA5 (tests). */
   pd_spare_blocks spare;
   int64_t spare_limit;
   size_t spare_from;
+  int spare_keeping;
   int spare_poison;
   pd_errbuf err;
 

@@ -1,5 +1,5 @@
-/* The store's memory: every allocation counted, and large freed blocks
- * kept for the next computation (pd_store_set_spare_limit()). */
+/* The store's memory: every allocation counted, and large blocks freed
+ * by a computation kept for the next one (pd_store_set_spare_limit()). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -74,7 +74,7 @@ static void counted_free(void *user, void *ptr) {
   unsigned char *block = (unsigned char *)ptr - HDR;
   header h = header_of(block);
   s->memory_bytes -= h.cap + HDR;
-  if (h.cap >= s->spare_from && s->spare_limit != 0)
+  if (h.cap >= s->spare_from && s->spare_limit != 0 && s->spare_keeping)
     pd_spare_give(&s->spare, block, h.cap + HDR, spare_limit(s));
   else
     s->caller_alloc.free_fn(s->caller_alloc.user, block);
