@@ -220,10 +220,13 @@ static void set_value(result *r, double v, const char *unit) {
   r->value = v, r->unit = unit, r->has_value = 1;
 }
 
+/* What the store holds: its live blocks and the freed ones it keeps for
+ * later computations (pd_store_set_spare_limit()), so that the memory
+ * figures count everything the store takes from the allocator. */
 static uint64_t store_memory(void) {
   pd_store_stats st = PD_STORE_STATS_INIT;
   if (pd_store_get_stats(C.s, &st) != PD_OK) return 0;
-  return st.memory_bytes;
+  return st.memory_bytes + st.spare_bytes;
 }
 
 /* ---- gen: the generator alone ---------------------------------------------- */
