@@ -473,6 +473,30 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   assert_int_equal(atomic_load(&ta.live), 0);
 }
 
+/* A store of one block of users runs one worker whatever the thread
+ * count, so 64 threads must not allocate 64 workers' walk buffers
+ * (about 19 MB): the largest request is the same as on one thread. */
+static void more_threads_than_blocks_allocate_for_one_worker(void **state) {
+  (void)state;
+  test_alloc ta;
+  pd_allocator a;
+  pd_store *s = nomem_store(&ta, &a, T0);
+  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
+  f.as_of = T0;
+  size_t largest[2];
+  const int32_t threads[2] = {1, 64};
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(pd_store_set_threads(s, threads[k]), PD_OK);
+    atomic_store(&ta.largest, 0);
+    pd_trust_distribution d = PD_TRUST_DISTRIBUTION_INIT;
+    assert_int_equal(pd_trust_distribution_get(s, &f, NULL, &d), PD_OK);
+    assert_int_equal(d.users, 12);
+    largest[k] = atomic_load(&ta.largest);
+  }
+  assert_int_equal(largest[1], largest[0]);
+  pd_store_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(
@@ -510,6 +534,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(bad_options_are_rejected, setup,
                                       teardown),
       cmocka_unit_test(out_of_memory_is_reported_and_leaks_nothing),
+      cmocka_unit_test(more_threads_than_blocks_allocate_for_one_worker),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

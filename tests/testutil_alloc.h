@@ -1,5 +1,5 @@
-/* A counting allocator for tests: counts live allocations and bytes and
- * can fail the k-th allocation (malloc or realloc) from now on, to inject
+/* A counting allocator for tests: counts live allocations, keeps the
+ * largest request, and can fail the k-th allocation (malloc or realloc) from now on, to inject
  * out-of-memory at every allocation site. Thread-safe (atomics), so it may
  * back a store shared by threads. Header-only: each test includes it. */
 #ifndef PD_TESTS_TESTUTIL_ALLOC_H
@@ -16,7 +16,15 @@ typedef struct test_alloc {
   atomic_long calls;     /* malloc + realloc calls so far */
   atomic_long fail_at;   /* fail the call whose number equals this; 0 = never */
   atomic_long failures;  /* calls failed on purpose */
+  atomic_size_t largest; /* the largest size asked for so far */
 } test_alloc;
+
+static void test_alloc_note_size(test_alloc *t, size_t size) {
+  size_t was = atomic_load(&t->largest);
+  while (size > was &&
+         !atomic_compare_exchange_weak(&t->largest, &was, size)) {
+  }
+}
 
 static void *test_alloc_malloc(void *user, size_t size) {
   test_alloc *t = user;
@@ -25,6 +33,7 @@ static void *test_alloc_malloc(void *user, size_t size) {
     atomic_fetch_add(&t->failures, 1);
     return NULL;
   }
+  test_alloc_note_size(t, size);
   void *p = malloc(size);
   if (p) atomic_fetch_add(&t->live, 1);
   return p;
@@ -37,6 +46,7 @@ static void *test_alloc_realloc(void *user, void *ptr, size_t size) {
     atomic_fetch_add(&t->failures, 1);
     return NULL;
   }
+  test_alloc_note_size(t, size);
   return realloc(ptr, size);
 }
 
@@ -51,6 +61,7 @@ static inline void test_alloc_init(test_alloc *t) {
   atomic_init(&t->calls, 0);
   atomic_init(&t->fail_at, 0);
   atomic_init(&t->failures, 0);
+  atomic_init(&t->largest, 0);
 }
 
 static inline pd_allocator test_alloc_allocator(test_alloc *t) {
