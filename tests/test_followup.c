@@ -324,8 +324,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, A);
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = A;
+  pd_metrics_filter f = nomem_filter(A);
   pd_summary_spec spec = PD_SUMMARY_SPEC_INIT;
   spec.calibration_end = A;
   pd_store_summary *h = NULL;

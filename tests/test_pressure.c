@@ -288,8 +288,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = T0;
+  pd_metrics_filter f = nomem_filter(T0);
   pd_pressure_stats ps = PD_PRESSURE_STATS_INIT;
   EVERY_ALLOCATION_FAILS_CLEANLY(ta,
                                  pd_pressure_stats_get(s, &f, 7 * DAY, NULL, &ps));

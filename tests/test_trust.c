@@ -462,8 +462,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = T0;
+  pd_metrics_filter f = nomem_filter(T0);
   pd_trust_distribution d = PD_TRUST_DISTRIBUTION_INIT;
   EVERY_ALLOCATION_FAILS_CLEANLY(ta, pd_trust_distribution_get(s, &f, NULL, &d));
   assert_int_equal(d.users, 12);
@@ -481,8 +480,7 @@ static void more_threads_than_blocks_allocate_for_one_worker(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = T0;
+  pd_metrics_filter f = nomem_filter(T0);
   size_t largest[2];
   const int32_t threads[2] = {1, 64};
   for (int k = 0; k < 2; k++) {
