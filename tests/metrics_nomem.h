@@ -33,13 +33,6 @@ static inline pd_store *nomem_store(test_alloc *ta, pd_allocator *a,
   return s;
 }
 
-/* A filter of every user as of t0. */
-static inline pd_metrics_filter nomem_filter(int64_t t0) {
-  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
-  f.as_of = t0;
-  return f;
-}
-
 /* Fail allocation 1, 2, 3 ... of `call` until it returns PD_OK; every
  * failure must be PD_E_NOMEM, and at least one must happen. */
 #define EVERY_ALLOCATION_FAILS_CLEANLY(ta, call)  \

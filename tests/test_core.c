@@ -218,6 +218,24 @@ static void parallel_workers_have_distinct_indexes_below_threads(
   }
 }
 
+/* Scratch sized by pd_parallel_workers() covers every worker index that
+ * runs, however few blocks there are. */
+static void parallel_workers_counts_the_workers_that_run(void **state) {
+  (void)state;
+  assert_int_equal(pd_parallel_workers(64, 5), 5);
+  assert_int_equal(pd_parallel_workers(3, 1000), 3);
+  assert_int_equal(pd_parallel_workers(8, 1), 1);
+  assert_int_equal(pd_parallel_workers(1, 0), 1);
+  assert_int_equal(pd_parallel_workers(1000, 5000), PD_PARALLEL_MAX_THREADS);
+  static worker_check w;
+  memset(&w, 0, sizeof w);
+  w.threads = pd_parallel_workers(64, 5);
+  pd_parallel_for_workers(64, 5, worker_block, &w);
+  assert_int_equal(atomic_load(&w.out_of_range), 0);
+  for (size_t b = 0; b < 5; b++)
+    assert_int_equal(w.runs[b], (uint64_t)(b + 1) * 1000);
+}
+
 static void parallel_thread_option_resolves(void **state) {
   (void)state;
   assert_int_equal(pd_parallel_resolve_threads(1), 1);
@@ -304,6 +322,7 @@ int main(void) {
       cmocka_unit_test(grow_fails_cleanly_on_overflow),
       cmocka_unit_test(parallel_for_runs_every_block_exactly_once),
       cmocka_unit_test(parallel_workers_have_distinct_indexes_below_threads),
+      cmocka_unit_test(parallel_workers_counts_the_workers_that_run),
       cmocka_unit_test(parallel_thread_option_resolves),
       cmocka_unit_test(envelope_round_trips_and_refuses_damage),
       cmocka_unit_test(bytes_take_the_buffer_and_free_it),

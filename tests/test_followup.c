@@ -13,6 +13,7 @@
 
 #include <privdomain/privdomain.h>
 
+#include "metrics_b_testutil.h" /* mb_filter */
 #include "metrics_testutil.h"
 #include "testutil_alloc.h"
 #include "metrics_nomem.h"
@@ -324,7 +325,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, A);
-  pd_metrics_filter f = nomem_filter(A);
+  pd_metrics_filter f = mb_filter(A);
   pd_summary_spec spec = PD_SUMMARY_SPEC_INIT;
   spec.calibration_end = A;
   pd_store_summary *h = NULL;

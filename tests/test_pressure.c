@@ -12,6 +12,7 @@
 
 #include <privdomain/privdomain.h>
 
+#include "metrics_b_testutil.h" /* mb_filter */
 #include "metrics_testutil.h"
 #include "testutil_alloc.h"
 #include "metrics_nomem.h"
@@ -288,7 +289,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = nomem_filter(T0);
+  pd_metrics_filter f = mb_filter(T0);
   pd_pressure_stats ps = PD_PRESSURE_STATS_INIT;
   EVERY_ALLOCATION_FAILS_CLEANLY(ta,
                                  pd_pressure_stats_get(s, &f, 7 * DAY, NULL, &ps));

@@ -14,6 +14,7 @@
 
 #include <privdomain/privdomain.h>
 
+#include "metrics_b_testutil.h" /* mb_filter */
 #include "metrics_testutil.h"
 #include "testutil_alloc.h"
 #include "metrics_nomem.h"
@@ -462,7 +463,7 @@ static void out_of_memory_is_reported_and_leaks_nothing(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = nomem_filter(T0);
+  pd_metrics_filter f = mb_filter(T0);
   pd_trust_distribution d = PD_TRUST_DISTRIBUTION_INIT;
   EVERY_ALLOCATION_FAILS_CLEANLY(ta, pd_trust_distribution_get(s, &f, NULL, &d));
   assert_int_equal(d.users, 12);
@@ -480,7 +481,7 @@ static void more_threads_than_blocks_allocate_for_one_worker(void **state) {
   test_alloc ta;
   pd_allocator a;
   pd_store *s = nomem_store(&ta, &a, T0);
-  pd_metrics_filter f = nomem_filter(T0);
+  pd_metrics_filter f = mb_filter(T0);
   size_t largest[2];
   const int32_t threads[2] = {1, 64};
   for (int k = 0; k < 2; k++) {

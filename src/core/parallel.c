@@ -42,11 +42,16 @@ static int worker(void *arg) {
   return 0;
 }
 
+int32_t pd_parallel_workers(int32_t threads, size_t nblocks) {
+  if (threads > PD_PARALLEL_MAX_THREADS) threads = PD_PARALLEL_MAX_THREADS;
+  if (threads < 1 || nblocks <= 1) return 1;
+  return (size_t)threads > nblocks ? (int32_t)nblocks : threads;
+}
+
 void pd_parallel_for_workers(int32_t threads, size_t nblocks,
                              pd_parallel_worker_fn fn, void *ctx) {
   if (nblocks == 0) return;
-  if (threads > PD_PARALLEL_MAX_THREADS) threads = PD_PARALLEL_MAX_THREADS;
-  if (threads > 1 && (size_t)threads > nblocks) threads = (int32_t)nblocks;
+  threads = pd_parallel_workers(threads, nblocks);
   if (threads <= 1) {
     for (size_t b = 0; b < nblocks; b++) fn(ctx, b, 0);
     return;

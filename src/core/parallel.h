@@ -38,9 +38,14 @@ void pd_parallel_for(int32_t threads, size_t nblocks, pd_parallel_block_fn fn,
 typedef void (*pd_parallel_worker_fn)(void *ctx, size_t block, int32_t worker);
 
 /* pd_parallel_for, with the worker index passed to fn (0 on the calling
- * thread). */
+ * thread), below pd_parallel_workers(threads, nblocks). */
 void pd_parallel_for_workers(int32_t threads, size_t nblocks,
                              pd_parallel_worker_fn fn, void *ctx);
+
+/* How many workers pd_parallel_for_workers() runs for nblocks blocks on
+ * `threads` (never more than the blocks or PD_PARALLEL_MAX_THREADS, at
+ * least 1): the count to size per-worker scratch by. */
+int32_t pd_parallel_workers(int32_t threads, size_t nblocks);
 
 /* Resolves a user's thread-count option: 0 means "one per online
  * processor" (capped at PD_PARALLEL_MAX_THREADS; 1 where the count is

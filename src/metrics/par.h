@@ -46,14 +46,6 @@ static inline int32_t pd_mx_threads(const pd_store *s) {
   return pd_st_threads(s);
 }
 
-/* The workers pd_parallel_for_workers() runs for nblocks blocks on
- * `threads`: never more than the blocks, at least 1. Per-worker scratch
- * is sized by it. */
-static inline int32_t pd_mx_workers(int32_t threads, size_t nblocks) {
-  if (threads < 1 || nblocks <= 1) return 1;
-  return (size_t)threads > nblocks ? (int32_t)nblocks : threads;
-}
-
 /* The canonical id of u without path halving: safe from several threads
  * reading the store at once (pd_st_find writes). */
 static inline uint32_t pd_mx_find_ro(const pd_store *s, uint32_t u) {

@@ -340,7 +340,7 @@ pd_status pd_mb_csr_build(pd_mb_ctx *c, int kind, uint32_t upto,
   /* A worker's scratch holds a whole block, or a short column. */
   size_t per = j.per = j.ne < PD_MX_EVENT_BLOCK ? j.ne : PD_MX_EVENT_BLOCK;
   /* No more workers run than there are blocks. */
-  size_t threads = (size_t)pd_mx_workers(c->threads, j.neb);
+  size_t threads = (size_t)pd_parallel_workers(c->threads, j.neb);
   j.seg = pd_malloc(a, (j.neb * (j.nub + 1) + 1) * sizeof *j.seg);
   j.scratch_key = pd_malloc(a, (threads * per + 1) * sizeof *j.scratch_key);
   j.scratch_root = pd_malloc(a, (threads * per + 1) * sizeof *j.scratch_root);

@@ -243,12 +243,13 @@ static pd_status stats_run(stats_job *j, pd_referral_stats *r,
   pd_mb_ctx *c = j->c;
   const pd_allocator *a = pd_mb_alloc(c);
   size_t nb = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  int32_t workers = pd_parallel_workers(c->threads, nb);
   j->part = pd_calloc(a, nb + 1, sizeof *j->part);
-  j->room = pd_malloc(a, (size_t)c->threads * PD_MX_REFERRAL_ROOM *
+  j->room = pd_malloc(a, (size_t)workers * PD_MX_REFERRAL_ROOM *
                              sizeof *j->room);
   pd_status st = PD_OK;
   if (!j->part || !j->room) st = pd_mb_nomem(c);
-  if (!st) pd_parallel_for_workers(c->threads, nb, stats_block, j);
+  if (!st) pd_parallel_for_workers(workers, nb, stats_block, j);
   for (size_t b = 0; b < nb && !st; b++) {
     stats_part *p = &j->part[b];
     if (p->redo) {

@@ -605,7 +605,7 @@ static pd_status distribution(pd_store *s, const pd_metrics_filter *filter,
   j.t = f.as_of;
   j.guide = f.guide;
   j.nu = s->n_users;
-  int32_t threads = pd_mx_workers(
+  int32_t threads = pd_parallel_workers(
       pd_mx_threads(s), pd_mx_blocks(j.nu, PD_MX_USER_BLOCK));
   if ((st = dist_run(s, &j, threads)) != PD_OK) {
     dist_job_free(s, &j, threads);
