@@ -203,12 +203,21 @@ PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
  * counts it); room already available is not allocated again. Nothing
  * recorded changes: it is not journaled and not saved in snapshots.
  * On a store set to several threads (pd_store_set_threads()), the new
- * room of 32 MB and more per structure is also made resident at once,
- * its page faults taken on those threads, so that recording into it
- * takes none (Linux; elsewhere, and on one thread, pages are faulted in
- * as recording reaches them): with 2 threads, the 10M-user bulk load of
- * docs/PERFORMANCE.md went from 82 s to 55-72 s. The memory is then
- * committed, so reserve only what is coming. Changed in 0.2.
+ * room of 32 MB and more per structure is also made resident, so that
+ * recording into it takes no page faults (Linux; elsewhere, and on one
+ * thread, pages are faulted in as recording reaches them): the user
+ * tables and the event-id index before this returns, on those threads;
+ * the columns of records on one background thread that starts here and
+ * runs while the caller records (Linux 5.14 and later; older kernels
+ * take the columns' faults before returning too). That thread never
+ * writes a byte of the store; it is stopped and joined by the next call
+ * that is not a recording (a computation, pd_store_cluster(),
+ * pd_store_free()) or that grows a column beyond its room. For a bulk
+ * load of several kinds, reserve their total with @kind 0 first, so that
+ * the index is built once. With 2 threads, the 10M-user bulk load of
+ * docs/PERFORMANCE.md takes 45 s (75 s with the faults taken here and
+ * the index rebuilt for each kind). The memory is then committed, so
+ * reserve only what is coming. Changed in 0.2.
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_INVALID (@kind is neither 0, a
  * PD_EVENT_* nor PD_RESERVE_USERS), PD_E_FULL (more than 2^28 events of
@@ -271,7 +280,9 @@ PD_API int32_t pd_store_currency_exponent(const pd_store *store);
  * 0 = one thread per online processor; 2..64 = that many threads, the
  * calling thread included. Threads are started for each computation and
  * joined before it returns; while they run, the calling thread holds the
- * store's lock, so other threads' calls on the store wait as usual.
+ * store's lock, so other threads' calls on the store wait as usual. The
+ * one exception is the thread pd_store_reserve() leaves making the
+ * reserved columns resident while the caller records (see there).
  * Results are bit-identical for every thread count: the work is cut into
  * blocks that depend only on the data, and partial results are combined
  * in block order.

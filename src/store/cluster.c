@@ -209,6 +209,7 @@ static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
 pd_status pd_store_cluster(pd_store *s) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
+  pd_st_prefault_stop(s); /* the columns are about to move */
   int32_t threads = pd_st_threads(s);
   for (size_t k = 0; k < sizeof clustered_kinds / sizeof *clustered_kinds;
        k++) {

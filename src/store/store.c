@@ -7,7 +7,6 @@
 #include <privdomain/channels.h>
 
 #include "core/hash.h"
-#include "core/prefault.h"
 #include "event_index.h"
 #include "names.h"
 #include "mutation_hook.h"
@@ -53,6 +52,7 @@ static const size_t rec_sizes[PD_EV_KINDS] = {
 
 static void release_all(pd_store *s) {
   const pd_allocator *a = &s->alloc;
+  pd_st_prefault_stop(s); /* it may be populating the columns */
   pd_st_memory_destroy(s);
   pd_free(a, s->users);
   if (s->ident_bytes) memset(s->ident_bytes, 0, s->ident_bytes_cap);
@@ -178,7 +178,11 @@ pd_status pd_st_enter(pd_store *s, int recording) {
     return PD_E_MISUSE;
   }
   s->spare_keeping = !recording;
-  if (!recording) pd_st_guide_index_refresh(s);
+  if (!recording) {
+    /* a computation gets the cores it was given */
+    pd_st_prefault_stop(s);
+    pd_st_guide_index_refresh(s);
+  }
   return PD_OK;
 }
 
@@ -254,6 +258,8 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count) {
   else
     ncap = c->cap + c->cap / 8;
   if (ncap > PD_ST_MAX_EVENTS_PER_KIND) ncap = PD_ST_MAX_EVENTS_PER_KIND;
+  /* The background thread may be populating this column's memory. */
+  pd_st_prefault_stop(s);
   uint64_t *e = pd_realloc_array(&s->alloc, c->eid, ncap, sizeof *e);
   if (!e) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   c->eid = e;
@@ -266,14 +272,9 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count) {
   pd_advise_random_large(&s->caller_alloc, r, ncap * c->rec_size);
   c->rec = r;
   c->cap = ncap;
-  if (count > 1) {
-    /* A reservation is about to be filled: take its page faults now, on
-     * the store's threads, rather than one by one while recording. */
-    int32_t threads = pd_st_threads(s);
-    pd_prefault(e + c->n, (ncap - c->n) * sizeof *e, threads);
-    pd_prefault((char *)r + c->n * c->rec_size, (ncap - c->n) * c->rec_size,
-                threads);
-  }
+  /* A reservation is about to be filled: its page faults are taken on
+   * another thread rather than one by one while recording. */
+  if (count > 1) pd_st_prefault_columns(s, kind);
   return PD_OK;
 }
 

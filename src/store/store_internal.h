@@ -286,6 +286,10 @@ struct pd_store {
 
   /* events */
   pd_st_column col[PD_EV_KINDS];
+  /* Makes the columns' reserved room resident on a background thread
+   * while recording fills it (column_prefault.c), or NULL. Whoever moves
+   * or frees a column's memory calls pd_st_prefault_stop() first. */
+  struct pd_prefault_async *column_prefault;
   pd_st_index index;
   /* order id -> order index + 1 (0 = empty) in the low 32 bits, 32 bits
    * of the order id's hash above them (orders.c) */
@@ -354,6 +358,16 @@ void pd_st_unlock(pd_store *s);
 void *pd_st_scratch(pd_store *s, size_t bytes);
 /* Grow a column to hold `count` more events; PD_E_FULL / PD_E_NOMEM. */
 pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count);
+/* The columns' room beyond their events made resident on a background
+ * thread while the caller records (a reservation of `kind` was just
+ * made), replacing any such thread already running. With one thread, or
+ * where no thread can do it, only that kind's room is made resident,
+ * before returning, on the store's threads. */
+void pd_st_prefault_columns(pd_store *s, int kind);
+/* Stop and join the background thread of pd_st_prefault_columns(), if
+ * any; called by computations (pd_st_enter), clustering, column growth
+ * and pd_store_free. */
+void pd_st_prefault_stop(pd_store *s);
 /* Check a caller struct's size: >= `known` and any bytes beyond it zero. */
 pd_status pd_st_check_size(pd_store *s, const void *rec, size_t known,
                            const char *what);
