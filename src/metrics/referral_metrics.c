@@ -55,6 +55,61 @@ static uint32_t slot_of(forest *f, uint32_t u) {
   return f->slot[u];
 }
 
+/* The order scan of forest_build, in parallel blocks of orders: each
+ * worker adds into its own per-slot sums (the calling thread into the
+ * forest's), added up afterwards. Integer sums: the same for every
+ * thread count. */
+typedef struct revenue_job {
+  const pd_mb_ctx *c;
+  const forest *f;
+  const int64_t *ref;
+  int64_t **sums; /* [workers]: sums[0] is f->revenue */
+} revenue_job;
+
+static void revenue_block(void *p, size_t b, int32_t worker) {
+  const revenue_job *j = p;
+  const pd_mb_ctx *c = j->c;
+  const forest *f = j->f;
+  const pd_st_order *o = pd_st_orders(c->s);
+  int64_t *sum = j->sums[worker];
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, c->s->col[PD_EV_ORDER].n, &lo, &hi);
+  for (uint32_t i = lo; i < hi; i++) {
+    /* Three random reads per order, each known only after the one before:
+     * the buyer's root, its slot, the slot's referrer. Orders further
+     * ahead start the earlier ones. */
+    if (i + 3 * FOREST_PF < hi)
+      PD_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
+    if (i + 2 * FOREST_PF < hi)
+      PD_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
+    if (o[i].time > c->f.as_of) continue;
+    uint32_t se = f->slot[c->root_of[o[i].user]];
+    if (se == 0 || f->parent[se] == 0 || o[i].time < f->ref_time[se])
+      continue;
+    sum[f->parent[se]] += pd_mb_net(c->s, j->ref, i);
+  }
+}
+
+static pd_status revenue_by_referrer(pd_mb_ctx *c, forest *f,
+                                     const int64_t *ref) {
+  const pd_allocator *a = &c->s->alloc;
+  size_t nb = pd_mx_blocks(c->s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK);
+  int32_t workers = pd_parallel_workers(c->threads, nb);
+  int64_t *sums[PD_PARALLEL_MAX_THREADS] = {f->revenue};
+  for (int32_t w = 1; w < workers; w++)
+    if (!(sums[w] = pd_calloc(a, f->m, sizeof *sums[w]))) {
+      while (--w > 0) pd_free(a, sums[w]);
+      return pd_mb_nomem(c);
+    }
+  revenue_job j = {c, f, ref, sums};
+  pd_parallel_for_workers(workers, nb, revenue_block, &j);
+  for (int32_t w = 1; w < workers; w++) {
+    for (uint32_t q = 1; q < f->m; q++) f->revenue[q] += sums[w][q];
+    pd_free(a, sums[w]);
+  }
+  return PD_OK;
+}
+
 static pd_status forest_build(pd_mb_ctx *c, forest *f) {
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
@@ -128,28 +183,10 @@ static pd_status forest_build(pd_mb_ctx *c, forest *f) {
   /* Revenue of referees from their referral on, to their referrer. */
   int64_t *ref = NULL;
   pd_status st = pd_mb_refunds_at(c, c->f.as_of, &ref);
-  if (st) {
-    forest_free(c, f);
-    return st;
-  }
-  const pd_st_order *o = pd_st_orders(s);
-  uint32_t no = s->col[PD_EV_ORDER].n;
-  for (uint32_t i = 0; i < no; i++) {
-    /* Three random reads per order, each known only after the one before:
-     * the buyer's root, its slot, the slot's referrer. Orders further
-     * ahead start the earlier ones. */
-    if (i + 3 * FOREST_PF < no)
-      PD_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
-    if (i + 2 * FOREST_PF < no)
-      PD_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
-    if (o[i].time > c->f.as_of) continue;
-    uint32_t se = f->slot[c->root_of[o[i].user]];
-    if (se == 0 || f->parent[se] == 0 || o[i].time < f->ref_time[se])
-      continue;
-    f->revenue[f->parent[se]] += pd_mb_net(s, ref, i);
-  }
+  if (st == PD_OK) st = revenue_by_referrer(c, f, ref);
   pd_free(a, ref);
-  return PD_OK;
+  if (st) forest_free(c, f);
+  return st;
 nomem:
   pd_free(a, cnt);
   pd_free(a, bydepth);
