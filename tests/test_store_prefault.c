@@ -30,14 +30,8 @@ static const int64_t T0 = 1600000000;
 #define ROOM 1500000
 
 static pd_store *store_on(int32_t threads, test_alloc *t) {
-  pd_store_options o = PD_STORE_OPTIONS_INIT;
-  pd_allocator a;
-  if (t) {
-    a = test_alloc_allocator(t);
-    o.allocator = &a;
-  }
-  pd_store *s = NULL;
-  assert_int_equal(pd_store_new(&o, &s), PD_OK);
+  pd_store *s = test_alloc_store(t);
+  assert_non_null(s);
   assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
   char key[32];
   for (int i = 0; i < USERS; i++) {

@@ -24,14 +24,8 @@ static const int64_t times[] = {1600000000, 1600000000 + 30 * DAY,
 #define USERS 50
 
 static pd_store *new_store(test_alloc *t) {
-  pd_store_options o = PD_STORE_OPTIONS_INIT;
-  pd_allocator a;
-  if (t) {
-    a = test_alloc_allocator(t);
-    o.allocator = &a;
-  }
-  pd_store *s = NULL;
-  if (pd_store_new(&o, &s) != PD_OK) return NULL;
+  pd_store *s = test_alloc_store(t);
+  if (s == NULL) return NULL;
   char key[32];
   for (int i = 0; i < USERS; i++) {
     snprintf(key, sizeof key, "+8613800%04d", i);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <privdomain/alloc.h>
+#include <privdomain/store.h>
 
 typedef struct test_alloc {
   atomic_long live;      /* allocations not yet freed */
@@ -68,6 +69,19 @@ static inline pd_allocator test_alloc_allocator(test_alloc *t) {
   pd_allocator a = {test_alloc_malloc, test_alloc_realloc, test_alloc_free,
                     t};
   return a;
+}
+
+/* A new store on t's allocator (the C library's when t is NULL), or
+ * NULL. The store copies the allocator, so t alone must outlive it. */
+static inline pd_store *test_alloc_store(test_alloc *t) {
+  pd_store_options o = PD_STORE_OPTIONS_INIT;
+  pd_allocator a;
+  if (t) {
+    a = test_alloc_allocator(t);
+    o.allocator = &a;
+  }
+  pd_store *s = NULL;
+  return pd_store_new(&o, &s) == PD_OK ? s : NULL;
 }
 
 /* Fail the k-th allocation call from now (k >= 1); 0 disarms. */
