@@ -212,7 +212,10 @@ PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
  * take the columns' faults before returning too). That thread never
  * writes a byte of the store; it is stopped and joined by the next call
  * that is not a recording (a computation, pd_store_cluster(),
- * pd_store_free()) or that grows a column beyond its room. For a bulk
+ * pd_store_free()) or that grows a column beyond its room. A child of
+ * fork() has no copy of that thread: stop it before forking (any
+ * computation does, pd_store_get_stats() is the cheapest) if the child
+ * will use or free the store. For a bulk
  * load of several kinds, reserve their total with @kind 0 first, so that
  * the index is built once. With 2 threads, the 10M-user bulk load of
  * docs/PERFORMANCE.md takes 45 s (75 s with the faults taken here and
