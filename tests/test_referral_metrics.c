@@ -13,6 +13,7 @@
 #include <privdomain/privdomain.h>
 
 #include "metrics_b_testutil.h"
+#include "testutil_alloc.h"
 
 #define W PD_CHANNEL_WECOM
 #define D MB_DAY
@@ -288,6 +289,50 @@ static void bad_input_gets_a_clear_status(void **st) {
   pd_store_free(s);
 }
 
+/* 300 more orders of u3 after its referral (day 3): u1's revenue grows
+ * by their sum whatever the thread count, and the revenue scan's
+ * per-worker sums stop at 8 workers: 64 threads allocate no more than 8
+ * (the small-block build cuts these orders into 77 blocks). */
+static void revenue_sums_on_at_most_8_workers(void **st) {
+  (void)st;
+  enum { MORE = 300 };
+  mb_ev all[N_SCRIPT + MORE];
+  memcpy(all, script, sizeof script);
+  int64_t extra = 0;
+  for (int i = 0; i < MORE; i++) {
+    all[N_SCRIPT + i] = (mb_ev){MB_ORDER, MB_T0 + 4 * D + i * 60, 3, 0, 0,
+                                0, 0, 10 + i % 7};
+    extra += 10 + i % 7;
+  }
+  test_alloc ta;
+  test_alloc_init(&ta);
+  pd_store *s = test_alloc_store(&ta);
+  assert_non_null(s);
+  mb_users(s, 8);
+  uint32_t l = 0;
+  assert_int_equal(pd_label_ensure(s, PD_LABEL_SOURCE, "fission", PD_NTS, &l),
+                   PD_OK);
+  assert_int_equal(mb_play(s, all, N_SCRIPT + MORE, 1), PD_OK);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  long calls[3];
+  const int32_t threads[3] = {1, 8, 64};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(pd_store_set_threads(s, threads[k]), PD_OK);
+    pd_referrer_row rows[1];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    long before = atomic_load(&ta.calls);
+    assert_int_equal(pd_referral_top(s, &f, 1, rows, 1, &n), PD_OK);
+    calls[k] = atomic_load(&ta.calls) - before;
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].user, 1);
+    assert_int_equal(rows[0].revenue, 500 + extra);
+  }
+  assert_int_equal(calls[2], calls[1]);
+  pd_store_free(s);
+  assert_int_equal(atomic_load(&ta.live), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(forest_k_factor_and_attributed_revenue),
@@ -298,6 +343,7 @@ int main(void) {
       cmocka_unit_test(the_top_k_is_the_head_of_the_full_ranking),
       cmocka_unit_test(larger_rows_of_a_newer_caller_keep_their_extra_bytes),
       cmocka_unit_test(bad_input_gets_a_clear_status),
+      cmocka_unit_test(revenue_sums_on_at_most_8_workers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

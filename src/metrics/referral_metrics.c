@@ -58,7 +58,10 @@ static uint32_t slot_of(forest *f, uint32_t u) {
 /* The order scan of forest_build, in parallel blocks of orders: each
  * worker adds into its own per-slot sums (the calling thread into the
  * forest's), added up afterwards. Integer sums: the same for every
- * thread count. */
+ * thread count. At most REVENUE_WORKERS: each costs a sum per slot (19 MB
+ * at 10M users), and the scan waits on memory long before 8 cores. */
+enum { REVENUE_WORKERS = 8 };
+
 typedef struct revenue_job {
   const pd_mb_ctx *c;
   const forest *f;
@@ -94,7 +97,8 @@ static pd_status revenue_by_referrer(pd_mb_ctx *c, forest *f,
                                      const int64_t *ref) {
   const pd_allocator *a = &c->s->alloc;
   size_t nb = pd_mx_blocks(c->s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK);
-  int32_t workers = pd_parallel_workers(c->threads, nb);
+  int32_t workers = pd_parallel_workers(
+      c->threads < REVENUE_WORKERS ? c->threads : REVENUE_WORKERS, nb);
   int64_t *sums[PD_PARALLEL_MAX_THREADS] = {f->revenue};
   for (int32_t w = 1; w < workers; w++)
     if (!(sums[w] = pd_calloc(a, f->m, sizeof *sums[w]))) {
