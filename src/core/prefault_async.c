@@ -83,8 +83,7 @@ pd_prefault_async *pd_prefault_async_start(const pd_allocator *a,
   if (ranges[0].p == NULL || ranges[0].bytes == 0 ||
       madvise((void *)probe, page, MADV_POPULATE_WRITE) != 0)
     return NULL;
-  pd_prefault_async *j =
-      pd_malloc(a, sizeof *j + n * sizeof *ranges);
+  pd_prefault_async *j = pd_malloc(a, sizeof *j + n * sizeof *ranges);
   if (j == NULL) return NULL;
   j->alloc = *a;
   j->page = page;

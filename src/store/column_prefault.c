@@ -30,6 +30,7 @@ void pd_st_prefault_columns(pd_store *s, int kind) {
   pd_prefault_range all[2 * PD_EV_KINDS];
   size_t n = 0;
   for (int k = 1; k < PD_EV_KINDS; k++) {
+    if (s->col[k].cap == s->col[k].n) continue; /* none (maybe no array) */
     pd_prefault_range r[2];
     room_of(&s->col[k], r);
     for (int i = 0; i < 2; i++)
