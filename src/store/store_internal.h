@@ -360,8 +360,9 @@ void *pd_st_scratch(pd_store *s, size_t bytes);
 pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count);
 /* The columns' room beyond their events made resident on a background
  * thread while the caller records (a reservation of `kind` was just
- * made), replacing any such thread already running. With one thread, or
- * where no thread can do it, only that kind's room is made resident,
+ * made), replacing any such thread already running. On a store set to
+ * one thread nothing is (pages fault as recording reaches them); where
+ * the background thread cannot run, only kind's room is made resident,
  * before returning, on the store's threads. */
 void pd_st_prefault_columns(pd_store *s, int kind);
 /* Stop and join the background thread of pd_st_prefault_columns(), if
