@@ -220,7 +220,9 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
   h->threads = s->threads_minus_one + 1; /* the store's setting, unresolved */
   pd_mx_buf b = {NULL, 0}, rb = {NULL, 0};
   j.users = pd_realloc_array(ca, NULL, j.nu, sizeof *j.users);
-  j.cols = pd_realloc_array(ca, NULL, j.nu, 5 * sizeof(double));
+  /* Working rows, freed below: from the store's allocator, so that a
+   * later summary reuses the block (spare blocks). */
+  j.cols = pd_realloc_array(a, NULL, j.nu, 5 * sizeof(double));
   j.bufs = pd_realloc_array(a, NULL, (size_t)threads * SS_WALK_CAP,
                             sizeof *j.bufs);
   j.rbufs = pd_realloc_array(a, NULL, (size_t)threads * SS_WALK_CAP,
@@ -259,7 +261,7 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
   }
   for (size_t i = 0; i < n; i++)
     for (int k = 0; k < 5; k++) cols[(size_t)k * n + i] = j.cols[5 * i + k];
-  pd_free(ca, j.cols);
+  pd_free(a, j.cols);
   pd_free(a, j.bufs);
   pd_free(a, j.rbufs);
   /* The ids were one slot per user id; keep only the rows'. */
@@ -272,7 +274,7 @@ static pd_status build(pd_store *s, const pd_metrics_filter *filter,
 fail:
   pd_mx_buf_free(s, &b);
   pd_mx_buf_free(s, &rb);
-  pd_free(ca, j.cols);
+  pd_free(a, j.cols);
   pd_free(a, j.bufs);
   pd_free(a, j.rbufs);
   pd_store_summary_free(h);
