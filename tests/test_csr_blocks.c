@@ -4,7 +4,9 @@
  * brute-force grouping; a failed allocation leaves nothing behind. This
  * file is built with population.c compiled in with blocks of a few events
  * and users (tests/meson.build), so that the demo's columns span many
- * column and user blocks and every path between them is taken. */
+ * column and user blocks and every path between them is taken. Also
+ * population.c's tagged values: room reserved ahead is used by the
+ * pushes without another allocation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,11 +255,50 @@ static void short_and_empty_columns(void **state) {
   assert_true(short_columns > 0);
 }
 
+static void tagged_values_fill_reserved_room_without_allocating(
+    void **state) {
+  (void)state;
+  test_alloc ta;
+  test_alloc_init(&ta);
+  pd_store *s = test_alloc_store(&ta);
+  assert_non_null(s);
+  pd_metrics_filter f = PD_METRICS_FILTER_INIT;
+  pd_mb_ctx c;
+  assert_int_equal(pd_mb_ctx_init(&c, s, &f), PD_OK);
+  pd_mb_tagged t = {0};
+  for (uint32_t i = 0; i < 3; i++)
+    assert_int_equal(pd_mb_tagged_push(&c, &t, i, i * 0.5), PD_OK);
+  /* a failed reservation keeps what is held */
+  test_alloc_fail_in(&ta, 1);
+  assert_int_equal(pd_mb_tagged_reserve(&c, &t, 1000), PD_E_NOMEM);
+  assert_int_equal(t.n, 3);
+  assert_int_equal(pd_mb_tagged_reserve(&c, &t, 1000), PD_OK);
+  assert_int_equal(t.tag_cap, 1003);
+  assert_int_equal(t.val_cap, 1003);
+  long calls = atomic_load(&ta.calls);
+  const uint32_t *tag = t.tag;
+  for (uint32_t i = 3; i < 1003; i++)
+    assert_int_equal(pd_mb_tagged_push(&c, &t, i, i * 0.5), PD_OK);
+  assert_int_equal(atomic_load(&ta.calls), calls);
+  assert_ptr_equal(t.tag, tag);
+  assert_int_equal(pd_mb_tagged_push(&c, &t, 1003, 501.5), PD_OK);
+  assert_true(atomic_load(&ta.calls) > calls); /* past the room: grows */
+  for (uint32_t i = 0; i <= 1003; i++) {
+    assert_int_equal(t.tag[i], i);
+    assert_true(t.val[i] == i * 0.5);
+  }
+  pd_mb_tagged_free(&c, &t);
+  pd_mb_ctx_free(&c);
+  pd_store_free(s);
+  assert_int_equal(atomic_load(&ta.live), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(grouping_matches_definition),
       cmocka_unit_test(each_failed_allocation_leaves_nothing),
       cmocka_unit_test(short_and_empty_columns),
+      cmocka_unit_test(tagged_values_fill_reserved_room_without_allocating),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -620,6 +620,25 @@ uint32_t *pd_mb_groups_sorted(pd_mb_ctx *c, const pd_mb_groups *g) {
 
 /* ---- medians ----------------------------------------------------------- */
 
+pd_status pd_mb_tagged_reserve(pd_mb_ctx *c, pd_mb_tagged *t, size_t more) {
+  const pd_allocator *a = &c->s->alloc;
+  if (more > SIZE_MAX - t->n) return pd_mb_nomem(c);
+  size_t n = t->n + more;
+  if (n > t->tag_cap) {
+    uint32_t *tag = pd_realloc_array(a, t->tag, n, sizeof *tag);
+    if (!tag) return pd_mb_nomem(c);
+    t->tag = tag;
+    t->tag_cap = n;
+  }
+  if (n > t->val_cap) {
+    double *val = pd_realloc_array(a, t->val, n, sizeof *val);
+    if (!val) return pd_mb_nomem(c);
+    t->val = val;
+    t->val_cap = n;
+  }
+  return PD_OK;
+}
+
 pd_status pd_mb_tagged_push(pd_mb_ctx *c, pd_mb_tagged *t, uint32_t tag,
                             double v) {
   if (pd_grow(&c->s->alloc, (void **)&t->tag, &t->tag_cap, t->n + 1,

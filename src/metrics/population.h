@@ -204,6 +204,11 @@ typedef struct pd_mb_tagged {
 
 pd_status pd_mb_tagged_push(pd_mb_ctx *c, pd_mb_tagged *t, uint32_t tag,
                             double v);
+/* Room for `more` values beyond those held, so that that many pushes
+ * allocate nothing: one allocation each of the exact size (which a spare
+ * block may serve), rather than a chain of doublings that each take
+ * fresh memory. */
+pd_status pd_mb_tagged_reserve(pd_mb_ctx *c, pd_mb_tagged *t, size_t more);
 void pd_mb_tagged_free(pd_mb_ctx *c, pd_mb_tagged *t);
 /* median[g] and mean[g] for g < groups (0 for a group without values).
  * Reorders the values. */

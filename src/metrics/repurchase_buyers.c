@@ -99,6 +99,8 @@ pd_status pd_rp_count(pd_mb_ctx *c, int32_t by, pd_mb_groups *g,
   int64_t *rev = pd_calloc(a, c->n, sizeof *rev);
   if (!rev) return pd_mb_nomem(c);
   pd_status st = pd_mb_csr_build(c, PD_EV_ORDER, c->f.as_of, NULL, &csr);
+  /* A buyer's n orders give n - 1 intervals: fewer than the orders. */
+  if (!st) st = pd_mb_tagged_reserve(c, intervals, csr.off[c->n]);
   if (!st) st = revenue_by_user(c, rev);
   if (!st) st = count_buyers(c, by, &csr, rev, g, v, cap, intervals);
   if (!st)
