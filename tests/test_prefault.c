@@ -17,6 +17,7 @@
 
 #include "core/prefault.h"
 #include "core/prefault_async.h"
+#include "testutil_alloc.h"
 #include "testutil_populate.h"
 
 #if defined(__linux__)
@@ -134,49 +135,30 @@ static void async_prefault_keeps_the_callers_writes(void **state) {
 /* Stopping at once returns, frees the job (the allocator says so) and
  * leaves the memory as it was; a job that cannot be allocated is not
  * started; nothing to do gives no job. */
-static size_t live_blocks;
-static void *count_malloc(void *u, size_t n) {
-  (void)u;
-  live_blocks++;
-  return malloc(n);
-}
-static void *count_realloc(void *u, void *q, size_t n) {
-  (void)u;
-  return realloc(q, n);
-}
-static void count_free(void *u, void *q) {
-  (void)u;
-  if (q) live_blocks--;
-  free(q);
-}
-static void *no_malloc(void *u, size_t n) {
-  (void)u, (void)n;
-  return NULL;
-}
-
 static void async_prefault_stops_and_refuses(void **state) {
   (void)state;
   size_t bytes = (size_t)256 << 20;
   unsigned char *p = fresh_small_pages(bytes);
-  pd_allocator in = {count_malloc, count_realloc, count_free, NULL}, a;
-  assert_int_equal(pd_alloc_init(&a, &in), 0);
+  test_alloc ta;
+  test_alloc_init(&ta);
+  pd_allocator a = test_alloc_allocator(&ta);
   pd_prefault_range r = {p, bytes};
   int works = kernel_populates();
   pd_prefault_async *job = pd_prefault_async_start(&a, &r, 1);
   assert_true(works ? job != NULL : job == NULL);
-  assert_int_equal(live_blocks, works ? 1 : 0);
+  assert_int_equal(atomic_load(&ta.live), works ? 1 : 0);
   p[bytes - 1] = 9;
   pd_prefault_async_stop(job);
-  assert_int_equal(live_blocks, 0);
+  assert_int_equal(atomic_load(&ta.live), 0);
   assert_int_equal(p[0], 0);
   assert_int_equal(p[bytes - 1], 9);
 
-  pd_allocator none_in = {no_malloc, count_realloc, count_free, NULL}, none;
-  assert_int_equal(pd_alloc_init(&none, &none_in), 0);
   size_t other_bytes = (size_t)64 << 20;
   unsigned char *other = fresh_small_pages(other_bytes);
   pd_prefault_range o = {other, other_bytes};
-  assert_null(pd_prefault_async_start(&none, &o, 1));
+  test_alloc_fail_in(&ta, 1);
+  assert_null(pd_prefault_async_start(&a, &o, 1));
+  test_alloc_fail_in(&ta, 0);
   /* Only the page the kernel was asked about first, if any. */
   assert_true(resident_pages(other, other_bytes) <= 1);
   munmap(other, other_bytes);
@@ -187,7 +169,7 @@ static void async_prefault_stops_and_refuses(void **state) {
   assert_null(pd_prefault_async_start(&a, &r, 0));
   pd_prefault_async_stop(NULL);
   pd_prefault_async_finish(NULL);
-  assert_int_equal(live_blocks, 0);
+  assert_int_equal(atomic_load(&ta.live), 0);
   munmap(p, bytes);
 }
 #endif

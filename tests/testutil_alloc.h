@@ -1,6 +1,6 @@
 /* A counting allocator for tests: counts live allocations, keeps the
- * largest request, and can fail the k-th allocation (malloc or realloc) from now on, to inject
- * out-of-memory at every allocation site. Thread-safe (atomics), so it may
+ * largest request, and can fail the k-th allocation (malloc or realloc)
+ * from now on, to inject out-of-memory at every allocation site. Thread-safe (atomics), so it may
  * back a store shared by threads. Header-only: each test includes it. */
 #ifndef PD_TESTS_TESTUTIL_ALLOC_H
 #define PD_TESTS_TESTUTIL_ALLOC_H

@@ -218,8 +218,8 @@ PD_API pd_status pd_store_get_stats(pd_store *store, pd_store_stats *out);
  * will use or free the store. For a bulk
  * load of several kinds, reserve their total with @kind 0 first, so that
  * the index is built once. With 2 threads, the 10M-user bulk load of
- * docs/PERFORMANCE.md takes 45 s (75 s with the faults taken here and
- * the index rebuilt for each kind). The memory is then committed, so
+ * docs/PERFORMANCE.md took 45-60 s in four runs (70-75 s with the faults
+ * taken here and the index rebuilt for each kind). The memory is then committed, so
  * reserve only what is coming. Changed in 0.2.
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_INVALID (@kind is neither 0, a

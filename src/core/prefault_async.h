@@ -2,8 +2,9 @@
  *
  * Why: a bulk load reserves its columns and then fills them front to back
  * on one thread. Taking their faults before it starts (prefault.h) costs
- * the load that whole time (about 17 s of 70 s for 10M users on the
- * virtual machine of docs/PERFORMANCE.md); one otherwise idle core can
+ * the load that whole time (the 10M-user reservation of
+ * docs/PERFORMANCE.md took 14.7-16.4 s that way, 3.3 s without the
+ * columns' faults); one otherwise idle core can
  * take them while the filling thread records, staying ahead of it.
  *
  * How: Linux's MADV_POPULATE_WRITE (5.14) makes pages resident and

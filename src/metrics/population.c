@@ -620,22 +620,25 @@ uint32_t *pd_mb_groups_sorted(pd_mb_ctx *c, const pd_mb_groups *g) {
 
 /* ---- medians ----------------------------------------------------------- */
 
+/* *p (capacity *cap) made to hold n items of elem bytes, exactly: 0, or
+ * -1 with *p and *cap unchanged. */
+static int grow_exact(const pd_allocator *a, void **p, size_t *cap, size_t n,
+                      size_t elem) {
+  if (n <= *cap) return 0;
+  void *q = pd_realloc_array(a, *p, n, elem);
+  if (!q) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
 pd_status pd_mb_tagged_reserve(pd_mb_ctx *c, pd_mb_tagged *t, size_t more) {
   const pd_allocator *a = &c->s->alloc;
   if (more > SIZE_MAX - t->n) return pd_mb_nomem(c);
   size_t n = t->n + more;
-  if (n > t->tag_cap) {
-    uint32_t *tag = pd_realloc_array(a, t->tag, n, sizeof *tag);
-    if (!tag) return pd_mb_nomem(c);
-    t->tag = tag;
-    t->tag_cap = n;
-  }
-  if (n > t->val_cap) {
-    double *val = pd_realloc_array(a, t->val, n, sizeof *val);
-    if (!val) return pd_mb_nomem(c);
-    t->val = val;
-    t->val_cap = n;
-  }
+  if (grow_exact(a, (void **)&t->tag, &t->tag_cap, n, sizeof *t->tag) != 0 ||
+      grow_exact(a, (void **)&t->val, &t->val_cap, n, sizeof *t->val) != 0)
+    return pd_mb_nomem(c);
   return PD_OK;
 }
 
