@@ -4,7 +4,10 @@
  * with 3 walks, buffers of 6 touchpoints and user blocks of 64 users, so
  * that every path runs on the demo domain, and checks that the figure is
  * exactly what pd_trust_user gives user by user, for several thread
- * counts and two dates. */
+ * counts and two dates, on three layouts of the touchpoint column: as
+ * recorded (every chain step a jump), clustered (chains run down
+ * neighbouring records, which a walk takes without yielding) and half
+ * clustered (events recorded after clustering: runs broken by jumps). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,15 +62,8 @@ static void expected(pd_store *s, int64_t as_of, pd_trust_distribution *out) {
   free(v);
 }
 
-static void distribution_of_interleaved_walks_is_what_each_user_gives(
-    void **state) {
-  (void)state;
-  demo_data d;
-  assert_int_equal(demo_generate(DEMO_DEFAULT_SEED, 3000, &d), 0);
-  pd_store *s;
-  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
-  char err[256];
-  if (demo_record_all(&d, s, err, sizeof err) != 0) fail_msg("%s", err);
+/* The distribution on 1-3 threads at two dates against expected(). */
+static void check_against_each_user(pd_store *s) {
   pd_store_stats st = PD_STORE_STATS_INIT;
   assert_int_equal(pd_store_get_stats(s, &st), PD_OK);
   assert_true(st.touchpoints > 50000);
@@ -93,14 +89,64 @@ static void distribution_of_interleaved_walks_is_what_each_user_gives(
                   1e-9 * want.mean_score);
     }
   }
+}
+
+/* The demo recorded into a new store, clustered once the first
+ * cluster_at records are in (never if cluster_at is past the end). */
+static pd_store *demo_store(const demo_data *d, size_t cluster_at) {
+  pd_store *s;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  demo_player p;
+  assert_int_equal(demo_player_init(&p, d, s, 0), 0);
+  for (size_t i = 0; i < d->n_records; i++) {
+    if (i == cluster_at) assert_int_equal(pd_store_cluster(s), PD_OK);
+    pd_status st = demo_play(&p, &d->records[i]);
+    if (st != PD_OK) fail_msg("record %zu: %s", i, demo_player_errmsg(&p));
+  }
+  if (cluster_at == d->n_records) assert_int_equal(pd_store_cluster(s), PD_OK);
+  demo_player_free(&p);
+  return s;
+}
+
+static demo_data demo;
+
+static int demo_setup(void **state) {
+  (void)state;
+  return demo_generate(DEMO_DEFAULT_SEED, 3000, &demo);
+}
+
+static int demo_teardown(void **state) {
+  (void)state;
+  demo_free(&demo);
+  return 0;
+}
+
+static void as_recorded(void **state) {
+  (void)state;
+  pd_store *s = demo_store(&demo, SIZE_MAX);
+  check_against_each_user(s);
   pd_store_free(s);
-  demo_free(&d);
+}
+
+static void clustered(void **state) {
+  (void)state;
+  pd_store *s = demo_store(&demo, demo.n_records);
+  check_against_each_user(s);
+  pd_store_free(s);
+}
+
+static void recorded_after_clustering(void **state) {
+  (void)state;
+  pd_store *s = demo_store(&demo, demo.n_records / 2);
+  check_against_each_user(s);
+  pd_store_free(s);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(
-          distribution_of_interleaved_walks_is_what_each_user_gives),
+      cmocka_unit_test(as_recorded),
+      cmocka_unit_test(clustered),
+      cmocka_unit_test(recorded_after_clustering),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, demo_setup, demo_teardown);
 }

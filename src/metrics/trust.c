@@ -338,7 +338,9 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
  * a time. A chain is a linked list through the column, so one walk waits
  * on a cache miss per touchpoint; a worker therefore keeps WALKS users in
  * flight and advances them in turn, prefetching each walk's next
- * touchpoint, so that the misses of many walks overlap. A user's
+ * touchpoint, so that the misses of many walks overlap. On a clustered
+ * store a chain runs down neighbouring records, and a walk takes such a
+ * run without yielding (walk_step). A user's
  * touchpoints are visited in the order pd_trust_user visits them (member
  * by member, newest first), so both give the same figures to the last
  * bit. Blocks of users run on the store's threads (par.h); their partial
@@ -444,21 +446,10 @@ static void walk_start(const dist_job *j, walk *w, uint32_t root) {
   if (w->ev != PD_ST_NIL) prefetch_touch(&ts[w->ev]);
 }
 
-/* One step of w: its next touchpoint, or its next member's chain. 0 when
- * the user is done. */
-static int walk_step(const dist_job *j, walk *w) {
-  const pd_store *s = j->s;
-  while (w->ev == PD_ST_NIL) {
-    w->member = s->users[w->member].next_member;
-    if (w->member == w->root) return 0;
-    w->ev = s->users[w->member].head[PD_EV_TOUCH];
-  }
-  const pd_st_touch *ts = pd_st_touches(s);
-  uint32_t at = w->ev;
-  const pd_st_touch *x = &ts[at];
-  w->ev = x->next;
-  if (w->ev != PD_ST_NIL) prefetch_touch(&ts[w->ev]);
-  if (!dist_keep(j, x)) return 1;
+/* Add touchpoint `at` to w if the figure keeps it. */
+static inline void walk_take(const dist_job *j, walk *w, const pd_st_touch *x,
+                             uint32_t at) {
+  if (!dist_keep(j, x)) return;
   acc_touch(&w->acc, x->kind, x->purpose, x->time, j->t, j->o, j->lambda);
   if (needs_order(x->kind, x->purpose, j->pol)) {
     if (w->n < WALK_CAP)
@@ -466,7 +457,38 @@ static int walk_step(const dist_job *j, walk *w) {
     else
       w->overflow = 1;
   }
-  return 1;
+}
+
+/* One step of w: its next touchpoints up to the next jump, or its next
+ * member's chain. A chain of a clustered store runs down neighbouring
+ * records, which the hardware streams: the walk keeps going while the
+ * next touchpoint is the record just before, and yields to the other
+ * walks only where the chain jumps, after prefetching the jump's target.
+ * 0 when the user is done. */
+static int walk_step(const dist_job *j, walk *w) {
+  const pd_store *s = j->s;
+  while (w->ev == PD_ST_NIL) {
+    w->member = s->users[w->member].next_member;
+    if (w->member == w->root) return 0;
+    w->ev = s->users[w->member].head[PD_EV_TOUCH];
+    if (w->ev != PD_ST_NIL) {
+      prefetch_touch(&pd_st_touches(s)[w->ev]);
+      return 1;
+    }
+  }
+  const pd_st_touch *ts = pd_st_touches(s);
+  uint32_t at = w->ev;
+  for (;;) {
+    const pd_st_touch *x = &ts[at];
+    uint32_t next = x->next;
+    walk_take(j, w, x, at);
+    if (next != at - 1 || next == PD_ST_NIL) {
+      w->ev = next;
+      if (next != PD_ST_NIL) prefetch_touch(&ts[next]);
+      return 1;
+    }
+    at = next;
+  }
 }
 
 static void dist_walk_block(void *p, size_t ub, int32_t worker) {
