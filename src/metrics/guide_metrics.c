@@ -27,18 +27,26 @@ typedef struct guide_acc {
   uint32_t h_in, h_out;
 } guide_acc;
 
-/* What one block of users (par.h) writes: its own sums, merged in block
- * order afterwards, and its working buffers, reserved beforehand for the
- * block's largest user so that a worker never allocates. */
+/* What one worker of the users pass owns: its sums, added up afterwards
+ * (integer counts: the same totals whichever worker ran which block), and
+ * its working buffers, reserved beforehand for the largest user so that a
+ * worker never allocates. */
 typedef struct user_work {
   change *tl;
   size_t tl_n, tl_cap;
   pd_mb_spells sp;
   uint64_t *moved; /* users moved per handover index */
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
-  pd_mb_tagged reply;
-  pd_status st;
 } user_work;
+
+/* Where one block of users (par.h) lists its replies: n of them, in the
+ * pass's reply list from `at`, with room for one per inbound message of
+ * the block. The lists are closed up in block order afterwards, so the
+ * replies stay in user order, as one pass would list them. */
+typedef struct block_replies {
+  size_t at, n;
+  pd_status st; /* PD_E_NOMEM if a reserved buffer was short: cannot be */
+} block_replies;
 
 typedef struct pass_state {
   pd_mb_ctx c;
@@ -49,9 +57,11 @@ typedef struct pass_state {
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
   pd_mb_tagged reply;
   int64_t *ref;
-  /* the blocks of users of the per-user pass */
+  /* the blocks of users of the per-user pass, and its workers */
   int full;
-  size_t nblk, blk_users;
+  size_t nblk;
+  block_replies *br;
+  int32_t nw;
   user_work *w;
 } pass_state;
 
@@ -116,8 +126,9 @@ static void service_tags(pd_mb_touch_tags *t) {
   t->of_kind[PD_TOUCH_OUTBOUND_1TO1] = TAG_REPLY;
 }
 
-/* Replies to the user's inbound messages. */
-static pd_status service(const pass_state *x, user_work *w, uint32_t r) {
+/* Replies to the user's inbound messages, listed in the block's room. */
+static void service(const pass_state *x, user_work *w, block_replies *br,
+                    uint32_t r) {
   pd_store *s = x->c.s;
   const uint64_t *v = x->touches.key + x->touches.off[r];
   size_t n = x->touches.off[r + 1] - x->touches.off[r];
@@ -135,18 +146,16 @@ static pd_status service(const pass_state *x, user_work *w, uint32_t r) {
           pd_st_touches(s)[pd_mb_key_index(v[q])].guide != g)
         continue;
       w->acc[g].replied++;
-      /* reserved for every inbound message of the block: no allocation */
-      if (w->reply.n >= w->reply.tag_cap || w->reply.n >= w->reply.val_cap)
-        return PD_E_NOMEM;
-      w->reply.tag[w->reply.n] = g;
-      w->reply.val[w->reply.n++] = (double)(rt - t);
+      /* the room holds a reply for every inbound message of the block */
+      x->reply.tag[br->at + br->n] = g;
+      x->reply.val[br->at + br->n++] = (double)(rt - t);
       break;
     }
   }
-  return PD_OK;
 }
 
-static pd_status one_user(const pass_state *x, user_work *w, uint32_t r) {
+static pd_status one_user(const pass_state *x, user_work *w,
+                          block_replies *br, uint32_t r) {
   pd_status st = timeline(x, w, r);
   if (st) return st;
   w->acc[guide_at(w, x->c.f.as_of)].bound++;
@@ -156,7 +165,7 @@ static pd_status one_user(const pass_state *x, user_work *w, uint32_t r) {
     for (uint32_t k = x->orders.off[r]; k < x->orders.off[r + 1]; k++)
       x->order_guide[pd_mb_key_index(x->orders.key[k])] =
           guide_at(w, pd_mb_key_time(x->orders.key[k]));
-  if ((st = service(x, w, r))) return st;
+  service(x, w, br, r);
   if (x->unlinks.off[r] == x->unlinks.off[r + 1]) return PD_OK;
   /* The spell buffers were reserved for the block: no allocation. */
   if ((st = pd_mb_spells_of((pd_mb_ctx *)&x->c, &x->links, &x->unlinks, r, 0,
@@ -175,7 +184,7 @@ static pd_status one_user(const pass_state *x, user_work *w, uint32_t r) {
 /* The users of block b: [*lo, *hi). */
 static void blk_range(const pass_state *x, size_t b, uint32_t *lo,
                       uint32_t *hi) {
-  pd_mx_block_range(b, x->blk_users, x->c.n, lo, hi);
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, x->c.n, lo, hi);
 }
 
 /* Users ahead whose records the pass starts loading (population.h). */
@@ -196,53 +205,60 @@ static void prefetch_user(const pass_state *x, uint32_t r) {
     pd_mb_spells_prefetch(&x->c, &x->links, &x->unlinks, r);
 }
 
-static void users_block(void *p, size_t b) {
-  const pass_state *x = p;
-  user_work *w = &x->w[b];
+static void users_block(void *p, size_t b, int32_t worker) {
+  pass_state *x = p;
+  user_work *w = &x->w[worker];
+  block_replies *br = &x->br[b];
   uint32_t lo, hi;
   blk_range(x, b, &lo, &hi);
-  for (uint32_t r = lo ? lo : 1; r < hi && !w->st; r++) {
+  pd_status st = PD_OK;
+  for (uint32_t r = lo ? lo : 1; r < hi && !st; r++) {
     if (r + GUIDE_PF < hi) prefetch_user(x, r + GUIDE_PF);
     if (x->c.root_of[r] != r || !x->c.pass[r]) continue;
-    w->st = x->full ? one_user(x, w, r) : timeline(x, w, r);
+    st = x->full ? one_user(x, w, br, r) : timeline(x, w, r);
   }
+  br->st = st;
 }
 
 static size_t csr_len(const pd_mb_csr *m, uint32_t r) {
   return m->key ? m->off[r + 1] - m->off[r] : 0;
 }
 
-/* Each block's buffers, sized for its largest user (and all its inbound
- * messages), then the blocks in parallel, then their sums merged in block
- * order (the replies stay in user order, as one pass would list them). */
+/* The workers' buffers, sized for the largest user; each block's room in
+ * the reply list, one per inbound message; then the blocks in parallel,
+ * the workers' sums added up and the blocks' replies closed up in block
+ * order. */
 static pd_status users_pass(pass_state *x) {
   pd_mb_ctx *c = &x->c;
   pd_store *s = c->s;
   const pd_allocator *a = &s->alloc;
   size_t ng = s->guide_codes.n, nh = s->col[PD_EV_HANDOVER].n;
-  /* At most 64 blocks: each has sums per guide. */
-  x->blk_users = PD_MX_USER_BLOCK;
-  if (pd_mx_blocks(c->n, x->blk_users) > 64)
-    x->blk_users = pd_mx_blocks(c->n, 64);
-  x->nblk = pd_mx_blocks(c->n, x->blk_users);
-  x->w = pd_calloc(a, x->nblk + 1, sizeof *x->w);
-  if (!x->w) return pd_mb_nomem(c);
-  size_t replies = 0;
+  x->nblk = pd_mx_blocks(c->n, PD_MX_USER_BLOCK);
+  x->nw = pd_parallel_workers(c->threads, x->nblk);
+  x->br = pd_calloc(a, x->nblk + 1, sizeof *x->br);
+  x->w = pd_calloc(a, (size_t)x->nw, sizeof *x->w);
+  if (!x->br || !x->w) return pd_mb_nomem(c);
+  size_t mb = 0, ms = 0, replies = 0;
+  for (uint32_t r = 0; r < c->n; r++) {
+    size_t nb = csr_len(&x->binds, r);
+    size_t nsp = csr_len(&x->links, r) + csr_len(&x->unlinks, r);
+    if (nb > mb) mb = nb;
+    if (nsp > ms) ms = nsp;
+  }
   for (size_t b = 0; b < x->nblk; b++) {
-    user_work *w = &x->w[b];
     uint32_t lo, hi;
     blk_range(x, b, &lo, &hi);
-    size_t mb = 0, ms = 0, inbound = 0;
-    for (uint32_t r = lo; r < hi; r++) {
-      size_t nb = csr_len(&x->binds, r);
-      size_t nsp = csr_len(&x->links, r) + csr_len(&x->unlinks, r);
-      if (nb > mb) mb = nb;
-      if (nsp > ms) ms = nsp;
-    }
+    size_t inbound = 0;
     if (x->touches.key)
       for (uint32_t k = x->touches.off[lo]; k < x->touches.off[hi]; k++)
         inbound += pd_mb_key_tag(x->touches.key[k]) == TAG_INBOUND;
+    x->br[b].at = replies;
     replies += inbound;
+  }
+  pd_status st = pd_mb_tagged_reserve(c, &x->reply, replies + 1);
+  if (st) return st;
+  for (int32_t k = 0; k < x->nw; k++) {
+    user_work *w = &x->w[k];
     w->moved = pd_calloc(a, nh + 1, sizeof *w->moved);
     w->acc = pd_calloc(a, ng + 1, sizeof *w->acc);
     if (!w->moved || !w->acc ||
@@ -251,23 +267,14 @@ static pd_status users_pass(pass_state *x) {
         pd_grow(a, (void **)&w->sp.refs, &w->sp.refs_cap, 2 * ms + 1,
                 sizeof *w->sp.refs) != 0 ||
         pd_grow(a, (void **)&w->sp.v, &w->sp.cap, ms + 1,
-                sizeof *w->sp.v) != 0 ||
-        pd_grow(a, (void **)&w->reply.tag, &w->reply.tag_cap, inbound + 1,
-                sizeof *w->reply.tag) != 0 ||
-        pd_grow(a, (void **)&w->reply.val, &w->reply.val_cap, inbound + 1,
-                sizeof *w->reply.val) != 0)
+                sizeof *w->sp.v) != 0)
       return pd_mb_nomem(c);
   }
-  pd_parallel_for(c->threads, x->nblk, users_block, x);
+  pd_parallel_for_workers(c->threads, x->nblk, users_block, x);
   for (size_t b = 0; b < x->nblk; b++)
-    if (x->w[b].st) return pd_mb_nomem(c); /* cannot happen: reserved */
-  if (pd_grow(a, (void **)&x->reply.tag, &x->reply.tag_cap, replies + 1,
-              sizeof *x->reply.tag) != 0 ||
-      pd_grow(a, (void **)&x->reply.val, &x->reply.val_cap, replies + 1,
-              sizeof *x->reply.val) != 0)
-    return pd_mb_nomem(c);
-  for (size_t b = 0; b < x->nblk; b++) {
-    const user_work *w = &x->w[b];
+    if (x->br[b].st) return pd_mb_nomem(c); /* cannot happen: reserved */
+  for (int32_t k = 0; k < x->nw; k++) {
+    const user_work *w = &x->w[k];
     for (size_t g = 0; g <= ng; g++) {
       guide_acc *d = &x->acc[g];
       const guide_acc *e = &w->acc[g];
@@ -278,28 +285,35 @@ static pd_status users_pass(pass_state *x) {
       d->user_unlinks += e->user_unlinks;
     }
     for (size_t h = 0; h < nh; h++) x->moved[h] += w->moved[h];
-    memcpy(x->reply.tag + x->reply.n, w->reply.tag,
-           w->reply.n * sizeof *w->reply.tag);
-    memcpy(x->reply.val + x->reply.n, w->reply.val,
-           w->reply.n * sizeof *w->reply.val);
-    x->reply.n += w->reply.n;
+  }
+  /* Close up: each block's replies move down to the end of the ones
+   * before (never past their own start, so in block order nothing is
+   * overwritten before it is moved). */
+  for (size_t b = 0; b < x->nblk; b++) {
+    const block_replies *br = &x->br[b];
+    memmove(x->reply.tag + x->reply.n, x->reply.tag + br->at,
+            br->n * sizeof *x->reply.tag);
+    memmove(x->reply.val + x->reply.n, x->reply.val + br->at,
+            br->n * sizeof *x->reply.val);
+    x->reply.n += br->n;
   }
   return PD_OK;
 }
 
 static void work_free(pass_state *x) {
-  if (!x->w) return;
   const pd_allocator *a = &x->c.s->alloc;
-  for (size_t b = 0; b < x->nblk; b++) {
-    user_work *w = &x->w[b];
-    pd_free(a, w->tl);
-    pd_free(a, w->moved);
-    pd_free(a, w->acc);
-    pd_mb_spells_free(&x->c, &w->sp);
-    pd_mb_tagged_free(&x->c, &w->reply);
-  }
+  if (x->w)
+    for (int32_t k = 0; k < x->nw; k++) {
+      user_work *w = &x->w[k];
+      pd_free(a, w->tl);
+      pd_free(a, w->moved);
+      pd_free(a, w->acc);
+      pd_mb_spells_free(&x->c, &w->sp);
+    }
   pd_free(a, x->w);
+  pd_free(a, x->br);
   x->w = NULL;
+  x->br = NULL;
 }
 
 /* Add each order of a user passing the filter (at or before as_of) to its
