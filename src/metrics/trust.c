@@ -343,8 +343,10 @@ static void select_nth(double *v, size_t lo, size_t hi, size_t k) {
  * run without yielding (walk_step). A user's
  * touchpoints are visited in the order pd_trust_user visits them (member
  * by member, newest first), so both give the same figures to the last
- * bit. Blocks of users run on the store's threads (par.h); their partial
- * sums are combined in block order. It needs no memory in proportion to
+ * bit. Blocks of users run on the store's threads (par.h); within a block
+ * users are added up in user order, and the blocks' partial sums are
+ * combined in block order, so the figure is the same for every thread
+ * count and layout. It needs no memory in proportion to
  * the events: a walk keeps the touchpoints that need order in a buffer of
  * WALK_CAP; a user with more is marked and finished afterwards on the
  * calling thread. Tests build this file with small values. */
@@ -376,10 +378,16 @@ typedef struct walk {
   pd_mx_touch *buf;          /* [WALK_CAP] */
 } walk;
 
+/* A finished user's components, kept until its block is done. */
+typedef struct user_parts {
+  double e, r, i, s;
+} user_parts;
+
 /* What one worker owns while it runs blocks. */
 typedef struct dist_worker {
   walk w[WALKS];
-  trust_work work; /* reserved for WALK_CAP touchpoints */
+  trust_work work;   /* reserved for WALK_CAP touchpoints */
+  user_parts *parts; /* [PD_MX_USER_BLOCK], by user id - block start */
 } dist_worker;
 
 typedef struct dist_job {
@@ -396,6 +404,7 @@ typedef struct dist_job {
   dist_part *part;      /* [nub] */
   dist_worker *workers; /* [threads] */
   pd_mx_touch *bufs;    /* [threads][WALKS][WALK_CAP] */
+  user_parts *parts;    /* [threads][PD_MX_USER_BLOCK] */
 } dist_job;
 
 static inline int dist_keep(const dist_job *j, const pd_st_touch *x) {
@@ -403,15 +412,20 @@ static inline int dist_keep(const dist_job *j, const pd_st_touch *x) {
   return x->time <= j->t && (j->guide == 0 || x->guide == j->guide);
 }
 
-/* Adds the user's trust to the block's partial sums. */
-static void dist_add(dist_part *pt, const pd_trust *t) {
+static user_parts parts_of(const pd_trust *t) {
+  return (user_parts){t->expertise, t->reliability, t->intimacy,
+                      t->self_orientation};
+}
+
+/* Adds a user's trust to the block's partial sums. */
+static void dist_add(dist_part *pt, const user_parts *p, double score) {
   pt->n++;
-  pt->se += t->expertise;
-  pt->sr += t->reliability;
-  pt->si += t->intimacy;
-  pt->ss += t->self_orientation;
-  pt->sc += t->score;
-  int bin = (int)(t->score / 10.0);
+  pt->se += p->e;
+  pt->sr += p->r;
+  pt->si += p->i;
+  pt->ss += p->s;
+  pt->sc += score;
+  int bin = (int)(score / 10.0);
   pt->histogram[bin >= PD_TRUST_BINS ? PD_TRUST_BINS - 1 : bin]++;
 }
 
@@ -487,7 +501,7 @@ static int walk_step(const dist_job *j, walk *w) {
       if (next != PD_ST_NIL) prefetch_touch(&ts[next]);
       return 1;
     }
-    at = next;
+    at--; /* = next, without waiting for the read of next */
   }
 }
 
@@ -497,6 +511,7 @@ static void dist_walk_block(void *p, size_t ub, int32_t worker) {
   dist_part *pt = &j->part[ub];
   uint32_t u, hi;
   pd_mx_block_range(ub, PD_MX_USER_BLOCK, j->nu, &u, &hi);
+  const uint32_t lo = u;
   if (u == 0) j->scores[u++] = SCORE_NONE;
   int live = 0;
   for (int k = 0; k < WALKS; k++) {
@@ -519,7 +534,7 @@ static void dist_walk_block(void *p, size_t ub, int32_t worker) {
           return;
         }
         j->scores[w->root] = t.score;
-        dist_add(pt, &t);
+        dw->parts[w->root - lo] = parts_of(&t);
       }
       uint32_t r = next_user(j, &u, hi);
       w->root = r;
@@ -527,6 +542,10 @@ static void dist_walk_block(void *p, size_t ub, int32_t worker) {
       else live--;
     }
   }
+  /* Added up in user order: the order in which walks finish depends on
+   * how the store lays chains out, and the sums must not. */
+  for (uint32_t v = lo; v < hi; v++)
+    if (j->scores[v] >= 0) dist_add(pt, &dw->parts[v - lo], j->scores[v]);
 }
 
 static void dist_job_free(pd_store *s, dist_job *j, int32_t threads) {
@@ -535,6 +554,7 @@ static void dist_job_free(pd_store *s, dist_job *j, int32_t threads) {
     for (int32_t k = 0; k < threads; k++) work_free(s, &j->workers[k].work);
   pd_free(a, j->workers);
   pd_free(a, j->bufs);
+  pd_free(a, j->parts);
   pd_free(a, j->part);
   pd_free(a, j->scores);
   memset(j, 0, sizeof *j);
@@ -570,12 +590,15 @@ static pd_status dist_run(pd_store *s, dist_job *j, int32_t threads) {
   j->scores = pd_malloc(a, (nu + 1) * sizeof *j->scores);
   j->workers = pd_calloc(a, (size_t)threads, sizeof *j->workers);
   j->bufs = pd_malloc(a, (size_t)threads * WALKS * WALK_CAP * sizeof *j->bufs);
-  if (!j->part || !j->scores || !j->workers || !j->bufs)
+  j->parts =
+      pd_malloc(a, (size_t)threads * PD_MX_USER_BLOCK * sizeof *j->parts);
+  if (!j->part || !j->scores || !j->workers || !j->bufs || !j->parts)
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   for (int32_t k = 0; k < threads; k++) {
     dist_worker *dw = &j->workers[k];
     for (int i = 0; i < WALKS; i++)
       dw->w[i].buf = j->bufs + ((size_t)k * WALKS + (size_t)i) * WALK_CAP;
+    dw->parts = j->parts + (size_t)k * PD_MX_USER_BLOCK;
     if (pd_mx_buf_reserve(s, &dw->work.in, WALK_CAP, sizeof(uint32_t)) ||
         pd_mx_buf_reserve(s, &dw->work.out, WALK_CAP, sizeof(uint32_t)) ||
         pd_mx_buf_reserve(s, &dw->work.push, WALK_CAP, sizeof(pd_mx_push)))
@@ -594,7 +617,8 @@ static pd_status dist_run(pd_store *s, dist_job *j, int32_t threads) {
     pd_trust t = PD_TRUST_INIT;
     if ((st = dist_later(s, j, u, &w, &t)) != PD_OK) break;
     j->scores[u] = t.score;
-    dist_add(&j->part[u >> PD_MX_USER_BLOCK_BITS], &t);
+    user_parts up = parts_of(&t);
+    dist_add(&j->part[u >> PD_MX_USER_BLOCK_BITS], &up, t.score);
   }
   work_free(s, &w);
   return st;
