@@ -122,6 +122,14 @@ typedef struct pd_guide_figures_row {
  * errors of metrics.h, PD_E_INVALID (out NULL, opts size too small or
  * unknown trailing bytes non-zero, service_radius 0, unknown attribution,
  * default_commission_bp outside 0–10000, reply_window <= 0), PD_E_NOMEM.
+ * Memory: working arrays of a few bytes per user and per order, and, on a
+ * store whose touchpoints are not clustered (pd_store_cluster()), a
+ * grouping of its inbound messages and 1:1 replies by user (about 18
+ * bytes each), all freed before it returns. On a clustered store it reads
+ * each user's touchpoints in place instead, into buffers that grow on the
+ * store's threads (pd_store_set_threads()) with the store's allocator,
+ * which must therefore be thread-safe, as alloc.h requires. The figures
+ * are the same either way.
  * Thread safety: serialised on the store's lock.
  */
 PD_API pd_status pd_guide_figures_compute(

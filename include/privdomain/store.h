@@ -244,7 +244,9 @@ PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,
  * a memory read per event once the store is larger than the processor's
  * caches. After clustering, those reads are sequential. Events recorded
  * afterwards are appended in arrival order again; cluster again after the
- * next large load. Orders, refunds and referrals keep their places.
+ * next large load. Orders, refunds and referrals keep their places. On a
+ * clustered store, guide figures also skip grouping the touchpoints by
+ * user (pd_guide_figures_compute()).
  *
  * Nothing observable changes: every query and computation gives the same
  * answers, bit for bit, before and after; recording an event id again is

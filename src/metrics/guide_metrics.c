@@ -37,6 +37,8 @@ typedef struct user_work {
   pd_mb_spells sp;
   uint64_t *moved; /* users moved per handover index */
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
+  uint64_t *tk;    /* walked: one user's service touchpoints (keys) */
+  size_t tk_cap;
 } user_work;
 
 /* Where one block of users (par.h) lists its replies: n of them, in the
@@ -45,7 +47,11 @@ typedef struct user_work {
  * replies stay in user order, as one pass would list them. */
 typedef struct block_replies {
   size_t at, n;
-  pd_status st; /* PD_E_NOMEM if a reserved buffer was short: cannot be */
+  /* walked: the block's own list (the room is not known beforehand) */
+  uint32_t *tag;
+  double *val;
+  size_t tag_cap, val_cap;
+  pd_status st; /* PD_E_NOMEM: a walked buffer could not grow */
 } block_replies;
 
 typedef struct pass_state {
@@ -57,6 +63,10 @@ typedef struct pass_state {
   guide_acc *acc;  /* per guide id (index 0 = no guide) */
   pd_mb_tagged reply;
   int64_t *ref;
+  pd_mb_touch_tags tags; /* the touchpoints service looks at */
+  /* service from the users' touchpoint chains instead of `touches`
+   * (walk_service_touches()) */
+  int walk;
   /* the blocks of users of the per-user pass, and its workers */
   int full;
   size_t nblk;
@@ -126,12 +136,86 @@ static void service_tags(pd_mb_touch_tags *t) {
   t->of_kind[PD_TOUCH_OUTBOUND_1TO1] = TAG_REPLY;
 }
 
-/* Replies to the user's inbound messages, listed in the block's room. */
-static void service(const pass_state *x, user_work *w, block_replies *br,
-                    uint32_t r) {
+/* On a clustered store (pd_st_chains_run_down) a user's touchpoints lie
+ * side by side, and taking each user's from their chains reads the
+ * touchpoint column once, in order, with no grouping of the whole column
+ * beforehand (for guides' figures its dearest part: a stage and keys of
+ * a quarter of the touchpoints, most of it fresh memory). On a store in
+ * arrival order every step of a chain would be a cache miss, and the
+ * grouping stays. Both give the same keys in the same order.
+ *
+ * A worker cannot know beforehand how many touchpoints a user has, so the
+ * walked buffers grow, with the caller's allocator: pd_allocator requires
+ * it to be safe from any thread (the store's counting one is not). */
+static int grow_here(const pass_state *x, void **p, size_t *cap, size_t n,
+                     size_t size) {
+  return pd_grow(&x->c.s->caller_alloc, p, cap, n, size);
+}
+
+/* User r's inbound messages and 1:1 replies at or before as_of from the
+ * chains of every id of its merge set, keyed and ordered as the grouping
+ * lists them, into w->tk; their number into *n. */
+static pd_status walk_service_touches(const pass_state *x, user_work *w,
+                                      uint32_t r, size_t *n) {
+  const pd_store *s = x->c.s;
+  const pd_st_touch *ts = pd_st_touches(s);
+  size_t k = 0;
+  PD_ST_FOREACH_MEMBER(s, r, m) {
+    /* Down a run the next index is i - 1, which the link confirms: the
+     * next read need not wait for this one, as it would if it followed
+     * the link. */
+    for (uint32_t i = s->users[m].head[PD_EV_TOUCH]; i != PD_ST_NIL;) {
+      const pd_st_touch *e;
+      for (;; i--) {
+        e = &ts[i];
+        int tag = x->tags.of_kind[e->kind];
+        if (tag >= 0 && e->time <= x->c.f.as_of) {
+          if (k == w->tk_cap && grow_here(x, (void **)&w->tk, &w->tk_cap,
+                                          k + 1, sizeof *w->tk))
+            return PD_E_NOMEM;
+          w->tk[k++] = pd_mb_key(e->time, (uint32_t)tag, i);
+        }
+        if (e->next != i - 1 || i == 0) break;
+      }
+      i = e->next;
+    }
+  }
+  /* Chains list the newest recorded first: reversed, a store recorded in
+   * time order needs no sorting. */
+  for (size_t a = 0, b = k; a + 1 < b; a++, b--) {
+    uint64_t t = w->tk[a];
+    w->tk[a] = w->tk[b - 1];
+    w->tk[b - 1] = t;
+  }
+  pd_mb_sort_keys(s->col[PD_EV_TOUCH].eid, w->tk, k);
+  *n = k;
+  return PD_OK;
+}
+
+/* List a reply of guide g after `seconds` for the block. */
+static pd_status reply_push(const pass_state *x, block_replies *br,
+                            uint32_t g, double seconds) {
+  if (x->walk) {
+    if (grow_here(x, (void **)&br->tag, &br->tag_cap, br->n + 1,
+                  sizeof *br->tag) ||
+        grow_here(x, (void **)&br->val, &br->val_cap, br->n + 1,
+                  sizeof *br->val))
+      return PD_E_NOMEM;
+    br->tag[br->n] = g;
+    br->val[br->n++] = seconds;
+  } else {
+    /* the room holds a reply for every inbound message of the block */
+    x->reply.tag[br->at + br->n] = g;
+    x->reply.val[br->at + br->n++] = seconds;
+  }
+  return PD_OK;
+}
+
+/* Replies to the user's inbound messages v[0..n) (keys: inbound messages
+ * and 1:1 replies in time order). */
+static pd_status service(const pass_state *x, user_work *w,
+                         block_replies *br, const uint64_t *v, size_t n) {
   pd_store *s = x->c.s;
-  const uint64_t *v = x->touches.key + x->touches.off[r];
-  size_t n = x->touches.off[r + 1] - x->touches.off[r];
   for (size_t k = 0; k < n; k++) {
     if (pd_mb_key_tag(v[k]) != TAG_INBOUND) continue;
     uint32_t t = pd_mb_key_time(v[k]);
@@ -146,12 +230,12 @@ static void service(const pass_state *x, user_work *w, block_replies *br,
           pd_st_touches(s)[pd_mb_key_index(v[q])].guide != g)
         continue;
       w->acc[g].replied++;
-      /* the room holds a reply for every inbound message of the block */
-      x->reply.tag[br->at + br->n] = g;
-      x->reply.val[br->at + br->n++] = (double)(rt - t);
+      pd_status st = reply_push(x, br, g, (double)(rt - t));
+      if (st) return st;
       break;
     }
   }
+  return PD_OK;
 }
 
 static pd_status one_user(const pass_state *x, user_work *w,
@@ -165,7 +249,15 @@ static pd_status one_user(const pass_state *x, user_work *w,
     for (uint32_t k = x->orders.off[r]; k < x->orders.off[r + 1]; k++)
       x->order_guide[pd_mb_key_index(x->orders.key[k])] =
           guide_at(w, pd_mb_key_time(x->orders.key[k]));
-  service(x, w, br, r);
+  if (x->walk) {
+    size_t n = 0;
+    if ((st = walk_service_touches(x, w, r, &n)) ||
+        (st = service(x, w, br, w->tk, n)))
+      return st;
+  } else if ((st = service(x, w, br, x->touches.key + x->touches.off[r],
+                           x->touches.off[r + 1] - x->touches.off[r]))) {
+    return st;
+  }
   if (x->unlinks.off[r] == x->unlinks.off[r + 1]) return PD_OK;
   /* The spell buffers were reserved for the block: no allocation. */
   if ((st = pd_mb_spells_of((pd_mb_ctx *)&x->c, &x->links, &x->unlinks, r, 0,
@@ -272,7 +364,7 @@ static pd_status users_pass(pass_state *x) {
   }
   pd_parallel_for_workers(c->threads, x->nblk, users_block, x);
   for (size_t b = 0; b < x->nblk; b++)
-    if (x->br[b].st) return pd_mb_nomem(c); /* cannot happen: reserved */
+    if (x->br[b].st) return pd_mb_nomem(c);
   for (int32_t k = 0; k < x->nw; k++) {
     const user_work *w = &x->w[k];
     for (size_t g = 0; g <= ng; g++) {
@@ -285,6 +377,21 @@ static pd_status users_pass(pass_state *x) {
       d->user_unlinks += e->user_unlinks;
     }
     for (size_t h = 0; h < nh; h++) x->moved[h] += w->moved[h];
+  }
+  if (x->walk) {
+    /* The blocks' own lists, one after another in block order. */
+    size_t total = 0;
+    for (size_t b = 0; b < x->nblk; b++) total += x->br[b].n;
+    pd_status st = pd_mb_tagged_reserve(c, &x->reply, total + 1);
+    if (st) return st;
+    for (size_t b = 0; b < x->nblk; b++) {
+      const block_replies *br = &x->br[b];
+      if (br->n == 0) continue;
+      memcpy(x->reply.tag + x->reply.n, br->tag, br->n * sizeof *br->tag);
+      memcpy(x->reply.val + x->reply.n, br->val, br->n * sizeof *br->val);
+      x->reply.n += br->n;
+    }
+    return PD_OK;
   }
   /* Close up: each block's replies move down to the end of the ones
    * before (never past their own start, so in block order nothing is
@@ -309,6 +416,12 @@ static void work_free(pass_state *x) {
       pd_free(a, w->moved);
       pd_free(a, w->acc);
       pd_mb_spells_free(&x->c, &w->sp);
+      pd_free(&x->c.s->caller_alloc, w->tk);
+    }
+  if (x->br)
+    for (size_t b = 0; b < x->nblk; b++) {
+      pd_free(&x->c.s->caller_alloc, x->br[b].tag);
+      pd_free(&x->c.s->caller_alloc, x->br[b].val);
     }
   pd_free(a, x->w);
   pd_free(a, x->br);
@@ -395,8 +508,8 @@ static pd_status run(pass_state *x, pd_store *s,
   pd_mb_ctx *c = &x->c;
   uint32_t as_of = c->f.as_of;
   size_t ng = s->guide_codes.n;
-  pd_mb_touch_tags tags;
-  service_tags(&tags);
+  service_tags(&x->tags);
+  x->walk = full && pd_st_chains_run_down(s, PD_EV_TOUCH);
   x->moved = pd_calloc(&s->alloc, (size_t)s->col[PD_EV_HANDOVER].n + 1,
                        sizeof *x->moved);
   x->acc = pd_calloc(&s->alloc, ng + 1, sizeof *x->acc);
@@ -404,8 +517,8 @@ static pd_status run(pass_state *x, pd_store *s,
   if (!st) st = pd_mb_csr_build(c, PD_EV_BIND, as_of, NULL, &x->binds);
   if (full && !st) {
     if (!(st = pd_mb_csr_build(c, PD_EV_ORDER, as_of, NULL, &x->orders)) &&
-        !(st = pd_mb_csr_build(c, PD_EV_TOUCH, as_of, &tags,
-                                   &x->touches)) &&
+        (x->walk || !(st = pd_mb_csr_build(c, PD_EV_TOUCH, as_of, &x->tags,
+                                               &x->touches))) &&
         !(st = pd_mb_csr_build(c, PD_EV_LINK, as_of, NULL, &x->links)) &&
         !(st = pd_mb_csr_build(c, PD_EV_UNLINK, as_of, NULL, &x->unlinks)))
       st = pd_mb_refunds_at(c, as_of, &x->ref);

@@ -155,9 +155,13 @@ static int key_cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Sort one user's keys by (time, event id). */
-static void sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
-  if (n > 32) {
+void pd_mb_sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
+  if (n < 2) return;
+  size_t sorted = 1;
+  while (sorted < n && v[sorted - 1] <= v[sorted]) sorted++;
+  if (sorted == n) {
+    /* in order already (a store recorded in time order): only ties */
+  } else if (n > 32) {
     qsort(v, n, sizeof *v, key_cmp_u64);
   } else {
     for (size_t i = 1; i < n; i++) {
@@ -248,8 +252,8 @@ static void csr_slice_block(void *p, size_t b, int32_t worker) {
     int tag = 0;
     uint32_t r = csr_root(j, i, &tag);
     if (!r) continue;
-    skey[n] = (uint64_t)field(j->rec + (size_t)i * j->rs, j->to) << 32 |
-              (uint64_t)tag << PD_ST_INDEX_BITS | i;
+    skey[n] = pd_mb_key(field(j->rec + (size_t)i * j->rs, j->to),
+                        (uint32_t)tag, i);
     sroot[n++] = r;
     cur[r >> PD_MX_USER_BLOCK_BITS]++;
   }
@@ -301,7 +305,7 @@ static void csr_user_block(void *p, size_t ub) {
   uint32_t start = (uint32_t)j->ubstart[ub];
   for (uint32_t r = lo; r < hi; r++) {
     size_t n = off[r] - start;
-    if (n > 1) sort_keys(eid, key + start, n);
+    if (n > 1) pd_mb_sort_keys(eid, key + start, n);
     start = off[r];
   }
 }

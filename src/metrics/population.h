@@ -100,6 +100,13 @@ static inline uint32_t pd_mb_key_time(uint64_t k) {
 static inline uint32_t pd_mb_key_tag(uint64_t k) {
   return (uint32_t)k >> PD_ST_INDEX_BITS;
 }
+static inline uint64_t pd_mb_key(uint32_t time, uint32_t tag, uint32_t i) {
+  return (uint64_t)time << 32 | (uint64_t)tag << PD_ST_INDEX_BITS | i;
+}
+
+/* Put one user's keys v[0..n) in the grouping's order: by time, ties by
+ * event id (eid: the kind's event ids by index). */
+void pd_mb_sort_keys(const uint64_t *eid, uint64_t *v, size_t n);
 
 /* Events of `kind` up to `upto`, grouped by canonical user. tags (only
  * for PD_EV_TOUCH) keeps the touchpoints of tagged kinds, with their tag

@@ -24,6 +24,7 @@
 
 #include "core/parallel.h"
 #include "store/event_index.h"
+#include "store/store_query.h"
 #include "store/store_internal.h"
 #include "store/store_threads.h"
 
@@ -216,4 +217,28 @@ pd_status pd_store_cluster(pd_store *s) {
     if ((st = cluster_kind(s, clustered_kinds[k], threads)) != PD_OK) break;
   }
   return pd_st_leave(s, st);
+}
+
+/* Records sampled: enough to tell a clustered column from one in arrival
+ * order (where almost no link is to the record before), few enough to
+ * cost nothing beside a pass over the column. */
+#define SAMPLES 1024
+
+int pd_st_chains_run_down(const pd_store *s, int kind) {
+  int clustered = 0;
+  for (size_t k = 0; k < sizeof clustered_kinds / sizeof *clustered_kinds;
+       k++)
+    clustered |= clustered_kinds[k] == kind;
+  const pd_st_column *c = &s->col[kind];
+  if (!clustered || c->n == 0) return 0;
+  uint32_t step = c->n / SAMPLES + 1, seen = 0, down = 0;
+  for (uint32_t i = step / 2; i < c->n; i += step) {
+    uint32_t next;
+    memcpy(&next, (const unsigned char *)c->rec + (size_t)i * c->rec_size +
+                      LINK_AT,
+           sizeof next);
+    seen++;
+    down += next == i - 1 || next == PD_ST_NIL;
+  }
+  return down * 4 >= seen * 3;
 }
