@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -55,6 +56,47 @@ static inline pd_store *demo_store_with(uint32_t users, const pd_allocator *a,
 static inline pd_store *demo_store(uint32_t users, demo_data *d,
                                    demo_ids *ids) {
   return demo_store_with(users, NULL, d, ids);
+}
+
+/* d's records played into a new store with allocator `a` (NULL: libc's)
+ * in the order of order[] (NULL: as generated), the store clustered once
+ * the first cluster_at are in (never if cluster_at is past the end). */
+static inline pd_store *demo_store_clustered_at(const demo_data *d,
+                                                const pd_allocator *a,
+                                                const size_t *order,
+                                                size_t cluster_at) {
+  pd_store_options o = PD_STORE_OPTIONS_INIT;
+  o.allocator = a;
+  pd_store *s;
+  assert_int_equal(pd_store_new(&o, &s), PD_OK);
+  demo_player p;
+  assert_int_equal(demo_player_init(&p, d, s, 0), 0);
+  for (size_t i = 0; i < d->n_records; i++) {
+    if (i == cluster_at) assert_int_equal(pd_store_cluster(s), PD_OK);
+    pd_status st = demo_play(&p, &d->records[order ? order[i] : i]);
+    if (st != PD_OK) fail_msg("record %zu: %s", i, demo_player_errmsg(&p));
+  }
+  if (cluster_at == d->n_records) assert_int_equal(pd_store_cluster(s), PD_OK);
+  demo_player_free(&p);
+  return s;
+}
+
+/* cmocka group setup and teardown of a test program whose tests share
+ * one demo of 3000 users, passed to them in *state. */
+static inline int demo_group_setup(void **state) {
+  demo_data *d = malloc(sizeof *d);
+  if (d == NULL || demo_generate(DEMO_DEFAULT_SEED, 3000, d) != 0) {
+    free(d);
+    return -1;
+  }
+  *state = d;
+  return 0;
+}
+
+static inline int demo_group_teardown(void **state) {
+  demo_free(*state);
+  free(*state);
+  return 0;
 }
 
 #endif

@@ -19,44 +19,9 @@
 
 #include <privdomain/privdomain.h>
 
-#include "demo_data.h"
+#include "demo_store.h"
 #include "store/store_query.h"
 #include "testutil_alloc.h"
-
-static demo_data demo;
-
-static int demo_setup(void **state) {
-  (void)state;
-  return demo_generate(DEMO_DEFAULT_SEED, 3000, &demo);
-}
-
-static int demo_teardown(void **state) {
-  (void)state;
-  demo_free(&demo);
-  return 0;
-}
-
-/* The demo in a store on allocator t (NULL: the C library's), recorded
- * in the order of order[] (NULL: as generated), clustered once the first
- * cluster_at records are in (never if past the end). */
-static pd_store *demo_store(test_alloc *t, const size_t *order,
-                            size_t cluster_at) {
-  pd_store *s = test_alloc_store(t);
-  assert_non_null(s);
-  demo_player p;
-  assert_int_equal(demo_player_init(&p, &demo, s, 0), 0);
-  for (size_t i = 0; i < demo.n_records; i++) {
-    if (i == cluster_at) assert_int_equal(pd_store_cluster(s), PD_OK);
-    const demo_record *r = &demo.records[order ? order[i] : i];
-    pd_status st = demo_play(&p, r);
-    if (st != PD_OK)
-      fail_msg("record %zu: %s", i, demo_player_errmsg(&p));
-  }
-  if (cluster_at == demo.n_records)
-    assert_int_equal(pd_store_cluster(s), PD_OK);
-  demo_player_free(&p);
-  return s;
-}
 
 enum { DATES = 2, RULES = 2, CASES = DATES * RULES };
 
@@ -106,8 +71,8 @@ static pd_guide_figures_row *want[CASES];
 static size_t want_n;
 
 static int want_setup(void **state) {
-  if (demo_setup(state)) return -1;
-  pd_store *s = demo_store(NULL, NULL, SIZE_MAX);
+  if (demo_group_setup(state)) return -1;
+  pd_store *s = demo_store_clustered_at(*state, NULL, NULL, SIZE_MAX);
   all_figures(s, want, &want_n);
   pd_store_free(s);
   return 0;
@@ -115,7 +80,7 @@ static int want_setup(void **state) {
 
 static int want_teardown(void **state) {
   for (int c = 0; c < CASES; c++) free(want[c]);
-  return demo_teardown(state);
+  return demo_group_teardown(state);
 }
 
 /* s's figures on 1 and 2 threads equal want's, and are not trivial. */
@@ -137,24 +102,23 @@ static void assert_figures_as_wanted(pd_store *s) {
 }
 
 static void as_recorded_the_column_is_grouped(void **state) {
-  (void)state;
-  pd_store *s = demo_store(NULL, NULL, SIZE_MAX);
+  pd_store *s = demo_store_clustered_at(*state, NULL, NULL, SIZE_MAX);
   assert_int_equal(pd_st_chains_run_down(s, PD_EV_TOUCH), 0);
   assert_figures_as_wanted(s);
   pd_store_free(s);
 }
 
 static void clustered_the_chains_are_walked(void **state) {
-  (void)state;
-  pd_store *s = demo_store(NULL, NULL, demo.n_records);
+  const demo_data *d = *state;
+  pd_store *s = demo_store_clustered_at(d, NULL, NULL, d->n_records);
   assert_int_equal(pd_st_chains_run_down(s, PD_EV_TOUCH), 1);
   assert_figures_as_wanted(s);
   pd_store_free(s);
 }
 
 static void recorded_after_clustering_the_chains_jump(void **state) {
-  (void)state;
-  pd_store *s = demo_store(NULL, NULL, demo.n_records / 10 * 9);
+  const demo_data *d = *state;
+  pd_store *s = demo_store_clustered_at(d, NULL, NULL, d->n_records / 10 * 9);
   assert_int_equal(pd_st_chains_run_down(s, PD_EV_TOUCH), 1);
   assert_figures_as_wanted(s);
   pd_store_free(s);
@@ -163,17 +127,17 @@ static void recorded_after_clustering_the_chains_jump(void **state) {
 /* Every seventh touchpoint held back and recorded after everything else,
  * then clustered: those chains list touchpoints out of time order. */
 static void held_back_then_clustered_the_walk_sorts(void **state) {
-  (void)state;
-  size_t n = demo.n_records, k = 0, touches = 0;
+  const demo_data *d = *state;
+  size_t n = d->n_records, k = 0, touches = 0;
   size_t *order = malloc(n * sizeof *order);
   assert_non_null(order);
   for (size_t i = 0; i < n; i++)
-    if (demo.records[i].kind != DEMO_TOUCH || touches++ % 7 != 0)
+    if (d->records[i].kind != DEMO_TOUCH || touches++ % 7 != 0)
       order[k++] = i;
   for (size_t i = 0, t = 0; i < n; i++)
-    if (demo.records[i].kind == DEMO_TOUCH && t++ % 7 == 0) order[k++] = i;
+    if (d->records[i].kind == DEMO_TOUCH && t++ % 7 == 0) order[k++] = i;
   assert_int_equal(k, n);
-  pd_store *s = demo_store(NULL, order, n);
+  pd_store *s = demo_store_clustered_at(d, NULL, order, n);
   assert_int_equal(pd_st_chains_run_down(s, PD_EV_TOUCH), 1);
   assert_figures_as_wanted(s);
   pd_store_free(s);
@@ -183,10 +147,11 @@ static void held_back_then_clustered_the_walk_sorts(void **state) {
 /* Every allocation of the walked figures refused in turn: PD_E_NOMEM with
  * nothing left allocated, until one run needs no more. */
 static void a_walk_out_of_memory_fails_cleanly(void **state) {
-  (void)state;
+  const demo_data *d = *state;
   test_alloc ta;
   test_alloc_init(&ta);
-  pd_store *s = demo_store(&ta, NULL, demo.n_records);
+  pd_allocator a = test_alloc_allocator(&ta);
+  pd_store *s = demo_store_clustered_at(d, &a, NULL, d->n_records);
   assert_int_equal(pd_st_chains_run_down(s, PD_EV_TOUCH), 1);
   assert_int_equal(pd_store_set_spare_limit(s, 0), PD_OK);
   long live = atomic_load(&ta.live);

@@ -20,7 +20,7 @@
 
 #include <privdomain/privdomain.h>
 
-#include "demo_data.h"
+#include "demo_store.h"
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -91,53 +91,22 @@ static void check_against_each_user(pd_store *s) {
   }
 }
 
-/* The demo recorded into a new store, clustered once the first
- * cluster_at records are in (never if cluster_at is past the end). */
-static pd_store *demo_store(const demo_data *d, size_t cluster_at) {
-  pd_store *s;
-  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
-  demo_player p;
-  assert_int_equal(demo_player_init(&p, d, s, 0), 0);
-  for (size_t i = 0; i < d->n_records; i++) {
-    if (i == cluster_at) assert_int_equal(pd_store_cluster(s), PD_OK);
-    pd_status st = demo_play(&p, &d->records[i]);
-    if (st != PD_OK) fail_msg("record %zu: %s", i, demo_player_errmsg(&p));
-  }
-  if (cluster_at == d->n_records) assert_int_equal(pd_store_cluster(s), PD_OK);
-  demo_player_free(&p);
-  return s;
-}
-
-static demo_data demo;
-
-static int demo_setup(void **state) {
-  (void)state;
-  return demo_generate(DEMO_DEFAULT_SEED, 3000, &demo);
-}
-
-static int demo_teardown(void **state) {
-  (void)state;
-  demo_free(&demo);
-  return 0;
-}
-
 static void as_recorded(void **state) {
-  (void)state;
-  pd_store *s = demo_store(&demo, SIZE_MAX);
+  pd_store *s = demo_store_clustered_at(*state, NULL, NULL, SIZE_MAX);
   check_against_each_user(s);
   pd_store_free(s);
 }
 
 static void clustered(void **state) {
-  (void)state;
-  pd_store *s = demo_store(&demo, demo.n_records);
+  const demo_data *d = *state;
+  pd_store *s = demo_store_clustered_at(d, NULL, NULL, d->n_records);
   check_against_each_user(s);
   pd_store_free(s);
 }
 
 static void recorded_after_clustering(void **state) {
-  (void)state;
-  pd_store *s = demo_store(&demo, demo.n_records / 2);
+  const demo_data *d = *state;
+  pd_store *s = demo_store_clustered_at(d, NULL, NULL, d->n_records / 2);
   check_against_each_user(s);
   pd_store_free(s);
 }
@@ -148,5 +117,5 @@ int main(void) {
       cmocka_unit_test(clustered),
       cmocka_unit_test(recorded_after_clustering),
   };
-  return cmocka_run_group_tests(tests, demo_setup, demo_teardown);
+  return cmocka_run_group_tests(tests, demo_group_setup, demo_group_teardown);
 }
