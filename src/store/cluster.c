@@ -23,6 +23,7 @@
 #include <privdomain/store.h>
 
 #include "core/parallel.h"
+#include "core/prefetch.h"
 #include "store/event_index.h"
 #include "store/store_query.h"
 #include "store/store_internal.h"
@@ -69,12 +70,22 @@ static inline uint32_t owner_of(const unsigned char *rec) {
   return u;
 }
 
+/* Records ahead whose owner's counter (and, when moving, whose new slot)
+ * a pass starts loading: owners come in arrival order, so both are
+ * random accesses, and overlapping their misses is most of the speed of
+ * a large store's passes. */
+enum { CLUSTER_PF = 16 };
+
 static void count_range(void *p, size_t r) {
   cluster_job *j = p;
   const unsigned char *rec = j->c->rec;
   size_t rs = j->c->rec_size;
-  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
-  for (uint32_t i = 0; i < j->c->n; i++) {
+  uint32_t lo = j->bound[r], hi = j->bound[r + 1], n = j->c->n;
+  for (uint32_t i = 0; i < n; i++) {
+    if (i + CLUSTER_PF < n) {
+      uint32_t v = owner_of(rec + (size_t)(i + CLUSTER_PF) * rs);
+      if (v >= lo && v < hi) PD_PREFETCH(&j->cursor[v]);
+    }
     uint32_t u = owner_of(rec + (size_t)i * rs);
     if (u >= lo && u < hi) j->cursor[u]++;
   }
@@ -87,8 +98,23 @@ static void count_range(void *p, size_t r) {
 static inline void move_records(cluster_job *j, size_t r, size_t rs) {
   const unsigned char *rec = j->c->rec;
   const uint64_t *eid = j->c->eid;
-  uint32_t lo = j->bound[r], hi = j->bound[r + 1];
-  for (uint32_t i = 0; i < j->c->n; i++) {
+  uint32_t lo = j->bound[r], hi = j->bound[r + 1], n = j->c->n;
+  for (uint32_t i = 0; i < n; i++) {
+    /* The owner's counter two strides ahead, its new slot one ahead (the
+     * slot may have moved on by then if the owner comes again first:
+     * then the prefetch was only early). */
+    if (i + 2 * CLUSTER_PF < n) {
+      uint32_t v = owner_of(rec + (size_t)(i + 2 * CLUSTER_PF) * rs);
+      if (v >= lo && v < hi) PD_PREFETCH(&j->cursor[v]);
+    }
+    if (i + CLUSTER_PF < n) {
+      uint32_t v = owner_of(rec + (size_t)(i + CLUSTER_PF) * rs);
+      if (v >= lo && v < hi) {
+        uint32_t at = j->cursor[v];
+        PD_PREFETCH(j->rec + (size_t)at * rs);
+        PD_PREFETCH(&j->eid[at]);
+      }
+    }
     const unsigned char *from = rec + (size_t)i * rs;
     uint32_t u = owner_of(from);
     if (u < lo || u >= hi) continue;
