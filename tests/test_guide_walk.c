@@ -20,7 +20,7 @@
 #include <privdomain/privdomain.h>
 
 #include "demo_store.h"
-#include "store/store_query.h"
+#include "store/store_internal.h"
 #include "testutil_alloc.h"
 
 enum { DATES = 2, RULES = 2, CASES = DATES * RULES };

@@ -330,25 +330,26 @@ static pd_status users_pass(pass_state *x) {
   x->br = pd_calloc(a, x->nblk + 1, sizeof *x->br);
   x->w = pd_calloc(a, (size_t)x->nw, sizeof *x->w);
   if (!x->br || !x->w) return pd_mb_nomem(c);
-  size_t mb = 0, ms = 0, replies = 0;
+  size_t mb = 0, ms = 0;
   for (uint32_t r = 0; r < c->n; r++) {
     size_t nb = csr_len(&x->binds, r);
     size_t nsp = csr_len(&x->links, r) + csr_len(&x->unlinks, r);
     if (nb > mb) mb = nb;
     if (nsp > ms) ms = nsp;
   }
-  for (size_t b = 0; b < x->nblk; b++) {
-    uint32_t lo, hi;
-    blk_range(x, b, &lo, &hi);
-    size_t inbound = 0;
-    if (x->touches.key)
+  if (!x->walk && x->touches.key) {
+    /* The grouping tells each block's inbound messages: its room. */
+    size_t replies = 0;
+    for (size_t b = 0; b < x->nblk; b++) {
+      uint32_t lo, hi;
+      blk_range(x, b, &lo, &hi);
+      x->br[b].at = replies;
       for (uint32_t k = x->touches.off[lo]; k < x->touches.off[hi]; k++)
-        inbound += pd_mb_key_tag(x->touches.key[k]) == TAG_INBOUND;
-    x->br[b].at = replies;
-    replies += inbound;
+        replies += pd_mb_key_tag(x->touches.key[k]) == TAG_INBOUND;
+    }
+    pd_status st = pd_mb_tagged_reserve(c, &x->reply, replies + 1);
+    if (st) return st;
   }
-  pd_status st = pd_mb_tagged_reserve(c, &x->reply, replies + 1);
-  if (st) return st;
   for (int32_t k = 0; k < x->nw; k++) {
     user_work *w = &x->w[k];
     w->moved = pd_calloc(a, nh + 1, sizeof *w->moved);
@@ -398,6 +399,7 @@ static pd_status users_pass(pass_state *x) {
    * overwritten before it is moved). */
   for (size_t b = 0; b < x->nblk; b++) {
     const block_replies *br = &x->br[b];
+    if (br->n == 0) continue;
     memmove(x->reply.tag + x->reply.n, x->reply.tag + br->at,
             br->n * sizeof *x->reply.tag);
     memmove(x->reply.val + x->reply.n, x->reply.val + br->at,

@@ -157,14 +157,14 @@ static int key_cmp_u64(const void *a, const void *b) {
 
 void pd_mb_sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
   if (n < 2) return;
+  /* Keys in order already (a store recorded in time order) need only
+   * their ties looked at. */
   size_t sorted = 1;
   while (sorted < n && v[sorted - 1] <= v[sorted]) sorted++;
-  if (sorted == n) {
-    /* in order already (a store recorded in time order): only ties */
-  } else if (n > 32) {
+  if (sorted < n && n > 32) {
     qsort(v, n, sizeof *v, key_cmp_u64);
-  } else {
-    for (size_t i = 1; i < n; i++) {
+  } else if (sorted < n) {
+    for (size_t i = sorted; i < n; i++) {
       uint64_t x = v[i];
       size_t j = i;
       while (j > 0 && v[j - 1] > x) {

@@ -25,7 +25,6 @@
 #include "core/parallel.h"
 #include "core/prefetch.h"
 #include "store/event_index.h"
-#include "store/store_query.h"
 #include "store/store_internal.h"
 #include "store/store_threads.h"
 

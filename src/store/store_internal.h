@@ -365,6 +365,13 @@ pd_status pd_st_column_reserve(pd_store *s, int kind, size_t count);
  * the background thread cannot run, only kind's room is made resident,
  * before returning, on the store's threads. */
 void pd_st_prefault_columns(pd_store *s, int kind);
+/* 1 if kind's chains mostly run down neighbouring records, as
+ * pd_store_cluster() leaves them (of records sampled evenly over the
+ * column, three in four link to the record just before or end a chain),
+ * so that walking them reads the column in order; 0 otherwise and for
+ * kinds that are not clustered (cluster.c). A hint for choosing between
+ * two ways to the same figures, never for what they are. */
+int pd_st_chains_run_down(const pd_store *s, int kind);
 /* Stop and join the background thread of pd_st_prefault_columns(), if
  * any; called by computations (pd_st_enter), clustering, column growth
  * and pd_store_free. */

@@ -86,14 +86,6 @@ int pd_st_channels_linked_into(const pd_store *s, uint32_t root,
  * time; *event receives the referral's index (PD_ST_NIL if none). */
 uint32_t pd_st_referrer_of(pd_store *s, uint32_t root, uint32_t *event);
 
-/* 1 if kind's chains mostly run down neighbouring records, as
- * pd_store_cluster() leaves them (of records sampled evenly over the
- * column, three in four link to the record just before or end a chain),
- * so that walking them reads the column in order; 0 otherwise and for
- * kinds that are not clustered. A hint for choosing between two ways to
- * the same figures, never for what they are. */
-int pd_st_chains_run_down(const pd_store *s, int kind);
-
 /* Sort n uint32 values by cmp(ctx, a, b) (< 0, 0, > 0), stably, using tmp
  * (n values) as workspace. */
 void pd_st_sort_u32(uint32_t *v, size_t n, uint32_t *tmp,
