@@ -107,6 +107,43 @@ static void predicting_value_fails_cleanly_at_every_allocation(void **st) {
   }
   const double *clv;
   assert_int_equal(pd_store_summary_column(h, PD_VALUE_CLV, &clv), PD_OK);
+  /* Predicting again (another horizon): a failure keeps every earlier
+   * value, although success writes over them. */
+  size_t rows = pd_store_summary_rows(h);
+  double *before = malloc(4 * rows * sizeof *before);
+  assert_non_null(before);
+  for (int c = 0; c < 4; c++) {
+    const double *col;
+    assert_int_equal(pd_store_summary_column(h, PD_VALUE_P_ALIVE + c, &col),
+                     PD_OK);
+    memcpy(before + c * rows, col, rows * sizeof *col);
+  }
+  pd_value_options vo = PD_VALUE_OPTIONS_INIT;
+  vo.horizon = 26;
+  int again = 0;
+  for (long k = 1, ok = 0; k < 5000 && !ok; k++) {
+    test_alloc_fail_in(&ta, k);
+    pd_status r = pd_store_summary_predict(h, &vo);
+    test_alloc_fail_in(&ta, 0);
+    const double *col;
+    assert_int_equal(
+        pd_store_summary_column(h, PD_VALUE_EXPECTED_PURCHASES, &col), PD_OK);
+    if (r == PD_OK) {
+      ok = 1;
+      assert_true(memcmp(col, before + rows, rows * sizeof *col) != 0);
+    } else {
+      assert_int_equal(r, PD_E_NOMEM);
+      for (int c = 0; c < 4; c++) {
+        assert_int_equal(
+            pd_store_summary_column(h, PD_VALUE_P_ALIVE + c, &col), PD_OK);
+        assert_memory_equal(col, before + c * rows, rows * sizeof *col);
+      }
+      again++;
+    }
+  }
+  assert_true(again > 3);
+  points += again;
+  free(before);
   pd_user_id users[10];
   double top[10];
   size_t n = 0;

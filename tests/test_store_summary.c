@@ -258,6 +258,85 @@ static void free_cdnow(cdnow *c) {
   free(c->dollars);
 }
 
+/* Every prediction column against a per-customer computation with the
+ * summary's own fitted parameters (no distinct rows): P(alive) and
+ * expected purchases in 52 weeks from the model, Gamma-Gamma's mean spend
+ * in closed form, CLV as 12 months of expected purchase increments
+ * discounted at 1% a month, times the spend. */
+static void assert_predictions_per_customer(const pd_store_summary *h,
+                                            const pd_customer_data *d) {
+  pd_fit_info ti = PD_FIT_INFO_INIT, gi = PD_FIT_INFO_INIT;
+  assert_int_equal(pd_store_summary_fit(h, 0, &ti), PD_OK);
+  assert_int_equal(pd_store_summary_fit(h, 1, &gi), PD_OK);
+  pd_fit *tx = NULL;
+  assert_int_equal(pd_fit_new(NULL, &tx), PD_OK);
+  assert_int_equal(pd_fit_set_params(tx, ti.model, ti.params, ti.n_params),
+                   PD_OK);
+  size_t n = d->n;
+  double *want = malloc(n * sizeof *want), *prev = calloc(n, sizeof *prev),
+         *cur = malloc(n * sizeof *cur), *clv = calloc(n, sizeof *clv);
+  assert_true(want && prev && cur && clv);
+  const double *col;
+  assert_int_equal(pd_predict_p_alive(tx, d, want), PD_OK);
+  assert_int_equal(pd_store_summary_column(h, PD_VALUE_P_ALIVE, &col), PD_OK);
+  for (size_t i = 0; i < n; i++) assert_float_equal(col[i], want[i], 1e-12);
+  assert_int_equal(pd_predict_expected_purchases(tx, d, 52.0, want), PD_OK);
+  assert_int_equal(
+      pd_store_summary_column(h, PD_VALUE_EXPECTED_PURCHASES, &col), PD_OK);
+  for (size_t i = 0; i < n; i++) assert_float_equal(col[i], want[i], 1e-12);
+  double disc = 1;
+  for (int m = 1; m <= 12; m++) {
+    disc *= 1.01;
+    assert_int_equal(pd_predict_expected_purchases(tx, d, 4.345 * m, cur),
+                     PD_OK);
+    for (size_t i = 0; i < n; i++) {
+      clv[i] += (cur[i] - prev[i]) / disc;
+      prev[i] = cur[i];
+    }
+  }
+  double p = gi.params[0], q = gi.params[1], g = gi.params[2];
+  const double *spend, *got_clv;
+  assert_int_equal(pd_store_summary_column(h, PD_VALUE_EXPECTED_SPEND, &spend),
+                   PD_OK);
+  assert_int_equal(pd_store_summary_column(h, PD_VALUE_CLV, &got_clv), PD_OK);
+  for (size_t i = 0; i < n; i++) {
+    int has = d->x[i] > 0 && d->monetary[i] > 0;
+    double x = has ? d->x[i] : 0, m = has ? d->monetary[i] : 0;
+    double s = p * (g + x * m) / (p * x + q - 1);
+    assert_float_equal(spend[i], s, 1e-9 * s);
+    assert_float_equal(got_clv[i], clv[i] * s, 1e-9 * (1 + clv[i] * s));
+  }
+  free(clv);
+  free(cur);
+  free(prev);
+  free(want);
+  pd_fit_free(tx);
+}
+
+/* Predicting again on 1, 2 and 3 threads writes the same bits. */
+static void assert_predictions_thread_free(pd_store_summary *h) {
+  size_t n = pd_store_summary_rows(h);
+  double *first = malloc(4 * n * sizeof *first);
+  assert_non_null(first);
+  for (int32_t threads = 1; threads <= 3; threads++) {
+    pd_fit_options fo = PD_FIT_OPTIONS_INIT;
+    fo.threads = threads;
+    pd_value_options vo = PD_VALUE_OPTIONS_INIT;
+    vo.fit_options = &fo;
+    assert_int_equal(pd_store_summary_predict(h, &vo), PD_OK);
+    for (int c = 0; c < 4; c++) {
+      const double *col;
+      assert_int_equal(pd_store_summary_column(h, PD_VALUE_P_ALIVE + c, &col),
+                       PD_OK);
+      if (threads == 1)
+        memcpy(first + c * n, col, n * sizeof *col);
+      else
+        assert_memory_equal(first + c * n, col, n * sizeof *col);
+    }
+  }
+  free(first);
+}
+
 static void the_cdnow_sample_in_a_store_matches_pd_summary(void **state) {
   pd_store *s = *state;
   cdnow c;
@@ -345,6 +424,7 @@ static void the_cdnow_sample_in_a_store_matches_pd_summary(void **state) {
     assert_float_equal(pa[i], ref_pa[i], 1e-6);
     assert_true(isfinite(clv[i]) && clv[i] >= 0);
   }
+  assert_predictions_per_customer(h, &a);
   /* Key customers: the top 3 by CLV, in decreasing order. */
   pd_user_id top[3];
   double topv[3];
@@ -381,6 +461,7 @@ static void the_cdnow_sample_in_a_store_matches_pd_summary(void **state) {
       assert_true(kv[r] == clv[best]);
     }
   }
+  assert_predictions_thread_free(h);
   free(taken);
   free(kv);
   free(kt);

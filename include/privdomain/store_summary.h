@@ -136,9 +136,14 @@ enum {
  * the summary's unit). Both fits run on the distinct rows weighted by
  * their counts (the same likelihood as on every row). Rows with x > 0
  * whose repeat days all had spend 0 get the population mean spend.
- * Replaces earlier predictions. The fit options' thread count also sorts
- * the rows into distinct ones (on up to 8 threads); the predictions are
- * the same for every thread count.
+ * Replaces earlier predictions, writing the new values over them once
+ * both fits and every prediction have succeeded. The fit options' thread
+ * count also finds the distinct rows (the two fits' on two threads) and
+ * spreads the values back to the rows; the predictions are the same for
+ * every thread count. Working memory, from the summary's allocator and
+ * freed before returning: 8 bytes per row and up to about 140 bytes per
+ * distinct row of each fit; the first call also allocates the 32 bytes
+ * per row that the predictions keep.
  * Cost: dominated by the Gamma-Gamma fit, linear in the distinct
  * (x, mean spend) pairs per optimiser iteration (about 6 s of CPU for
  * 550,000 repeat customers with distinct spends).
@@ -157,7 +162,8 @@ PD_API pd_status pd_store_summary_predict(pd_store_summary *h,
 /**
  * pd_store_summary_column - a PD_VALUE_* column of the last predictions:
  * *out receives pd_store_summary_rows() doubles owned by the handle, valid
- * until the next pd_store_summary_predict() or free.
+ * until the handle is freed; a successful pd_store_summary_predict()
+ * writes its values over them (a failed one leaves them as they were).
  * Errors: PD_E_MISUSE, PD_E_INVALID (out NULL, unknown column),
  * PD_E_NOT_FOUND (no predictions yet).
  */

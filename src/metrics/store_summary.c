@@ -1,5 +1,6 @@
 /* From a store's orders to per-customer BTYD summaries (the convention of
- * summary.h), and value predictions on them (store_summary.h). */
+ * summary.h), their customers ranked and grouped by predicted value
+ * (store_summary.h; the predictions themselves: store_value.c). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include "par.h"
 #include "purchases.h"
 #include "pushes.h"
-#include "row_keys.h"
 #include "store/store_query.h"
 #include "store_summary_internal.h"
 
@@ -289,10 +289,6 @@ pd_status pd_store_summary_new(pd_store *s, const pd_metrics_filter *filter,
   return pd_st_leave(s, build(s, filter, spec, out));
 }
 
-static const double *col(const pd_store_summary *h, int k) {
-  return h->n ? h->cols + (size_t)k * h->n : NULL;
-}
-
 pd_status pd_store_summary_data(const pd_store_summary *h,
                                 pd_customer_data *out) {
   if (!valid(h)) return PD_E_MISUSE;
@@ -301,10 +297,10 @@ pd_status pd_store_summary_data(const pd_store_summary *h,
     return pd_err(&m->err, PD_E_INVALID,
                   "out is NULL or smaller than pd_customer_data");
   out->n = h->n;
-  out->x = col(h, 0);
-  out->t_x = col(h, 1);
-  out->T = col(h, 2);
-  out->monetary = col(h, 3);
+  out->x = pd_ss_col(h, 0);
+  out->t_x = pd_ss_col(h, 1);
+  out->T = pd_ss_col(h, 2);
+  out->monetary = pd_ss_col(h, 3);
   out->weight = NULL;
   pd_err_clear(&m->err);
   return PD_OK;
@@ -329,284 +325,7 @@ pd_status pd_store_summary_holdout(const pd_store_summary *h,
   if (!h->holdout)
     return pd_err(&m->err, PD_E_NOT_FOUND,
                   "summarised without an observation end");
-  *x_holdout = col(h, 4);
-  pd_err_clear(&m->err);
-  return PD_OK;
-}
-
-/* ---- predictions ---------------------------------------------------------- */
-
-static pd_status fit_error(pd_store_summary *h, pd_fit *fit, pd_status st,
-                           const char *what) {
-  return pd_err(&h->err, st, "%s: %s", what, pd_fit_errmsg(fit));
-}
-
-/* Fit the transaction model on the distinct (x, t_x, T) rows weighted by
- * their counts (the same likelihood as on every customer: a store has far
- * fewer distinct rows than customers), then P(alive), expected purchases
- * in the horizon and the discounted CLV per unit of spend (the sum over
- * months of the month's expected purchases / (1 + rate)^m, as
- * pd_predict_clv), once per distinct row, spread back to the customers. */
-static pd_status fit_and_predict_distinct(pd_store_summary *h, pd_fit *tx,
-                                          const pd_customer_data *d,
-                                          const pd_value_options *o,
-                                          double *p_alive, double *expected,
-                                          double *clv_factor,
-                                          int32_t threads) {
-  size_t n = d->n;
-  pd_mx_row_key *k = pd_realloc_array(&h->alloc, NULL, n, sizeof *k);
-  double *u = pd_realloc_array(&h->alloc, NULL, n, 9 * sizeof(double));
-  uint32_t *map = pd_realloc_array(&h->alloc, NULL, n, sizeof *map);
-  pd_status st = PD_OK;
-  if (!k || !u || !map) {
-    st = pd_err(&h->err, PD_E_NOMEM, "out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < n; i++) {
-    k[i].x = d->x[i];
-    k[i].t_x = d->t_x[i];
-    k[i].T = d->T[i];
-    k[i].row = (uint32_t)i;
-  }
-  pd_mx_row_key_sort(k, n, threads);
-  double *ux = u, *ut = u + n, *uT = u + 2 * n, *ua = u + 3 * n,
-         *ue = u + 4 * n, *uf = u + 5 * n, *e0 = u + 6 * n, *e1 = u + 7 * n,
-         *uw = u + 8 * n;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (m == 0 || k[i].x != ux[m - 1] || k[i].t_x != ut[m - 1] ||
-        k[i].T != uT[m - 1]) {
-      ux[m] = k[i].x;
-      ut[m] = k[i].t_x;
-      uT[m] = k[i].T;
-      uw[m] = 0;
-      m++;
-    }
-    uw[m - 1] += 1;
-    map[k[i].row] = (uint32_t)(m - 1);
-  }
-  pd_customer_data du = PD_CUSTOMER_DATA_INIT;
-  du.n = m;
-  du.x = ux;
-  du.t_x = ut;
-  du.T = uT;
-  du.weight = uw;
-  if ((st = pd_fit_estimate(tx, o->model, &du)) != PD_OK) {
-    st = fit_error(h, tx, st, "transaction model");
-    goto out;
-  }
-  du.weight = NULL;
-  if ((st = pd_predict_p_alive(tx, &du, ua)) != PD_OK ||
-      (st = pd_predict_expected_purchases(tx, &du, o->horizon, ue)) != PD_OK) {
-    st = fit_error(h, tx, st, "prediction");
-    goto out;
-  }
-  double upm = h->unit == PD_TIME_UNIT_WEEK ? 4.345 : 30.0, disc = 1;
-  for (size_t j = 0; j < m; j++) uf[j] = e0[j] = 0;
-  for (uint32_t mth = 1; mth <= o->months; mth++) {
-    disc *= 1 + o->discount_rate;
-    if ((st = pd_predict_expected_purchases(tx, &du, upm * mth, e1)) !=
-        PD_OK) {
-      st = fit_error(h, tx, st, "CLV");
-      goto out;
-    }
-    for (size_t j = 0; j < m; j++) {
-      uf[j] += (e1[j] - e0[j]) / disc;
-      e0[j] = e1[j];
-    }
-  }
-  for (size_t i = 0; i < n; i++) {
-    p_alive[i] = ua[map[i]];
-    expected[i] = ue[map[i]];
-    clv_factor[i] = uf[map[i]];
-  }
-out:
-  pd_free(&h->alloc, k);
-  pd_free(&h->alloc, u);
-  pd_free(&h->alloc, map);
-  return st;
-}
-
-static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
-  pd_value_options o = PD_VALUE_OPTIONS_INIT;
-  if (in != NULL) {
-    if (in->size < sizeof o)
-      return pd_err(&h->err, PD_E_INVALID,
-                    "pd_value_options size %zu is smaller than %zu",
-                    in->size, sizeof o);
-    const unsigned char *extra = (const unsigned char *)in + sizeof o;
-    for (size_t i = 0; i < in->size - sizeof o; i++)
-      if (extra[i] != 0)
-        return pd_err(&h->err, PD_E_INVALID,
-                      "pd_value_options has unknown non-zero fields");
-    memcpy(&o, in, sizeof o);
-  }
-  if (o.model != PD_MODEL_BGNBD && o.model != PD_MODEL_MBGNBD &&
-      o.model != PD_MODEL_PARETONBD)
-    return pd_err(&h->err, PD_E_INVALID,
-                  "model %d is not BG/NBD, MBG/NBD or Pareto/NBD",
-                  (int)o.model);
-  if (!isfinite(o.horizon) || o.horizon < 0)
-    return pd_err(&h->err, PD_E_INVALID, "horizon must be finite and >= 0");
-  if (!isfinite(o.discount_rate) || o.discount_rate < 0)
-    return pd_err(&h->err, PD_E_INVALID,
-                  "discount_rate must be finite and >= 0");
-  size_t n = h->n;
-  if (n == 0) return pd_err(&h->err, PD_E_INVALID, "the summary has no rows");
-  const double *x = col(h, 0), *mon = col(h, 3);
-  size_t ng = 0;
-  for (size_t i = 0; i < n; i++) ng += x[i] > 0 && mon[i] > 0;
-  if (ng < 2)
-    return pd_err(&h->err, PD_E_INVALID,
-                  "Gamma-Gamma needs at least 2 repeat customers with spend "
-                  "(have %zu)",
-                  ng);
-  pd_fit_options fo = PD_FIT_OPTIONS_INIT;
-  if (o.fit_options != NULL) {
-    if (o.fit_options->size < sizeof fo)
-      return pd_err(&h->err, PD_E_INVALID, "fit_options size too small");
-    memcpy(&fo, o.fit_options, sizeof fo);
-    fo.size = sizeof fo;
-  } else {
-    fo.threads = h->threads; /* the store's pd_store_set_threads() */
-  }
-  if (fo.allocator == NULL) fo.allocator = &h->alloc;
-  /* Working memory: 4 prediction columns, then the spend data (gx, gm)
-   * and the distinct Gamma-Gamma rows (e0 = x, e1 = mean spend, gw =
-   * customers, gt = 1). */
-  double *w = pd_realloc_array(&h->alloc, NULL, n, 10 * sizeof(double));
-  pd_mx_row_key *gk = pd_realloc_array(&h->alloc, NULL, ng, sizeof *gk);
-  pd_fit *tx = NULL, *gg = NULL;
-  pd_status st;
-  if (!w || !gk) {
-    st = pd_err(&h->err, PD_E_NOMEM, "out of memory");
-    goto done;
-  }
-  double *p_alive = w, *expected = w + n, *spend = w + 2 * n, *clv = w + 3 * n;
-  double *gx = w + 4 * n, *gm = w + 5 * n, *gt = w + 6 * n, *e0 = w + 7 * n,
-         *e1 = w + 8 * n, *gw = w + 9 * n;
-  if ((st = pd_fit_new(&fo, &tx)) != PD_OK ||
-      (st = pd_fit_new(&fo, &gg)) != PD_OK) {
-    st = pd_err(&h->err, st, "cannot create a fit");
-    goto done;
-  }
-  pd_customer_data d = PD_CUSTOMER_DATA_INIT;
-  d.n = n;
-  d.x = x;
-  d.t_x = col(h, 1);
-  d.T = col(h, 2);
-  d.monetary = mon;
-  int32_t threads = pd_parallel_resolve_threads(fo.threads);
-  if ((st = fit_and_predict_distinct(h, tx, &d, &o, p_alive, expected, clv,
-                                     threads)) != PD_OK)
-    goto done;
-  /* Gamma-Gamma on the repeat customers with spend (customers with repeat
-   * days of spend 0 are treated as having no spend history), on the
-   * distinct (x, mean spend) pairs weighted by their counts. */
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    int has = x[i] > 0 && mon[i] > 0;
-    gx[i] = has ? x[i] : 0;
-    gm[i] = has ? mon[i] : 0;
-    if (has) {
-      gk[k].x = x[i];
-      gk[k].t_x = mon[i];
-      gk[k].T = 0;
-      gk[k].row = (uint32_t)i;
-      k++;
-    }
-  }
-  pd_mx_row_key_sort(gk, k, threads);
-  size_t kg = 0;
-  for (size_t i = 0; i < k; i++) {
-    if (kg == 0 || gk[i].x != e0[kg - 1] || gk[i].t_x != e1[kg - 1]) {
-      e0[kg] = gk[i].x;
-      e1[kg] = gk[i].t_x;
-      gw[kg] = 0;
-      gt[kg] = 1;
-      kg++;
-    }
-    gw[kg - 1] += 1;
-  }
-  pd_customer_data g = PD_CUSTOMER_DATA_INIT;
-  g.n = kg;
-  g.x = e0;
-  g.t_x = gt; /* unused by Gamma-Gamma but must be valid: 0 <= t_x <= T */
-  g.T = gt;
-  g.monetary = e1;
-  g.weight = gw;
-  if ((st = pd_fit_estimate(gg, PD_MODEL_GAMMAGAMMA, &g)) != PD_OK) {
-    st = fit_error(h, gg, st, "Gamma-Gamma");
-    goto done;
-  }
-  pd_customer_data gs = d;
-  gs.x = gx;
-  gs.monetary = gm;
-  gs.t_x = d.t_x;
-  if ((st = pd_predict_expected_spend(gg, &gs, spend)) != PD_OK) {
-    st = fit_error(h, gg, st, "expected spend");
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) clv[i] *= spend[i];
-  pd_fit_info ti = PD_FIT_INFO_INIT, gi = PD_FIT_INFO_INIT;
-  pd_fit_get(tx, &ti);
-  pd_fit_get(gg, &gi);
-  free_predictions(h);
-  h->pred = w;
-  w = NULL;
-  h->fit_tx = ti;
-  h->fit_gg = gi;
-  h->has_pred = 1;
-  st = PD_OK;
-done:
-  pd_fit_free(tx);
-  pd_fit_free(gg);
-  pd_free(&h->alloc, w);
-  pd_free(&h->alloc, gk);
-  return st;
-}
-
-pd_status pd_store_summary_predict(pd_store_summary *h,
-                                   const pd_value_options *opts) {
-  if (!valid(h)) return PD_E_MISUSE;
-  pd_status st = predict(h, opts);
-  if (st == PD_OK) pd_err_clear(&h->err);
-  return st;
-}
-
-const double *pd_ss_column(const pd_store_summary *h, int32_t column) {
-  if (!h->has_pred || column < PD_VALUE_P_ALIVE || column > PD_VALUE_CLV)
-    return NULL;
-  return h->pred + (size_t)(column - 1) * h->n;
-}
-
-pd_status pd_store_summary_column(const pd_store_summary *h, int32_t column,
-                                  const double **out) {
-  if (!valid(h)) return PD_E_MISUSE;
-  pd_store_summary *m = (pd_store_summary *)h;
-  if (out == NULL) return pd_err(&m->err, PD_E_INVALID, "out is NULL");
-  if (column < PD_VALUE_P_ALIVE || column > PD_VALUE_CLV)
-    return pd_err(&m->err, PD_E_INVALID, "unknown column %d", (int)column);
-  if (!h->has_pred)
-    return pd_err(&m->err, PD_E_NOT_FOUND,
-                  "no predictions yet (pd_store_summary_predict)");
-  *out = pd_ss_column(h, column);
-  pd_err_clear(&m->err);
-  return PD_OK;
-}
-
-pd_status pd_store_summary_fit(const pd_store_summary *h, int32_t which,
-                               pd_fit_info *out) {
-  if (!valid(h)) return PD_E_MISUSE;
-  pd_store_summary *m = (pd_store_summary *)h;
-  if (out == NULL || out->size < sizeof *out || (which != 0 && which != 1))
-    return pd_err(&m->err, PD_E_INVALID,
-                  "out NULL or too small, or which not 0 or 1");
-  if (!h->has_pred)
-    return pd_err(&m->err, PD_E_NOT_FOUND, "no predictions yet");
-  size_t size = out->size;
-  *out = which == 0 ? h->fit_tx : h->fit_gg;
-  out->size = size;
+  *x_holdout = pd_ss_col(h, 4);
   pd_err_clear(&m->err);
   return PD_OK;
 }

@@ -19,12 +19,17 @@ struct pd_store_summary {
   int32_t unit;
   int holdout;
   int has_pred;
-  double *pred; /* p_alive, expected, spend, clv: n each (+ work space) */
+  double *pred; /* p_alive, expected, spend, clv: n each */
   pd_fit_info fit_tx, fit_gg;
   int32_t threads; /* the store's thread setting when made (0 = per CPU) */
 };
 
 int pd_ss_valid(const pd_store_summary *h);
+/* Summary column k (0 x, 1 t_x, 2 T, 3 monetary, 4 x_holdout), or NULL
+ * without rows. */
+static inline const double *pd_ss_col(const pd_store_summary *h, int k) {
+  return h->n ? h->cols + (size_t)k * h->n : NULL;
+}
 /* A PD_VALUE_* column, or NULL without predictions. */
 const double *pd_ss_column(const pd_store_summary *h, int32_t column);
 /* The first min(k, n) row indices by decreasing CLV (ties: smaller user
