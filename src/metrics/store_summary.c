@@ -421,6 +421,39 @@ typedef struct group_acc {
   double clv, p, e;
 } group_acc;
 
+/* Each customer's group: the channel or source of their first link by
+ * as_of (0: none, erased, or a label beyond the table). Found on the
+ * store's threads in blocks of rows (the rows are in user order); the sums are then taken in row
+ * order on the calling thread, so they do not depend on the threads. */
+typedef struct group_job {
+  const pd_store *s;
+  const pd_store_summary *h;
+  int32_t by;
+  uint32_t as_of;
+  size_t keys;
+  uint32_t *key;
+} group_job;
+
+static void group_block(void *ctx, size_t b) {
+  const group_job *j = ctx;
+  const pd_store *s = j->s;
+  size_t end = (b + 1) * PD_MX_USER_BLOCK;
+  if (end > j->h->n) end = j->h->n;
+  for (size_t i = b * PD_MX_USER_BLOCK; i < end; i++) {
+    pd_user_id u = j->h->users[i];
+    size_t key = 0;
+    if (u < s->n_users && !(s->users[u].flags & PD_ST_USER_ERASED)) {
+      uint32_t root = pd_mx_find_ro(s, (uint32_t)u);
+      uint32_t fl = pd_mx_first_link(s, root, j->as_of);
+      if (fl != PD_ST_NIL) {
+        const pd_st_link *l = &pd_st_links(s)[fl];
+        key = j->by == PD_VALUE_BY_CHANNEL ? l->channel : l->source;
+      }
+    }
+    j->key[i] = key < j->keys ? (uint32_t)key : 0;
+  }
+}
+
 static pd_status value_by(pd_store *s, const pd_store_summary *h, int32_t by,
                           int64_t as_of, pd_value_group_fn fn, void *user) {
   if (!valid(h)) return pd_err(&s->err, PD_E_MISUSE, "bad summary handle");
@@ -435,27 +468,26 @@ static pd_status value_by(pd_store *s, const pd_store_summary *h, int32_t by,
   size_t keys = by == PD_VALUE_BY_CHANNEL ? (size_t)PD_ST_CHANNEL_ID_MAX + 1
                                           : s->labels[PD_LABEL_SOURCE].n + 1;
   group_acc *g = pd_calloc(&s->alloc, keys, sizeof *g);
-  if (!g) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  uint32_t *key = pd_realloc_array(&s->alloc, NULL, h->n, sizeof *key);
+  if (!g || !key) {
+    pd_free(&s->alloc, g);
+    pd_free(&s->alloc, key);
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  }
+  group_job j = {s, h, by, (uint32_t)as_of, keys, key};
+  pd_parallel_for(pd_mx_threads(s), (h->n + PD_MX_USER_BLOCK - 1) / PD_MX_USER_BLOCK,
+                  group_block, &j);
   const double *clv = pd_ss_column(h, PD_VALUE_CLV),
                *pa = pd_ss_column(h, PD_VALUE_P_ALIVE),
                *ex = pd_ss_column(h, PD_VALUE_EXPECTED_PURCHASES);
   for (size_t i = 0; i < h->n; i++) {
-    pd_user_id u = h->users[i];
-    size_t key = 0;
-    if (u < s->n_users && !(s->users[u].flags & PD_ST_USER_ERASED)) {
-      uint32_t root = pd_st_find(s, (uint32_t)u);
-      uint32_t fl = pd_mx_first_link(s, root, (uint32_t)as_of);
-      if (fl != PD_ST_NIL) {
-        const pd_st_link *l = &pd_st_links(s)[fl];
-        key = by == PD_VALUE_BY_CHANNEL ? l->channel : l->source;
-      }
-    }
-    if (key >= keys) key = 0;
-    g[key].n++;
-    g[key].clv += clv[i];
-    g[key].p += pa[i];
-    g[key].e += ex[i];
+    group_acc *a = &g[key[i]];
+    a->n++;
+    a->clv += clv[i];
+    a->p += pa[i];
+    a->e += ex[i];
   }
+  pd_free(&s->alloc, key);
   s->depth++;
   for (size_t k = 0; k < keys; k++) {
     if (g[k].n == 0) continue;

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "distinct_keys.h"
+#include "par.h"
 #include "store_summary_internal.h"
 
 static pd_status fit_error(pd_store_summary *h, pd_fit *fit, pd_status st,
@@ -167,18 +168,16 @@ typedef struct spread_job {
   double *pred;
 } spread_job;
 
-#define SPREAD_BLOCK ((size_t)1 << 16)
-
 static void spread_block(void *ctx, size_t b) {
   const spread_job *j = ctx;
   const value_work *w = j->w;
-  size_t n = j->n, m = w->txk.m, end = (b + 1) * SPREAD_BLOCK;
+  size_t n = j->n, m = w->txk.m, end = (b + 1) * PD_MX_USER_BLOCK;
   if (end > n) end = n;
   const double *ua = w->tx + 4 * m, *ue = w->tx + 5 * m, *uf = w->tx + 6 * m,
                *gs = w->spend + 4 * (j->spend_keys + 1);
   double *p_alive = j->pred, *expected = j->pred + n,
          *spend = j->pred + 2 * n, *clv = j->pred + 3 * n;
-  for (size_t i = b * SPREAD_BLOCK; i < end; i++) {
+  for (size_t i = b * PD_MX_USER_BLOCK; i < end; i++) {
     uint32_t t = w->tx_key[i], g = w->spend_key[i];
     double s = gs[g == PD_MX_NO_KEY ? j->spend_keys : g];
     p_alive[i] = ua[t];
@@ -261,7 +260,7 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
       (st = spends(h, gg, &w)) != PD_OK)
     goto done;
   spread_job sj = {&w, n, w.spk.m, pred};
-  pd_parallel_for(threads, (n + SPREAD_BLOCK - 1) / SPREAD_BLOCK,
+  pd_parallel_for(threads, (n + PD_MX_USER_BLOCK - 1) / PD_MX_USER_BLOCK,
                   spread_block, &sj);
   pd_fit_info ti = PD_FIT_INFO_INIT, gi = PD_FIT_INFO_INIT;
   pd_fit_get(tx, &ti);
