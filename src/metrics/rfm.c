@@ -35,47 +35,19 @@ int32_t pd_segment_from_scores(int32_t r, int32_t f) {
   return PD_SEGMENT_HIBERNATING;
 }
 
-/* Stable LSD radix sort of (key, pos) pairs on the 64-bit key, using tmp
- * arrays of the same length. A byte that is the same in every key leaves
- * the order as it is, so its pass is skipped (the high bytes of amounts,
- * counts and recencies usually are); the passes alternate between the two
- * pairs of arrays, and the result is copied back once at the end. */
-static void radix_sort(uint64_t *key, uint32_t *pos, uint64_t *tk,
-                       uint32_t *tp, size_t n) {
-  uint64_t *ka = key, *kb = tk;
-  uint32_t *pa = pos, *pb = tp;
-  for (int shift = 0; shift < 64; shift += 8) {
-    size_t cnt[257] = {0};
-    for (size_t i = 0; i < n; i++) cnt[((ka[i] >> shift) & 0xff) + 1]++;
-    if (n == 0 || cnt[((ka[0] >> shift) & 0xff) + 1] == n) continue;
-    for (int b = 0; b < 256; b++) cnt[b + 1] += cnt[b];
-    for (size_t i = 0; i < n; i++) {
-      size_t d = cnt[(ka[i] >> shift) & 0xff]++;
-      kb[d] = ka[i];
-      pb[d] = pa[i];
-    }
-    uint64_t *kt = ka;
-    ka = kb;
-    kb = kt;
-    uint32_t *pt = pa;
-    pa = pb;
-    pb = pt;
-  }
-  if (ka != key) {
-    memcpy(key, ka, n * sizeof *key);
-    memcpy(pos, pa, n * sizeof *pos);
-  }
-}
-
-/* Scores 1-5 into score[pos] from the keys (worst first); the positions
- * are laid out by decreasing user id, so a stable sort breaks ties by the
- * larger id first. */
-static void quintiles(uint64_t *key, uint32_t *pos, uint64_t *tk,
-                      uint32_t *tp, size_t n, int32_t *score) {
-  radix_sort(key, pos, tk, tp, n);
-  for (size_t rank = 0; rank < n; rank++)
-    score[pos[rank]] = 1 + (int32_t)((5 * (uint64_t)rank) / n);
-}
+/* Quintile scores without sorting. A buyer's score on a measure is
+ * 1 + the number of boundaries q = 1..4 it reaches, where boundary q is
+ * the buyer of rank R_q = ceil(q n / 5) (rank: key ascending, ties by the
+ * larger user id first) and a buyer reaches it when its (key, -id) is at
+ * least the boundary's: 1 + floor(5 r / n) for every rank r. The four
+ * boundaries are found by selection: 16-bit digits of the keys from the
+ * highest that differs, one counting pass over the buyers each, then one
+ * pass for the ties. Every pass runs over user blocks on the store's
+ * threads and only reads the per-user counters, so nothing of the size
+ * of the buyers is allocated besides the result. */
+enum { MEASURES = 3, BOUNDS = 4, DIGIT_BITS = 16 };
+#define DIGITS ((size_t)1 << DIGIT_BITS)
+#define DIGIT_MASK ((uint64_t)DIGITS - 1)
 
 /* Per-buyer counts from one pass over the order column cut into blocks
  * (par.h): blocks add into shared per-user counters atomically; integer
@@ -85,12 +57,20 @@ typedef struct rfm_job {
   const int64_t *ref;
   _Atomic uint32_t *cnt, *last;
   _Atomic int64_t *rev;
-  /* the three scorings (recency, frequency, monetary), one block each */
-  size_t n;
-  const uint32_t *ids;
-  uint64_t *key[3], *tk[3];
-  uint32_t *pos[3], *tp[3];
-  int32_t *sc;
+  size_t nb;          /* user blocks */
+  uint32_t *buyers;   /* [nb]: buyers per block, then the block's first row */
+  uint64_t *lo, *hi;  /* [nb][MEASURES]: the block's smallest, largest key */
+  /* the selection pass under way */
+  int measure, shift;
+  uint64_t fixed;           /* key bits already chosen (above the digit) */
+  uint64_t prefix[BOUNDS];  /* each boundary's chosen bits */
+  uint32_t *hist;           /* [workers][BOUNDS][DIGITS] */
+  uint32_t *equal;          /* [nb][BOUNDS]: buyers with a boundary's key */
+  /* the boundaries, per measure: R_q's key and user (R_q < n only) */
+  size_t bounds;
+  uint64_t bkey[MEASURES][BOUNDS];
+  uint32_t bid[MEASURES][BOUNDS];
+  pd_rows *rows;
 } rfm_job;
 
 /* Orders ahead whose user lookup (2 PF) and counters (PF) the scan
@@ -132,19 +112,165 @@ static void rfm_orders_block(void *p, size_t b) {
   }
 }
 
-static void rfm_score_block(void *p, size_t k) {
-  const rfm_job *j = p;
-  uint64_t *key = j->key[k];
-  uint32_t *pos = j->pos[k];
-  uint32_t as_of = j->c->f.as_of;
-  for (size_t q = 0; q < j->n; q++) {
-    uint32_t u = j->ids[q];
-    key[q] = k == 0 ? (uint64_t)(UINT32_MAX - (as_of - j->last[u]))
-             : k == 1 ? (uint64_t)j->cnt[u]
-                      : (uint64_t)j->rev[u] ^ ((uint64_t)1 << 63);
-    pos[q] = (uint32_t)q;
+static uint32_t orders_of(const rfm_job *j, uint32_t u) {
+  return atomic_load_explicit(&j->cnt[u], memory_order_relaxed);
+}
+
+/* Measure k's key of buyer u, ascending from worst to best: recency
+ * (a later last order is better), frequency, net revenue (signed). */
+static uint64_t key_of(const rfm_job *j, int k, uint32_t u) {
+  if (k == 0)
+    return (uint64_t)(UINT32_MAX -
+                      (j->c->f.as_of - atomic_load_explicit(
+                                            &j->last[u], memory_order_relaxed)));
+  if (k == 1) return orders_of(j, u);
+  return (uint64_t)atomic_load_explicit(&j->rev[u], memory_order_relaxed) ^
+         ((uint64_t)1 << 63);
+}
+
+static void user_range(const rfm_job *j, size_t b, uint32_t *lo,
+                       uint32_t *hi) {
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, j->c->n, lo, hi);
+  if (*lo == 0) *lo = 1;
+}
+
+/* A block's buyers and each measure's smallest and largest key. */
+static void range_block(void *p, size_t b) {
+  rfm_job *j = p;
+  uint32_t lo, hi, n = 0;
+  uint64_t mn[MEASURES], mx[MEASURES];
+  for (int k = 0; k < MEASURES; k++) mn[k] = UINT64_MAX, mx[k] = 0;
+  user_range(j, b, &lo, &hi);
+  for (uint32_t u = lo; u < hi; u++) {
+    if (!orders_of(j, u)) continue;
+    n++;
+    for (int k = 0; k < MEASURES; k++) {
+      uint64_t key = key_of(j, k, u);
+      if (key < mn[k]) mn[k] = key;
+      if (key > mx[k]) mx[k] = key;
+    }
   }
-  quintiles(key, pos, j->tk[k], j->tp[k], j->n, j->sc + k * j->n);
+  j->buyers[b] = n;
+  for (int k = 0; k < MEASURES; k++) {
+    j->lo[b * MEASURES + k] = mn[k];
+    j->hi[b * MEASURES + k] = mx[k];
+  }
+}
+
+/* One digit of the measure's keys, counted per boundary among the buyers
+ * whose chosen bits match that boundary's, into the worker's counts. */
+static void digit_block(void *p, size_t b, int32_t worker) {
+  const rfm_job *j = p;
+  uint32_t *h = j->hist + (size_t)worker * BOUNDS * DIGITS, lo, hi;
+  user_range(j, b, &lo, &hi);
+  for (uint32_t u = lo; u < hi; u++) {
+    if (!orders_of(j, u)) continue;
+    uint64_t key = key_of(j, j->measure, u);
+    size_t d = (size_t)((key >> j->shift) & DIGIT_MASK);
+    for (size_t q = 0; q < j->bounds; q++)
+      if (((key ^ j->prefix[q]) & j->fixed) == 0) h[q * DIGITS + d]++;
+  }
+}
+
+/* How many of the block's buyers have each boundary's key. */
+static void equal_block(void *p, size_t b) {
+  rfm_job *j = p;
+  uint32_t lo, hi, *e = j->equal + b * BOUNDS;
+  for (size_t q = 0; q < BOUNDS; q++) e[q] = 0;
+  user_range(j, b, &lo, &hi);
+  for (uint32_t u = lo; u < hi; u++) {
+    if (!orders_of(j, u)) continue;
+    uint64_t key = key_of(j, j->measure, u);
+    for (size_t q = 0; q < j->bounds; q++)
+      e[q] += key == j->bkey[j->measure][q];
+  }
+}
+
+/* The boundaries of measure k among n buyers, whose keys span lo..hi;
+ * rank[q] = R_q. */
+static void select_bounds(rfm_job *j, int k, const size_t *rank, uint64_t lo,
+                          uint64_t hi, int32_t workers) {
+  size_t below[BOUNDS] = {0};
+  j->measure = k;
+  for (size_t q = 0; q < j->bounds; q++) j->prefix[q] = lo;
+  if (lo != hi) {
+    int top = 63;
+    while (!(((lo ^ hi) >> top) & 1)) top--;
+    j->shift = top / DIGIT_BITS * DIGIT_BITS;
+    j->fixed = j->shift + DIGIT_BITS >= 64
+                   ? 0
+                   : ~(uint64_t)0 << (j->shift + DIGIT_BITS);
+    for (;;) {
+      memset(j->hist, 0, (size_t)workers * BOUNDS * DIGITS * sizeof *j->hist);
+      pd_parallel_for_workers(j->c->threads, j->nb, digit_block, j);
+      for (size_t q = 0; q < j->bounds; q++) {
+        size_t d = 0, cum = below[q];
+        for (;; d++) {
+          size_t c = 0;
+          for (int32_t w = 0; w < workers; w++)
+            c += j->hist[((size_t)w * BOUNDS + q) * DIGITS + d];
+          if (cum + c > rank[q]) break;
+          cum += c;
+        }
+        below[q] = cum;
+        j->prefix[q] = (j->prefix[q] & j->fixed) | (uint64_t)d << j->shift;
+      }
+      j->fixed |= DIGIT_MASK << j->shift;
+      if (j->shift == 0) break;
+      j->shift -= DIGIT_BITS;
+    }
+  }
+  for (size_t q = 0; q < j->bounds; q++) j->bkey[k][q] = j->prefix[q];
+  /* Ties: boundary q is the (R_q - below)-th buyer with its key, counting
+   * from the largest id down; found by block counts, then in its block. */
+  pd_parallel_for(j->c->threads, j->nb, equal_block, j);
+  for (size_t q = 0; q < j->bounds; q++) {
+    size_t want = rank[q] - below[q], seen = 0, b = j->nb;
+    while (b-- > 0 && seen + j->equal[b * BOUNDS + q] <= want)
+      seen += j->equal[b * BOUNDS + q];
+    uint32_t lo_u, hi_u;
+    user_range(j, b, &lo_u, &hi_u);
+    for (uint32_t u = hi_u; u-- > lo_u;) {
+      if (!orders_of(j, u) || key_of(j, k, u) != j->bkey[k][q]) continue;
+      if (seen++ == want) {
+        j->bid[k][q] = u;
+        break;
+      }
+    }
+  }
+}
+
+/* The block's rows: values, scores and segment. */
+static void rows_block(void *p, size_t b) {
+  const rfm_job *j = p;
+  uint32_t lo, hi;
+  size_t row = j->buyers[b];
+  user_range(j, b, &lo, &hi);
+  uint32_t as_of = j->c->f.as_of;
+  for (uint32_t u = lo; u < hi; u++) {
+    uint32_t n = orders_of(j, u);
+    if (!n) continue;
+    int32_t score[MEASURES];
+    for (int k = 0; k < MEASURES; k++) {
+      uint64_t key = key_of(j, k, u);
+      score[k] = 1;
+      for (size_t q = 0; q < j->bounds; q++)
+        score[k] += key > j->bkey[k][q] ||
+                    (key == j->bkey[k][q] && u <= j->bid[k][q]);
+    }
+    pd_rfm_row *r = pd_mb_row(j->rows, row++);
+    r->user = u;
+    r->recency_days =
+        (double)(as_of - atomic_load_explicit(&j->last[u],
+                                              memory_order_relaxed)) /
+        PD_MB_DAY;
+    r->frequency = n;
+    r->monetary = atomic_load_explicit(&j->rev[u], memory_order_relaxed);
+    r->r_score = score[0];
+    r->f_score = score[1];
+    r->m_score = score[2];
+    r->segment = pd_segment_from_scores(r->r_score, r->f_score);
+  }
 }
 
 pd_status pd_rfm_compute(pd_store *s, const pd_metrics_filter *filter,
@@ -159,13 +285,20 @@ pd_status pd_rfm_compute(pd_store *s, const pd_metrics_filter *filter,
   rfm_job j;
   memset(&j, 0, sizeof j);
   j.c = &c;
+  j.nb = pd_mx_blocks(c.n, PD_MX_USER_BLOCK);
+  int32_t workers = pd_parallel_workers(c.threads, j.nb);
   j.cnt = pd_calloc(a, c.n, sizeof *j.cnt);
   j.last = pd_calloc(a, c.n, sizeof *j.last);
   j.rev = pd_calloc(a, c.n, sizeof *j.rev);
+  j.buyers = pd_malloc(a, (j.nb + 1) * sizeof *j.buyers);
+  j.lo = pd_malloc(a, (j.nb + 1) * MEASURES * sizeof *j.lo);
+  j.hi = pd_malloc(a, (j.nb + 1) * MEASURES * sizeof *j.hi);
+  j.equal = pd_malloc(a, (j.nb + 1) * BOUNDS * sizeof *j.equal);
+  j.hist = pd_malloc(a, (size_t)workers * BOUNDS * DIGITS * sizeof *j.hist);
   int64_t *ref = NULL;
-  uint32_t *ids = NULL;
-  pd_rows *rows = NULL;
-  if (!j.cnt || !j.last || !j.rev) st = pd_mb_nomem(&c);
+  if (!j.cnt || !j.last || !j.rev || !j.buyers || !j.lo || !j.hi ||
+      !j.equal || !j.hist)
+    st = pd_mb_nomem(&c);
   if (!st) st = pd_mb_refunds_at(&c, c.f.as_of, &ref);
   size_t n = 0;
   if (!st) {
@@ -173,61 +306,46 @@ pd_status pd_rfm_compute(pd_store *s, const pd_metrics_filter *filter,
     pd_parallel_for(c.threads,
                     pd_mx_blocks(s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK),
                     rfm_orders_block, &j);
-    for (uint32_t r = 1; r < c.n; r++) n += j.cnt[r] != 0;
-    for (int k = 0; k < 3; k++) {
-      j.key[k] = pd_malloc(a, (n + 1) * sizeof *j.key[k]);
-      j.tk[k] = pd_malloc(a, (n + 1) * sizeof *j.tk[k]);
-      j.pos[k] = pd_malloc(a, (n + 1) * sizeof *j.pos[k]);
-      j.tp[k] = pd_malloc(a, (n + 1) * sizeof *j.tp[k]);
-      if (!j.key[k] || !j.tk[k] || !j.pos[k] || !j.tp[k]) st = PD_E_NOMEM;
+    pd_parallel_for(c.threads, j.nb, range_block, &j);
+    for (size_t b = 0; b < j.nb; b++) {
+      size_t in_block = j.buyers[b];
+      j.buyers[b] = (uint32_t)n; /* now the block's first row */
+      n += in_block;
     }
-    ids = pd_malloc(a, (n + 1) * sizeof *ids);
-    j.sc = pd_malloc(a, (3 * n + 1) * sizeof *j.sc);
-    rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_RFM,
-                          sizeof(pd_rfm_row), n);
-    if (st || !ids || !j.sc || !rows) st = pd_mb_nomem(&c);
+    j.rows = pd_mb_rows_new(&s->caller_alloc, PD_MB_ROWS_RFM,
+                            sizeof(pd_rfm_row), n);
+    if (!j.rows) st = pd_mb_nomem(&c);
   }
-  if (!st) {
-    /* ids[] by decreasing id: position p holds the p-th largest buyer. */
-    size_t m = 0;
-    for (uint32_t r = c.n; r-- > 1;)
-      if (j.cnt[r]) ids[m++] = r;
-    j.n = n;
-    j.ids = ids;
-    pd_parallel_for(c.threads, 3, rfm_score_block, &j);
-    const int32_t *sc = j.sc;
-    /* Rows by increasing id: position n-1-q. */
-    for (size_t q = 0; q < n; q++) {
-      size_t p = n - 1 - q;
-      uint32_t u = ids[p];
-      pd_rfm_row *row = pd_mb_row(rows, q);
-      row->user = u;
-      row->recency_days = (double)(c.f.as_of - j.last[u]) / PD_MB_DAY;
-      row->frequency = j.cnt[u];
-      row->monetary = j.rev[u];
-      row->r_score = sc[p];
-      row->f_score = sc[n + p];
-      row->m_score = sc[2 * n + p];
-      row->segment = pd_segment_from_scores(row->r_score, row->f_score);
+  if (!st && n > 0) {
+    size_t rank[BOUNDS];
+    for (size_t q = 1; q <= BOUNDS; q++) {
+      size_t r = (q * n + 4) / 5; /* ceil(q n / 5) */
+      if (r < n) rank[j.bounds++] = r;
     }
+    for (int k = 0; k < MEASURES; k++) {
+      uint64_t lo = UINT64_MAX, hi = 0;
+      for (size_t b = 0; b < j.nb; b++) {
+        if (j.lo[b * MEASURES + k] < lo) lo = j.lo[b * MEASURES + k];
+        if (j.hi[b * MEASURES + k] > hi) hi = j.hi[b * MEASURES + k];
+      }
+      if (j.bounds > 0) select_bounds(&j, k, rank, lo, hi, workers);
+    }
+    pd_parallel_for(c.threads, j.nb, rows_block, &j);
   }
   pd_free(a, (void *)j.cnt);
   pd_free(a, (void *)j.last);
   pd_free(a, (void *)j.rev);
+  pd_free(a, j.buyers);
+  pd_free(a, j.lo);
+  pd_free(a, j.hi);
+  pd_free(a, j.equal);
+  pd_free(a, j.hist);
   pd_free(a, ref);
-  for (int k = 0; k < 3; k++) {
-    pd_free(a, j.key[k]);
-    pd_free(a, j.tk[k]);
-    pd_free(a, j.pos[k]);
-    pd_free(a, j.tp[k]);
-  }
-  pd_free(a, ids);
-  pd_free(a, j.sc);
   pd_mb_ctx_free(&c);
   if (st)
-    pd_rows_free(rows);
+    pd_rows_free(j.rows);
   else
-    *out = rows;
+    *out = j.rows;
   return pd_st_leave(s, st);
 }
 
