@@ -290,10 +290,9 @@ static void bad_input_gets_a_clear_status(void **st) {
 }
 
 /* 300 more orders of u3 after its referral (day 3): u1's revenue grows
- * by their sum whatever the thread count, and the revenue scan's
- * per-worker sums stop at 8 workers: 64 threads allocate no more than 8
- * (the small-block build cuts these orders into 77 blocks). */
-static void revenue_sums_on_at_most_8_workers(void **st) {
+ * by their sum whatever the thread count, and 64 threads allocate no
+ * more than 8 (nothing per worker). */
+static void revenue_of_many_orders_on_any_thread_count(void **st) {
   (void)st;
   enum { MORE = 300 };
   mb_ev all[N_SCRIPT + MORE];
@@ -333,6 +332,61 @@ static void revenue_sums_on_at_most_8_workers(void **st) {
   assert_int_equal(atomic_load(&ta.live), 0);
 }
 
+/* A referee's revenue comes from all its identities, from its referral
+ * to as_of: u9 buys 1000 on day 4 and 300 on day 8, then is merged into
+ * u7 (referred by u6 on day 5): 300 more to u6. u5 (referred on day 10)
+ * buys 40 on day 25, after as_of, and u3's day-3 order is refunded 80 on
+ * day 30: neither changes the figure as of day 20. */
+static void referee_revenue_reads_every_identity_until_as_of(void **st) {
+  (void)st;
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    pd_store *s = store_with(seed);
+    pd_user_id u9 = 0, kept = 0;
+    assert_int_equal(pd_user_ensure(s, "test", PD_NTS, "u9", PD_NTS, &u9),
+                     PD_OK);
+    const struct {
+      pd_user_id user;
+      int64_t t, amount;
+    } more[] = {{u9, MB_T0 + 4 * D, 1000}, {u9, MB_T0 + 8 * D, 300},
+                {5, MB_T0 + 25 * D, 40}};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+      pd_order o = PD_ORDER_INIT;
+      o.event_id = 1000 + i;
+      o.order_id = 1000 + i;
+      o.user = more[i].user;
+      o.time = more[i].t;
+      o.amount = more[i].amount;
+      assert_int_equal(pd_record_order(s, &o), PD_OK);
+    }
+    assert_int_equal(pd_user_merge(s, 7, u9, &kept), PD_OK);
+    assert_int_equal(kept, 7);
+    /* The script's orders are numbered by their place in it (mb_record):
+     * u3's 200 on day 3 is its 16th event. */
+    pd_refund r = PD_REFUND_INIT;
+    r.event_id = 2000;
+    r.order_id = 16;
+    r.amount = 80;
+    r.time = MB_T0 + 30 * D;
+    assert_int_equal(pd_record_refund(s, &r), PD_OK);
+    for (int32_t threads = 1; threads <= 2; threads++) {
+      assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
+      pd_metrics_filter f = mb_filter(AS_OF);
+      pd_referral_stats st_ = stats(s, &f);
+      assert_int_equal(st_.referee_revenue, 620 + 300);
+      pd_referrer_row rows[4];
+      for (int k = 0; k < 4; k++) rows[k].size = sizeof rows[k];
+      size_t n = 0;
+      assert_int_equal(pd_referral_top(s, &f, 4, rows, 4, &n), PD_OK);
+      int64_t by_user[10] = {0};
+      for (size_t k = 0; k < n; k++) by_user[rows[k].user] = rows[k].revenue;
+      assert_int_equal(by_user[1], 500);
+      assert_int_equal(by_user[4], 50);
+      assert_int_equal(by_user[6], 70 + 300);
+    }
+    pd_store_free(s);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(forest_k_factor_and_attributed_revenue),
@@ -343,7 +397,8 @@ int main(void) {
       cmocka_unit_test(the_top_k_is_the_head_of_the_full_ranking),
       cmocka_unit_test(larger_rows_of_a_newer_caller_keep_their_extra_bytes),
       cmocka_unit_test(bad_input_gets_a_clear_status),
-      cmocka_unit_test(revenue_sums_on_at_most_8_workers),
+      cmocka_unit_test(revenue_of_many_orders_on_any_thread_count),
+      cmocka_unit_test(referee_revenue_reads_every_identity_until_as_of),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static void forest_free(pd_mb_ctx *c, forest *f) {
   memset(f, 0, sizeof *f);
 }
 
-/* Events ahead whose random reads the column scans start loading. */
+/* Referrals ahead whose random reads the referral scan starts loading. */
 enum { FOREST_PF = 8 };
 
 /* The slot of canonical user u, given one if it has none. */
@@ -55,62 +55,52 @@ static uint32_t slot_of(forest *f, uint32_t u) {
   return f->slot[u];
 }
 
-/* The order scan of forest_build, in parallel blocks of orders: each
- * worker adds into its own per-slot sums (the calling thread into the
- * forest's), added up afterwards. Integer sums: the same for every
- * thread count. At most REVENUE_WORKERS: each costs a sum per slot (19 MB
- * at 10M users), and the scan waits on memory long before 8 cores. */
-enum { REVENUE_WORKERS = 8 };
-
+/* Revenue to referrers: each referee's orders from its referral to as_of,
+ * read from the referee's own order chains (a referee is one user in
+ * tens: far fewer orders than the column holds). Blocks of slots on the
+ * store's threads write each slot's own sum; the sums then go to the
+ * referrers on the calling thread (integer sums: the same for every
+ * thread count and layout). */
 typedef struct revenue_job {
   const pd_mb_ctx *c;
   const forest *f;
   const int64_t *ref;
-  int64_t **sums; /* [workers]: sums[0] is f->revenue */
+  int64_t *own; /* [m]: the referee's revenue since its referral */
 } revenue_job;
 
-static void revenue_block(void *p, size_t b, int32_t worker) {
+static void revenue_block(void *p, size_t b) {
   const revenue_job *j = p;
-  const pd_mb_ctx *c = j->c;
+  const pd_store *s = j->c->s;
   const forest *f = j->f;
-  const pd_st_order *o = pd_st_orders(c->s);
-  int64_t *sum = j->sums[worker];
-  uint32_t lo, hi;
-  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, c->s->col[PD_EV_ORDER].n, &lo, &hi);
-  for (uint32_t i = lo; i < hi; i++) {
-    /* Three random reads per order, each known only after the one before:
-     * the buyer's root, its slot, the slot's referrer. Orders further
-     * ahead start the earlier ones. */
-    if (i + 3 * FOREST_PF < hi)
-      PD_PREFETCH_READ(&c->root_of[o[i + 3 * FOREST_PF].user]);
-    if (i + 2 * FOREST_PF < hi)
-      PD_PREFETCH_READ(&f->slot[c->root_of[o[i + 2 * FOREST_PF].user]]);
-    if (o[i].time > c->f.as_of) continue;
-    uint32_t se = f->slot[c->root_of[o[i].user]];
-    if (se == 0 || f->parent[se] == 0 || o[i].time < f->ref_time[se])
-      continue;
-    sum[f->parent[se]] += pd_mb_net(c->s, j->ref, i);
+  const pd_st_order *o = pd_st_orders(s);
+  uint32_t as_of = j->c->f.as_of, lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, f->m, &lo, &hi);
+  for (uint32_t se = lo; se < hi; se++) {
+    int64_t sum = 0;
+    if (se != 0 && f->parent[se] != 0) {
+      uint32_t since = f->ref_time[se];
+      PD_ST_FOREACH_MEMBER(s, f->user[se], m)
+      PD_ST_FOREACH_EVENT(s, m, PD_EV_ORDER, i) {
+        /* the time check also skips erased orders */
+        if (o[i].time <= as_of && o[i].time >= since)
+          sum += pd_mb_net(s, j->ref, i);
+      }
+    }
+    j->own[se] = sum;
   }
 }
 
 static pd_status revenue_by_referrer(pd_mb_ctx *c, forest *f,
                                      const int64_t *ref) {
   const pd_allocator *a = &c->s->alloc;
-  size_t nb = pd_mx_blocks(c->s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK);
-  int32_t workers = pd_parallel_workers(
-      c->threads < REVENUE_WORKERS ? c->threads : REVENUE_WORKERS, nb);
-  int64_t *sums[PD_PARALLEL_MAX_THREADS] = {f->revenue};
-  for (int32_t w = 1; w < workers; w++)
-    if (!(sums[w] = pd_calloc(a, f->m, sizeof *sums[w]))) {
-      while (--w > 0) pd_free(a, sums[w]);
-      return pd_mb_nomem(c);
-    }
-  revenue_job j = {c, f, ref, sums};
-  pd_parallel_for_workers(workers, nb, revenue_block, &j);
-  for (int32_t w = 1; w < workers; w++) {
-    for (uint32_t q = 1; q < f->m; q++) f->revenue[q] += sums[w][q];
-    pd_free(a, sums[w]);
-  }
+  int64_t *own = pd_malloc(a, (size_t)f->m * sizeof *own);
+  if (!own) return pd_mb_nomem(c);
+  revenue_job j = {c, f, ref, own};
+  pd_parallel_for(c->threads, pd_mx_blocks(f->m, PD_MX_USER_BLOCK),
+                  revenue_block, &j);
+  for (uint32_t se = 1; se < f->m; se++)
+    if (f->parent[se]) f->revenue[f->parent[se]] += own[se];
+  pd_free(a, own);
   return PD_OK;
 }
 
