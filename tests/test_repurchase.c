@@ -118,6 +118,21 @@ static void as_of_in_the_past_ignores_later_orders_and_refunds(void **st) {
   pd_store_free(s);
 }
 
+/* As of day 24.5, u2's day-24 order counts but its refund (day 25) has
+ * not happened yet: revenue 600 + 300 + 1000 + 20. */
+static void a_refund_after_as_of_leaves_the_order_whole(void **st) {
+  (void)st;
+  pd_store *s = store_with(0);
+  pd_metrics_filter f = mb_filter(MB_T0 + 24 * D + D / 2);
+  pd_rows *rows = compute(s, &f, PD_BY_ALL);
+  pd_repurchase_row r = row(rows, 0);
+  assert_int_equal(r.purchases, 10);
+  assert_int_equal(r.revenue, 1920);
+  assert_int_equal(r.repeat_revenue, 600 + 300 + 20);
+  pd_rows_free(rows);
+  pd_store_free(s);
+}
+
 /* By acquisition channel: key 0 (u4, never linked), WeChat (u3), WeCom
  * (u1, u2: intervals 10, 5, 4, 8, 12, median 8). u5 bought nothing: no
  * buyer, but the WeCom row exists through u1 and u2. */
@@ -183,6 +198,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(repurchase_figures_of_all_buyers),
       cmocka_unit_test(as_of_in_the_past_ignores_later_orders_and_refunds),
+      cmocka_unit_test(a_refund_after_as_of_leaves_the_order_whole),
       cmocka_unit_test(by_channel_and_filter),
       cmocka_unit_test(no_buyers_no_rows),
       cmocka_unit_test(bad_input_gets_a_clear_status),
