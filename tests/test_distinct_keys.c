@@ -95,6 +95,15 @@ static size_t reference(const rows *r, uint32_t *want, size_t *first) {
   return groups;
 }
 
+/* A table on t's counting allocator, holding every row's key. */
+static void index_all(const rows *r, test_alloc *t, pd_mx_distinct *d,
+                      uint32_t *index) {
+  test_alloc_init(t);
+  pd_allocator a = test_alloc_allocator(t);
+  pd_mx_distinct_init(d, &a);
+  assert_int_equal(pd_mx_distinct_index(d, N, row_key, r, index), 0);
+}
+
 static void numbers_keys_by_first_row(void **state) {
   (void)state;
   rows *r = malloc(sizeof *r);
@@ -105,11 +114,8 @@ static void numbers_keys_by_first_row(void **state) {
   size_t m = reference(r, want, first);
   assert_true(m > 1000); /* the slots grew past their first size */
   test_alloc t;
-  test_alloc_init(&t);
-  pd_allocator a = test_alloc_allocator(&t);
   pd_mx_distinct d;
-  pd_mx_distinct_init(&d, &a);
-  assert_int_equal(pd_mx_distinct_index(&d, N, row_key, r, got), 0);
+  index_all(r, &t, &d, got);
   assert_int_equal(d.m, m);
   assert_memory_equal(got, want, N * sizeof *got);
   double *col = malloc(m * sizeof *col), *count = calloc(m, sizeof *count);
@@ -177,11 +183,9 @@ static void out_of_memory_at_every_allocation(void **state) {
   assert_true(r && got && want);
   fill(r);
   test_alloc t;
-  test_alloc_init(&t);
-  pd_allocator a = test_alloc_allocator(&t);
   pd_mx_distinct d;
-  pd_mx_distinct_init(&d, &a);
-  assert_int_equal(pd_mx_distinct_index(&d, N, row_key, r, want), 0);
+  index_all(r, &t, &d, want);
+  pd_allocator a = test_alloc_allocator(&t);
   size_t m = d.m;
   pd_mx_distinct_free(&d);
   long calls = atomic_load(&t.calls);
