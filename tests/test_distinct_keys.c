@@ -151,10 +151,9 @@ static void zero_and_minus_zero_are_one_key(void **state) {
   const double p[4][3] = {{0.0, 1, 2}, {-0.0, 1, 2}, {0.0, -0.0, 0.0},
                           {-0.0, 0.0, -0.0}};
   uint32_t got[4];
-  pd_allocator a = {0};
   test_alloc t;
   test_alloc_init(&t);
-  a = test_alloc_allocator(&t);
+  pd_allocator a = test_alloc_allocator(&t);
   pd_mx_distinct d;
   pd_mx_distinct_init(&d, &a);
   assert_int_equal(pd_mx_distinct_index(&d, 4, pair_key, p, got), 0);

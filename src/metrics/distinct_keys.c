@@ -1,12 +1,14 @@
 /* Distinct keys by open addressing with linear probing
  * (distinct_keys.h). A slot holds half of the key's hash beside the key's
- * number, so that a probe reads the key itself only when they agree. Rows are taken a few
- * ahead: the slot of a row LOOKAHEAD rows on is prefetched, and half-way
- * there the key it points at, so that the misses of consecutive rows
- * overlap (the table outgrows the caches on a chain's customers). */
+ * number, so that a probe reads the key itself only when they agree.
+ * Rows are taken a few ahead: the slot of a row LOOKAHEAD rows on is
+ * prefetched, and half-way there the key it points at, so that the misses
+ * of consecutive rows overlap (the table outgrows the caches on a chain's
+ * customers). */
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/prefetch.h"
 #include "distinct_keys.h"
 
@@ -31,12 +33,6 @@ void pd_mx_distinct_free(pd_mx_distinct *d) {
   pd_mx_distinct_init(d, &a);
 }
 
-static uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
-
 static uint64_t bits_of(double v) {
   uint64_t b;
   memcpy(&b, &v, sizeof b);
@@ -44,9 +40,9 @@ static uint64_t bits_of(double v) {
 }
 
 static uint64_t hash_key(const double k[3]) {
-  uint64_t h = mix(bits_of(k[0]));
-  h = mix(h ^ bits_of(k[1]));
-  return mix(h ^ bits_of(k[2]));
+  uint64_t h = pd_mix64(bits_of(k[0]));
+  h = pd_mix64(h ^ bits_of(k[1]));
+  return pd_mix64(h ^ bits_of(k[2]));
 }
 
 /* Adding 0.0 turns -0.0 into 0.0, so keys equal by value hash alike. */

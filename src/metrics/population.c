@@ -163,7 +163,7 @@ void pd_mb_sort_keys(const uint64_t *eid, uint64_t *v, size_t n) {
   while (sorted < n && v[sorted - 1] <= v[sorted]) sorted++;
   if (sorted < n && n > 32) {
     qsort(v, n, sizeof *v, key_cmp_u64);
-  } else if (sorted < n) {
+  } else {
     for (size_t i = sorted; i < n; i++) {
       uint64_t x = v[i];
       size_t j = i;

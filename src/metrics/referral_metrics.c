@@ -56,8 +56,8 @@ static uint32_t slot_of(forest *f, uint32_t u) {
 }
 
 /* Revenue to referrers: each referee's orders from its referral to as_of,
- * read from the referee's own order chains (a referee is one user in
- * tens: far fewer orders than the column holds). Blocks of slots on the
+ * read from the referee's own order chains (referees are a small share of
+ * the users: far fewer orders than the column holds). Blocks of slots on the
  * store's threads write each slot's own sum; the sums then go to the
  * referrers on the calling thread (integer sums: the same for every
  * thread count and layout). */

@@ -1,14 +1,12 @@
 /* From a store's orders to per-customer BTYD summaries (the convention of
  * summary.h), their customers ranked and grouped by predicted value
  * (store_summary.h; the predictions themselves: store_value.c). */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <privdomain/channels.h>
-#include <privdomain/spend.h>
 #include <privdomain/store_summary.h>
 
 #include "core/alloc.h"
@@ -423,8 +421,9 @@ typedef struct group_acc {
 
 /* Each customer's group: the channel or source of their first link by
  * as_of (0: none, erased, or a label beyond the table). Found on the
- * store's threads in blocks of rows (the rows are in user order); the sums are then taken in row
- * order on the calling thread, so they do not depend on the threads. */
+ * store's threads in blocks of rows (the rows are in user order); the
+ * sums are then taken in row order on the calling thread, so they do not
+ * depend on the threads. */
 typedef struct group_job {
   const pd_store *s;
   const pd_store_summary *h;
@@ -437,9 +436,9 @@ typedef struct group_job {
 static void group_block(void *ctx, size_t b) {
   const group_job *j = ctx;
   const pd_store *s = j->s;
-  size_t end = (b + 1) * PD_MX_USER_BLOCK;
-  if (end > j->h->n) end = j->h->n;
-  for (size_t i = b * PD_MX_USER_BLOCK; i < end; i++) {
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, (uint32_t)j->h->n, &lo, &hi);
+  for (uint32_t i = lo; i < hi; i++) {
     pd_user_id u = j->h->users[i];
     size_t key = 0;
     if (u < s->n_users && !(s->users[u].flags & PD_ST_USER_ERASED)) {
@@ -475,7 +474,7 @@ static pd_status value_by(pd_store *s, const pd_store_summary *h, int32_t by,
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
   group_job j = {s, h, by, (uint32_t)as_of, keys, key};
-  pd_parallel_for(pd_mx_threads(s), (h->n + PD_MX_USER_BLOCK - 1) / PD_MX_USER_BLOCK,
+  pd_parallel_for(pd_mx_threads(s), pd_mx_blocks(h->n, PD_MX_USER_BLOCK),
                   group_block, &j);
   const double *clv = pd_ss_column(h, PD_VALUE_CLV),
                *pa = pd_ss_column(h, PD_VALUE_P_ALIVE),

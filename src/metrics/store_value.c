@@ -30,6 +30,11 @@ typedef struct summary_cols {
   const double *x, *t_x, *T, *mon;
 } summary_cols;
 
+/* Repeat days with spend: the rows Gamma-Gamma is fitted on. */
+static int has_spend_history(double x, double mon) {
+  return x > 0 && mon > 0;
+}
+
 static int transaction_key(const void *ctx, size_t i, double k[3]) {
   const summary_cols *c = ctx;
   k[0] = c->x[i];
@@ -40,7 +45,7 @@ static int transaction_key(const void *ctx, size_t i, double k[3]) {
 
 static int spend_key(const void *ctx, size_t i, double k[3]) {
   const summary_cols *c = ctx;
-  if (!(c->x[i] > 0 && c->mon[i] > 0)) return 0;
+  if (!has_spend_history(c->x[i], c->mon[i])) return 0;
   k[0] = c->x[i];
   k[1] = c->mon[i];
   k[2] = 0;
@@ -171,13 +176,14 @@ typedef struct spread_job {
 static void spread_block(void *ctx, size_t b) {
   const spread_job *j = ctx;
   const value_work *w = j->w;
-  size_t n = j->n, m = w->txk.m, end = (b + 1) * PD_MX_USER_BLOCK;
-  if (end > n) end = n;
+  size_t n = j->n, m = w->txk.m;
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_USER_BLOCK, (uint32_t)n, &lo, &hi);
   const double *ua = w->tx + 4 * m, *ue = w->tx + 5 * m, *uf = w->tx + 6 * m,
                *gs = w->spend + 4 * (j->spend_keys + 1);
   double *p_alive = j->pred, *expected = j->pred + n,
          *spend = j->pred + 2 * n, *clv = j->pred + 3 * n;
-  for (size_t i = b * PD_MX_USER_BLOCK; i < end; i++) {
+  for (uint32_t i = lo; i < hi; i++) {
     uint32_t t = w->tx_key[i], g = w->spend_key[i];
     double s = gs[g == PD_MX_NO_KEY ? j->spend_keys : g];
     p_alive[i] = ua[t];
@@ -215,7 +221,7 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
   if (n == 0) return pd_err(&h->err, PD_E_INVALID, "the summary has no rows");
   const double *x = pd_ss_col(h, 0), *mon = pd_ss_col(h, 3);
   size_t ng = 0;
-  for (size_t i = 0; i < n; i++) ng += x[i] > 0 && mon[i] > 0;
+  for (size_t i = 0; i < n; i++) ng += has_spend_history(x[i], mon[i]);
   if (ng < 2)
     return pd_err(&h->err, PD_E_INVALID,
                   "Gamma-Gamma needs at least 2 repeat customers with spend "
@@ -260,8 +266,8 @@ static pd_status predict(pd_store_summary *h, const pd_value_options *in) {
       (st = spends(h, gg, &w)) != PD_OK)
     goto done;
   spread_job sj = {&w, n, w.spk.m, pred};
-  pd_parallel_for(threads, (n + PD_MX_USER_BLOCK - 1) / PD_MX_USER_BLOCK,
-                  spread_block, &sj);
+  pd_parallel_for(threads, pd_mx_blocks(n, PD_MX_USER_BLOCK), spread_block,
+                  &sj);
   pd_fit_info ti = PD_FIT_INFO_INIT, gi = PD_FIT_INFO_INIT;
   pd_fit_get(tx, &ti);
   pd_fit_get(gg, &gi);
