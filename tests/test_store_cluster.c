@@ -18,6 +18,7 @@
 
 #include "figures_digest.h"
 #include "persist_testutil.h"
+#include "store/event_index.h"
 #include "store/store_internal.h"
 #include "testutil_alloc.h"
 
@@ -90,6 +91,18 @@ static int is_clustered(const pd_store *s) {
   return 1;
 }
 
+/* The event-id index finds every event of every clustered kind where its
+ * column now holds it. */
+static void assert_index_finds_every_event(const pd_store *s) {
+  for (int k = 0; k < KINDS; k++) {
+    const pd_st_column *c = &s->col[kinds[k]];
+    for (uint32_t i = 0; i < c->n; i++)
+      if (pd_st_index_find(s, c->eid[i]) != pd_st_tag(kinds[k], i))
+        fail_msg("kind %d: event %u is not found at its index", kinds[k],
+                 (unsigned)i);
+  }
+}
+
 static void clustering_lays_chains_side_by_side_and_keeps_their_order(
     void **state) {
   (void)state;
@@ -100,6 +113,7 @@ static void clustering_lays_chains_side_by_side_and_keeps_their_order(
   chains before = chains_of(s);
   assert_int_equal(pd_store_cluster(s), PD_OK);
   assert_true(is_clustered(s));
+  assert_index_finds_every_event(s);
   chains after = chains_of(s);
   assert_same_chains(&before, &after);
   /* Clustering a clustered store changes nothing. */
@@ -282,6 +296,7 @@ static void out_of_memory_changes_nothing_observable(void **state) {
     chains c = chains_of(s);
     assert_same_chains(&before, &c);
     free(c.eid);
+    assert_index_finds_every_event(s);
     figures(s, &d, &ids, now);
     int which;
     if (!figures_equal(ref, now, &which))
@@ -289,6 +304,7 @@ static void out_of_memory_changes_nothing_observable(void **state) {
   }
   assert_true(failed >= 4); /* four allocations per kind at least */
   assert_true(is_clustered(s));
+  assert_index_finds_every_event(s);
   free(before.eid);
   pd_store_free(s);
   assert_int_equal(atomic_load(&ta.live), 0);

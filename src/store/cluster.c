@@ -17,7 +17,9 @@
  *
  * The passes are split by ranges of user ids: each range reads the whole
  * column and writes only its own owners' events, so ranges run on the
- * store's threads without sharing a write. */
+ * store's threads without sharing a write. The index's tags are remapped
+ * once, after every kind has moved: one pass over the whole index instead
+ * of one per kind. */
 #include <string.h>
 
 #include <privdomain/store.h>
@@ -59,9 +61,15 @@ typedef struct cluster_job {
   uint32_t *moved;  /* [n]: old index -> new index */
   uint64_t *eid;    /* the new columns */
   unsigned char *rec;
+} cluster_job;
+
+/* The one remap of the index's tags: moved[kind] maps a clustered kind's
+ * old indices to new ones (NULL: the kind did not move). */
+typedef struct retag_job {
   pd_st_bucket *buckets;
   size_t nbuckets;
-} cluster_job;
+  const uint32_t *moved[PD_EV_KINDS];
+} retag_job;
 
 static inline uint32_t owner_of(const unsigned char *rec) {
   uint32_t u;
@@ -153,16 +161,38 @@ static void relink_heads(cluster_job *j, pd_st_user *users) {
   }
 }
 
+/* Ranges of buckets the retag pass is cut into (more than threads, so
+ * that a slow range does not hold the others up). */
+#define RETAG_RANGES 16
+
+/* Buckets ahead whose tags' new indices the retag pass starts loading:
+ * the buckets stream, but each tag's entry of moved[] is a random read. */
+enum { RETAG_PF = 4 };
+
+static inline const uint32_t *moved_entry(const retag_job *j, uint32_t tag) {
+  const uint32_t *m = j->moved[pd_st_tag_kind(tag)];
+  return m ? &m[pd_st_tag_index(tag)] : NULL;
+}
+
 static void retag_range(void *p, size_t r) {
-  cluster_job *j = p;
-  size_t per = (j->nbuckets + MAX_RANGES - 1) / MAX_RANGES;
-  size_t b0 = r * per, b1 = b0 + per < j->nbuckets ? b0 + per : j->nbuckets;
+  const retag_job *j = p;
+  size_t per = (j->nbuckets + RETAG_RANGES - 1) / RETAG_RANGES;
+  size_t b0 = r * per < j->nbuckets ? r * per : j->nbuckets;
+  size_t b1 = b0 + per < j->nbuckets ? b0 + per : j->nbuckets;
   for (size_t b = b0; b < b1; b++) {
+    if (b + RETAG_PF < b1) {
+      const pd_st_bucket *ahead = &j->buckets[b + RETAG_PF];
+      for (int slot = 0; slot < PD_ST_BUCKET_SLOTS && ahead->fp[slot];
+           slot++) {
+        const uint32_t *e = moved_entry(j, ahead->tag[slot]);
+        if (e) PD_PREFETCH_READ(e);
+      }
+    }
     pd_st_bucket *k = &j->buckets[b];
-    for (int slot = 0; slot < PD_ST_BUCKET_SLOTS; slot++) {
-      if (k->fp[slot] == 0 || pd_st_tag_kind(k->tag[slot]) != j->kind)
-        continue;
-      k->tag[slot] = pd_st_tag(j->kind, j->moved[pd_st_tag_index(k->tag[slot])]);
+    /* Slots fill in order: the first empty one ends the bucket. */
+    for (int slot = 0; slot < PD_ST_BUCKET_SLOTS && k->fp[slot]; slot++) {
+      const uint32_t *e = moved_entry(j, k->tag[slot]);
+      if (e) k->tag[slot] = pd_st_tag(pd_st_tag_kind(k->tag[slot]), *e);
     }
   }
 }
@@ -180,8 +210,13 @@ static void split_by_events(cluster_job *j, size_t ranges) {
   while (r <= ranges) j->bound[r++] = j->n_users;
 }
 
-static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
+/* Moves kind's events into runs by owner; their old index -> new index
+ * goes to a new array *moved (NULL when nothing moves) for the retag
+ * pass. */
+static pd_status cluster_kind(pd_store *s, int kind, int32_t threads,
+                              uint32_t **moved) {
   pd_st_column *c = &s->col[kind];
+  *moved = NULL;
   if (c->n < 2) return PD_OK;
   cluster_job j;
   memset(&j, 0, sizeof j);
@@ -219,17 +254,26 @@ static pd_status cluster_kind(pd_store *s, int kind, int32_t threads) {
   pd_parallel_for(threads, ranges, move_range, &j);
   relink_heads(&j, s->users);
 
-  j.buckets = s->index.buckets;
-  j.nbuckets = s->index.nbuckets;
-  pd_parallel_for(threads, MAX_RANGES, retag_range, &j);
-
   pd_free(&s->alloc, c->eid);
   pd_free(&s->alloc, c->rec);
   c->eid = j.eid;
   c->rec = j.rec;
   pd_free(&s->alloc, j.cursor);
-  pd_free(&s->alloc, j.moved);
+  *moved = j.moved;
   return PD_OK;
+}
+
+/* Kinds with more events first: the maps kept for the retag pass are then
+ * never held beside the largest column's move, where memory peaks, except
+ * its own. */
+static void largest_first(const pd_store *s, int *kinds, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    int k = kinds[i];
+    size_t j = i;
+    for (; j > 0 && s->col[kinds[j - 1]].n < s->col[k].n; j--)
+      kinds[j] = kinds[j - 1];
+    kinds[j] = k;
+  }
 }
 
 pd_status pd_store_cluster(pd_store *s) {
@@ -237,10 +281,23 @@ pd_status pd_store_cluster(pd_store *s) {
   if (st) return st;
   pd_st_prefault_stop(s); /* the columns are about to move */
   int32_t threads = pd_st_threads(s);
-  for (size_t k = 0; k < sizeof clustered_kinds / sizeof *clustered_kinds;
-       k++) {
-    if ((st = cluster_kind(s, clustered_kinds[k], threads)) != PD_OK) break;
+  enum { N = sizeof clustered_kinds / sizeof *clustered_kinds };
+  int kinds[N];
+  memcpy(kinds, clustered_kinds, sizeof kinds);
+  largest_first(s, kinds, N);
+  retag_job rt;
+  memset(&rt, 0, sizeof rt);
+  uint32_t *moved[N] = {NULL};
+  for (size_t k = 0; k < N; k++) {
+    /* On failure the kinds moved so far stay clustered (and are retagged
+     * below): the store is whole either way. */
+    if ((st = cluster_kind(s, kinds[k], threads, &moved[k])) != PD_OK) break;
+    rt.moved[kinds[k]] = moved[k];
   }
+  rt.buckets = s->index.buckets;
+  rt.nbuckets = s->index.nbuckets;
+  pd_parallel_for(threads, RETAG_RANGES, retag_range, &rt);
+  for (size_t k = 0; k < N; k++) pd_free(&s->alloc, moved[k]);
   return pd_st_leave(s, st);
 }
 
