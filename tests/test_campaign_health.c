@@ -123,7 +123,8 @@ static void the_verdict_rule_is_configurable(void **st) {
 }
 
 /* A 20-day attribution window takes u1's day-25 order too (day 10 01:00 +
- * 20 days >= day 25). */
+ * 20 days >= day 25); u1 is still one buyer (in the one-event-block
+ * build, its two orders are in two blocks). */
 static void attribution_window_decides_which_orders_count(void **st) {
   (void)st;
   pd_store *s = store_with(0);
@@ -132,6 +133,7 @@ static void attribution_window_decides_which_orders_count(void **st) {
   o.attribution_window = 20 * D;
   pd_campaign_health h = health(s, &f, &o);
   assert_int_equal(h.orders, 3);
+  assert_int_equal(h.buyers, 2);
   assert_int_equal(h.revenue, 2300);
   pd_store_free(s);
 }
@@ -147,6 +149,44 @@ static void as_of_in_the_past_ignores_later_events(void **st) {
   assert_int_equal(h.revenue, 1000);
   assert_int_equal(h.unlinked, 0);
   assert_int_equal(h.verdict, PD_CAMPAIGN_HEALTHY);
+  pd_store_free(s);
+}
+
+/* 200 users, each with an order of its id in minor units on day 11; the
+ * campaign touches every third on day 10, and every sixth orders twice.
+ * Only the touched users' orders count, whatever their ids (users past
+ * 64 and 128 too), on every thread count: 66 buyers, 99 orders,
+ * 3 * (1 + ... + 66) + 6 * (1 + ... + 33) = 9999. */
+static void only_the_pools_orders_count_for_every_user_id(void **st) {
+  (void)st;
+  enum { USERS = 200 };
+  static mb_ev v[512];
+  size_t n = 0;
+  for (uint32_t u = 1; u <= USERS; u++) {
+    if (u % 3 == 0)
+      v[n++] = (mb_ev){MB_TOUCH, MB_T0 + 10 * D, u, PD_TOUCH_BROADCAST, 0, C,
+                       0, 0};
+    v[n++] = (mb_ev){MB_ORDER, MB_T0 + 11 * D, u, 0, 0, 0, 0, u};
+    if (u % 6 == 0)
+      v[n++] = (mb_ev){MB_ORDER, MB_T0 + 11 * D + MB_HOUR, u, 0, 0, 0, 0, u};
+  }
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  mb_users(s, USERS);
+  uint32_t c = 0;
+  assert_int_equal(pd_label_ensure(s, PD_LABEL_CAMPAIGN, "618", PD_NTS, &c),
+                   PD_OK);
+  assert_int_equal(mb_play(s, v, n, 7), PD_OK);
+  pd_metrics_filter f = mb_filter(AS_OF);
+  const int32_t threads[] = {1, 2, 3};
+  for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+    assert_int_equal(pd_store_set_threads(s, threads[t]), PD_OK);
+    pd_campaign_health h = health(s, &f, NULL);
+    assert_int_equal(h.pool, 66);
+    assert_int_equal(h.buyers, 66);
+    assert_int_equal(h.orders, 99);
+    assert_int_equal(h.revenue, 9999);
+  }
   pd_store_free(s);
 }
 
@@ -280,6 +320,7 @@ int main(void) {
       cmocka_unit_test(the_verdict_rule_is_configurable),
       cmocka_unit_test(attribution_window_decides_which_orders_count),
       cmocka_unit_test(as_of_in_the_past_ignores_later_events),
+      cmocka_unit_test(only_the_pools_orders_count_for_every_user_id),
       cmocka_unit_test(the_demo_flash_group_campaign_is_unhealthy),
       cmocka_unit_test(the_figure_is_the_same_for_every_thread_count),
       cmocka_unit_test(bad_input_gets_a_clear_status),

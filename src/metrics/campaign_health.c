@@ -94,6 +94,95 @@ static void contacts(pd_mb_ctx *c, int kind, uint32_t campaign, uint32_t from,
  * loading: the buyer's root, then its first contact. */
 enum { CAMPAIGN_PF = 16 };
 
+/* The orders the campaign brought, from one column cut into blocks (par.h)
+ * on the store's threads. Most orders belong to users the campaign never
+ * reached: a bit per user id (in_pool, an eighth of a byte per user, so it
+ * stays in cache) rules them out before the root and contact arrays, which
+ * miss the cache at random, are read. Sums are integers, added per block
+ * and then in block order; a buyer is counted by the block whose order
+ * sets its flag first, so every thread count gives the same figure. */
+typedef struct order_sums {
+  uint64_t orders, buyers;
+  int64_t revenue;
+} order_sums;
+
+typedef struct order_job {
+  const pd_mb_ctx *c;
+  const uint64_t *in_pool; /* bit u: user id u's root has a contact */
+  const _Atomic uint32_t *first, *last;
+  const int64_t *ref;
+  uint64_t window; /* attribution window, seconds */
+  _Atomic uint8_t *bought; /* [root] */
+  order_sums *sums;        /* [block] */
+} order_job;
+
+static inline int pool_bit(const uint64_t *in_pool, uint32_t u) {
+  return (int)(in_pool[u >> 6] >> (u & 63) & 1);
+}
+
+static void orders_block(void *p, size_t b) {
+  const order_job *j = p;
+  const pd_mb_ctx *c = j->c;
+  const pd_st_order *ord = pd_st_orders(c->s);
+  uint32_t lo, hi;
+  pd_mx_block_range(b, PD_MX_EVENT_BLOCK, c->s->col[PD_EV_ORDER].n, &lo, &hi);
+  order_sums sum = {0, 0, 0};
+  for (uint32_t i = lo; i < hi; i++) {
+    uint32_t t = ord[i].time, user = ord[i].user;
+    if (t > c->f.as_of || !pool_bit(j->in_pool, user)) continue;
+    uint32_t u = c->root_of[user];
+    uint32_t first = atomic_load_explicit(&j->first[u], memory_order_relaxed);
+    uint32_t last = atomic_load_explicit(&j->last[u], memory_order_relaxed);
+    if (t < first || (uint64_t)t > (uint64_t)last + j->window) continue;
+    sum.orders++;
+    sum.revenue += pd_mb_net(c->s, j->ref, i);
+    if (!atomic_exchange_explicit(&j->bought[u], 1, memory_order_relaxed))
+      sum.buyers++;
+  }
+  j->sums[b] = sum;
+}
+
+/* in_pool[] (c->n bits, zeroed by the caller): each user id whose root
+ * has a campaign contact. */
+static void mark_pool(const pd_mb_ctx *c, const _Atomic uint32_t *first,
+                      uint64_t *in_pool) {
+  for (uint32_t u = 1; u < c->n; u++) {
+    uint32_t r = c->root_of[u];
+    if (r != 0 &&
+        atomic_load_explicit(&first[r], memory_order_relaxed) != PD_ST_NIL)
+      in_pool[u >> 6] |= (uint64_t)1 << (u & 63);
+  }
+}
+
+static pd_status campaign_orders(pd_mb_ctx *c, const _Atomic uint32_t *first,
+                                 const _Atomic uint32_t *last,
+                                 const int64_t *ref, uint64_t window,
+                                 pd_campaign_health *r) {
+  const pd_allocator *a = &c->s->alloc;
+  size_t blocks = pd_mx_blocks(c->s->col[PD_EV_ORDER].n, PD_MX_EVENT_BLOCK);
+  order_job j = {c, NULL, first, last, ref, window, NULL, NULL};
+  uint64_t *in_pool = pd_calloc(a, ((size_t)c->n + 63) / 64, sizeof *in_pool);
+  j.bought = pd_calloc(a, c->n, sizeof *j.bought);
+  j.sums = pd_malloc(a, (blocks ? blocks : 1) * sizeof *j.sums);
+  pd_status st = PD_OK;
+  if (!in_pool || !j.bought || !j.sums) {
+    st = pd_mb_nomem(c);
+  } else {
+    mark_pool(c, first, in_pool);
+    j.in_pool = in_pool;
+    pd_parallel_for(c->threads, blocks, orders_block, &j);
+    for (size_t b = 0; b < blocks; b++) {
+      r->orders += j.sums[b].orders;
+      r->buyers += j.sums[b].buyers;
+      r->revenue += j.sums[b].revenue;
+    }
+  }
+  pd_free(a, in_pool);
+  pd_free(a, (void *)j.bought);
+  pd_free(a, j.sums);
+  return st;
+}
+
 /* Whether the spells show a link at a or during [a, b), and an unlink of a
  * counted initiator in [a, b). */
 static void window_flags(const pd_mb_spells *sp, uint64_t a, uint64_t b,
@@ -156,34 +245,9 @@ pd_status pd_campaign_health_compute(pd_store *s,
              last);
     st = pd_mb_refunds_at(&c, c.f.as_of, &ref);
   }
-  /* Orders brought: one pass over the order column. */
-  uint8_t *bought = NULL;
-  if (!st && !(bought = pd_calloc(a, c.n, 1))) st = pd_mb_nomem(&c);
-  if (!st) {
-    const pd_st_order *ord = pd_st_orders(s);
-    uint32_t no = s->col[PD_EV_ORDER].n;
-    for (uint32_t i = 0; i < no; i++) {
-      if (i + 2 * CAMPAIGN_PF < no)
-        PD_PREFETCH_READ(&c.root_of[ord[i + 2 * CAMPAIGN_PF].user]);
-      if (i + CAMPAIGN_PF < no) {
-        uint32_t q = c.root_of[ord[i + CAMPAIGN_PF].user];
-        PD_PREFETCH_READ((const void *)&first[q]);
-      }
-      uint32_t t = ord[i].time;
-      if (t > c.f.as_of) continue;
-      uint32_t u = c.root_of[ord[i].user];
-      if (u == 0 || first[u] == PD_ST_NIL) continue;
-      if (t < first[u] || (uint64_t)t > (uint64_t)last[u] +
-                                             (uint64_t)o.attribution_window)
-        continue;
-      r.orders++;
-      r.revenue += pd_mb_net(s, ref, i);
-      if (!bought[u]) {
-        bought[u] = 1;
-        r.buyers++;
-      }
-    }
-  }
+  if (!st)
+    st = campaign_orders(&c, first, last, ref, (uint64_t)o.attribution_window,
+                         &r);
   uint64_t ulen = (uint64_t)(to - from) + (uint64_t)o.observe_after;
   uint64_t u_end = (uint64_t)from + ulen;
   uint64_t cut = (uint64_t)c.f.as_of + 1;
@@ -225,7 +289,6 @@ pd_status pd_campaign_health_compute(pd_store *s,
   pd_mb_spells_free(&c, &sp);
   pd_mb_csr_free(&c, &links);
   pd_mb_csr_free(&c, &unlinks);
-  pd_free(a, bought);
   pd_free(a, ref);
   pd_free(a, (void *)first);
   pd_free(a, (void *)last);
