@@ -225,6 +225,63 @@ static void km_link_survival_counts_only_user_unlinks_as_events(void **st) {
   pd_store_free(s);
 }
 
+/* 200 users on WeCom, user u linked at second 13u: durations spread over
+ * 0-100 days in seconds (so the sample's sort uses every digit it needs),
+ * every tenth tied at one hour; u % 4 == 1 or 2 deletes the brand (event),
+ * 3 is removed by staff (censored), 0 stays (censored at as_of). The
+ * metric's curve is the one pd_km_estimate gives on that sample written
+ * down here, in user order, bit for bit, on 1-3 threads. */
+static void km_link_survival_is_the_estimate_of_every_first_spell(void **st) {
+  (void)st;
+  enum { USERS = 200 };
+  const int64_t as_of = MB_T0 + 200 * MB_DAY;
+  static mb_ev v[2 * USERS];
+  double dur[USERS];
+  int32_t ev[USERS];
+  size_t n = 0;
+  for (uint32_t u = 1; u <= USERS; u++) {
+    int64_t start = MB_T0 + 13 * (int64_t)u;
+    int64_t d = u % 10 == 5 ? MB_HOUR
+                            : (int64_t)((u * 7919ull * 104729ull) %
+                                        (100ull * MB_DAY));
+    v[n++] = (mb_ev){MB_LINK, start, u, W, 0, 0, 0, 0};
+    if (u % 4 != 0)
+      v[n++] = (mb_ev){MB_UNLINK, start + d, u, W,
+                       u % 4 == 3 ? PD_UNLINK_STAFF_REMOVED
+                                  : PD_UNLINK_USER_DELETED,
+                       0, 0, 0};
+    dur[u - 1] = (double)(u % 4 != 0 ? d : as_of - start) / MB_DAY;
+    ev[u - 1] = u % 4 == 1 || u % 4 == 2;
+  }
+  pd_store *s = NULL;
+  assert_int_equal(pd_store_new(NULL, &s), PD_OK);
+  mb_users(s, USERS);
+  assert_int_equal(mb_play(s, v, n, 3), PD_OK);
+  pd_km *want = NULL, *got = NULL;
+  assert_int_equal(pd_km_new(NULL, &want), PD_OK);
+  assert_int_equal(pd_km_new(NULL, &got), PD_OK);
+  assert_int_equal(pd_km_estimate(want, dur, ev, NULL, USERS), PD_OK);
+  pd_km_curve a = PD_KM_CURVE_INIT, b = PD_KM_CURVE_INIT;
+  assert_int_equal(pd_km_get_curve(want, &a), PD_OK);
+  assert_true(a.n > 50);
+  pd_metrics_filter f = mb_filter(as_of);
+  for (int32_t threads = 1; threads <= 3; threads++) {
+    assert_int_equal(pd_store_set_threads(s, threads), PD_OK);
+    assert_int_equal(pd_link_survival_km(s, &f, W, got), PD_OK);
+    assert_int_equal(pd_km_get_curve(got, &b), PD_OK);
+    assert_int_equal(b.n, a.n);
+    const double *x[] = {a.time, a.at_risk, a.events, a.censored,
+                         a.survival, a.lower, a.upper};
+    const double *y[] = {b.time, b.at_risk, b.events, b.censored,
+                         b.survival, b.lower, b.upper};
+    for (int k = 0; k < 7; k++)
+      assert_memory_equal(x[k], y[k], a.n * sizeof(double));
+  }
+  pd_km_free(want);
+  pd_km_free(got);
+  pd_store_free(s);
+}
+
 /* 100 users linked in the first 100 seconds of day 0; 20 leave on day 0,
  * 15 on day 1, 10 on day 2; as of day 3 (plus 200 s) every member is seen
  * for 3 whole days: survivors 100, 80, 65, 55. */
@@ -377,6 +434,7 @@ int main(void) {
           weekly_and_monthly_cohorts_start_on_monday_and_the_first),
       cmocka_unit_test(a_week_cohort_before_the_epoch_keeps_its_channel),
       cmocka_unit_test(km_link_survival_counts_only_user_unlinks_as_events),
+      cmocka_unit_test(km_link_survival_is_the_estimate_of_every_first_spell),
       cmocka_unit_test(
           cohort_survivors_stop_at_the_last_fully_observed_period),
       cmocka_unit_test(sbg_fit_on_the_cohort_matches_a_fit_on_its_curve),

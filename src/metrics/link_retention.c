@@ -6,6 +6,7 @@
 #include <privdomain/retention_metrics.h>
 #include <privdomain/survival.h>
 
+#include "core/radix_sort.h"
 #include "link_cohorts.h"
 #include "par.h"
 #include "population.h"
@@ -142,16 +143,19 @@ static const pd_mb_spell *first_spell(spell_src *x, pd_mb_spells *sp,
 }
 
 /* Each user's first spell, in parallel blocks of users (par.h): user r's
- * duration and event go to slot r, packed in user order afterwards, so
- * the sample is the same for every thread count. */
+ * duration in seconds and event flag go to key[r] as one word, packed in
+ * user order afterwards and sorted, so the sample is the same for every
+ * thread count and pd_km_estimate finds it in order. Sorting whole seconds
+ * (33-bit words) takes half the radix passes of sorting the durations in
+ * days, whose doubles use all 64 bits. */
 typedef struct km_job {
   spell_src *x;
   int32_t channel;
-  double *dur;       /* [n users] */
-  int32_t *ev;       /* [n users] */
-  uint8_t *has;      /* [n users] 1 if r has a spell */
+  uint64_t *key;     /* [n users]: seconds << 1 | event, or NO_SPELL */
   pd_mb_spells *sp;  /* [threads], reserved for the longest history */
 } km_job;
+
+#define NO_SPELL UINT64_MAX
 
 /* Users ahead whose link records a pass prefetches (population.h). */
 enum { KM_PF = 8 };
@@ -164,22 +168,23 @@ static void km_block(void *p, size_t b, int32_t worker) {
   for (uint32_t r = lo; r < hi; r++) {
     if (r + KM_PF < hi)
       pd_mb_spells_prefetch(&x->c, &x->links, &x->unlinks, r + KM_PF);
-    j->has[r] = 0;
+    j->key[r] = NO_SPELL;
     if (r == 0 || !x->c.pass[r] || x->c.root_of[r] != r) continue;
     pd_status st;
     const pd_mb_spell *sp = first_spell(x, &j->sp[worker], r, j->channel,
                                         &st);
     if (!sp) continue; /* st is PD_OK: the room was reserved */
     uint32_t end = sp->end == PD_ST_NIL ? x->c.f.as_of : sp->end;
-    j->dur[r] = (double)(end - sp->start) / PD_MB_DAY;
-    j->ev[r] = sp->end != PD_ST_NIL && pd_mb_user_initiated(sp->initiator);
-    j->has[r] = 1;
+    int event = sp->end != PD_ST_NIL && pd_mb_user_initiated(sp->initiator);
+    j->key[r] = (uint64_t)(end - sp->start) << 1 | (uint64_t)event;
   }
 }
 
-/* The sample of first spells: *n durations and events in j->dur, j->ev.
+/* The sample of first spells, in order of duration: *n durations (days)
+ * and events into new arrays *dur and *ev (from the store's allocator).
  * PD_OK or PD_E_NOMEM (message set). */
-static pd_status km_run(spell_src *x, km_job *j, size_t *n) {
+static pd_status km_run(spell_src *x, km_job *j, double **dur, int32_t **ev,
+                        size_t *n) {
   pd_mb_ctx *c = &x->c;
   const pd_allocator *a = &c->s->alloc;
   int32_t threads = c->threads;
@@ -189,11 +194,9 @@ static pd_status km_run(spell_src *x, km_job *j, size_t *n) {
                (x->unlinks.off[r + 1] - x->unlinks.off[r]);
     if (k > most) most = k;
   }
-  j->dur = pd_malloc(a, ((size_t)c->n + 1) * sizeof *j->dur);
-  j->ev = pd_malloc(a, ((size_t)c->n + 1) * sizeof *j->ev);
-  j->has = pd_malloc(a, (size_t)c->n + 1);
+  j->key = pd_malloc(a, ((size_t)c->n + 1) * sizeof *j->key);
   j->sp = pd_calloc(a, (size_t)threads, sizeof *j->sp);
-  if (!j->dur || !j->ev || !j->has || !j->sp) return pd_mb_nomem(c);
+  if (!j->key || !j->sp) return pd_mb_nomem(c);
   for (int32_t k = 0; k < threads; k++)
     if (pd_grow(a, (void **)&j->sp[k].refs, &j->sp[k].refs_cap, 2 * most + 1,
                 sizeof *j->sp[k].refs) != 0 ||
@@ -203,11 +206,19 @@ static pd_status km_run(spell_src *x, km_job *j, size_t *n) {
   pd_parallel_for_workers(threads, pd_mx_blocks(c->n, PD_MX_USER_BLOCK),
                           km_block, j);
   size_t m = 0;
-  for (uint32_t r = 0; r < c->n; r++) {
-    if (!j->has[r]) continue;
-    j->dur[m] = j->dur[r];
-    j->ev[m++] = j->ev[r];
+  for (uint32_t r = 0; r < c->n; r++)
+    if (j->key[r] != NO_SPELL) j->key[m++] = j->key[r];
+  if (pd_radix_sort_u64(a, j->key, NULL, m) != 0 ||
+      !(*ev = pd_malloc(a, (m ? m : 1) * sizeof **ev)))
+    return pd_mb_nomem(c);
+  /* The durations take the keys' place, one word each. */
+  for (size_t i = 0; i < m; i++) {
+    uint64_t k = j->key[i];
+    double d = (double)(k >> 1) / PD_MB_DAY;
+    (*ev)[i] = (int32_t)(k & 1);
+    memcpy(&j->key[i], &d, sizeof d);
   }
+  *dur = (double *)(void *)j->key;
   *n = m;
   return PD_OK;
 }
@@ -218,9 +229,7 @@ static void km_free(spell_src *x, km_job *j) {
     for (int32_t k = 0; k < x->c.threads; k++)
       pd_mb_spells_free(&x->c, &j->sp[k]);
   pd_free(a, j->sp);
-  pd_free(a, j->dur);
-  pd_free(a, j->ev);
-  pd_free(a, j->has);
+  pd_free(a, j->key);
 }
 
 pd_status pd_link_survival_km(pd_store *s, const pd_metrics_filter *filter,
@@ -238,17 +247,20 @@ pd_status pd_link_survival_km(pd_store *s, const pd_metrics_filter *filter,
   memset(&j, 0, sizeof j);
   j.x = &x;
   j.channel = channel;
+  double *dur = NULL;
+  int32_t *ev = NULL;
   size_t n = 0;
-  st = km_run(&x, &j, &n);
+  st = km_run(&x, &j, &dur, &ev, &n);
   if (!st && n == 0)
     st = pd_err(&s->err, PD_E_INVALID,
                 "no link passes the filter: nothing to estimate from");
   if (!st) {
-    st = pd_km_estimate(km, j.dur, j.ev, NULL, n);
+    st = pd_km_estimate(km, dur, ev, NULL, n);
     if (st)
       pd_err(&s->err, st, "Kaplan-Meier estimate failed: %s",
              pd_km_errmsg(km));
   }
+  pd_free(&s->alloc, ev);
   km_free(&x, &j);
   src_close(&x);
   return pd_st_leave(s, st);

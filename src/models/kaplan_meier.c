@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/radix_sort.h"
 
 #define KM_MAGIC 0x50444b4du /* "PDKM" */
 #define KM_COLUMNS 7
@@ -102,76 +103,6 @@ static double key_time(uint64_t k) {
   return t;
 }
 
-/* Sorts key[0..n), stably, carrying idx[] along when it is not NULL:
- * insertion for a few, else a least-significant-digit radix sort, 11 bits
- * a pass, skipping passes whose digit is the same everywhere (10M
- * durations: a quarter of the time of a comparison sort). Equal keys keep
- * their input order, so the weights of a time's events, and those of its
- * censorings, add up in input order. -1 out of memory. */
-#define RADIX_BITS 11
-#define RADIX_PASSES 6 /* 66 bits >= 64 */
-static int sort_keys(const pd_allocator *a, uint64_t *key, size_t *idx,
-                     size_t n) {
-  if (n <= 64) {
-    for (size_t i = 1; i < n; i++) {
-      uint64_t k = key[i];
-      size_t x = idx ? idx[i] : 0, j = i;
-      for (; j > 0 && key[j - 1] > k; j--) {
-        key[j] = key[j - 1];
-        if (idx) idx[j] = idx[j - 1];
-      }
-      key[j] = k;
-      if (idx) idx[j] = x;
-    }
-    return 0;
-  }
-  const size_t radix = (size_t)1 << RADIX_BITS;
-  uint64_t *tmp = pd_realloc_array(a, NULL, n, sizeof *tmp);
-  size_t *tmp_idx = idx ? pd_realloc_array(a, NULL, n, sizeof *tmp_idx) : NULL;
-  size_t *count = pd_calloc(a, RADIX_PASSES * radix, sizeof *count);
-  if (!tmp || (idx && !tmp_idx) || !count) {
-    pd_free(a, tmp);
-    pd_free(a, tmp_idx);
-    pd_free(a, count);
-    return -1;
-  }
-  for (size_t i = 0; i < n; i++)
-    for (int p = 0; p < RADIX_PASSES; p++)
-      count[(size_t)p * radix + ((key[i] >> (p * RADIX_BITS)) & (radix - 1))]++;
-  uint64_t *from = key, *to = tmp;
-  size_t *from_idx = idx, *to_idx = tmp_idx;
-  for (int p = 0; p < RADIX_PASSES; p++) {
-    size_t *c = count + (size_t)p * radix;
-    unsigned shift = (unsigned)(p * RADIX_BITS);
-    if (c[(from[0] >> shift) & (radix - 1)] == n) continue;
-    size_t at = 0;
-    for (size_t d = 0; d < radix; d++) {
-      size_t k = c[d];
-      c[d] = at;
-      at += k;
-    }
-    for (size_t i = 0; i < n; i++) {
-      size_t slot = c[(from[i] >> shift) & (radix - 1)]++;
-      to[slot] = from[i];
-      if (idx) to_idx[slot] = from_idx[i];
-    }
-    uint64_t *x = from;
-    from = to;
-    to = x;
-    size_t *y = from_idx;
-    from_idx = to_idx;
-    to_idx = y;
-  }
-  if (from != key) {
-    memcpy(key, from, n * sizeof *key);
-    if (idx) memcpy(idx, from_idx, n * sizeof *idx);
-  }
-  pd_free(a, tmp);
-  pd_free(a, tmp_idx);
-  pd_free(a, count);
-  return 0;
-}
-
 /* The sorted observations tied at one time, from key[i]: their time, the
  * weight of their events and of their censorings. Returns the index after
  * them. */
@@ -229,7 +160,10 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
     key[i] = obs_key(durations[i], events[i]);
     if (idx) idx[i] = i;
   }
-  if (sort_keys(a, key, idx, n) != 0) {
+  /* Stable: the weights tied at a time add up in input order. Input
+   * already in order (pd_link_survival_km sorts its sample) is only
+   * checked. */
+  if (pd_radix_sort_u64(a, key, idx, n) != 0) {
     pd_free(a, key);
     pd_free(a, idx);
     return pd_err(&km->err, PD_E_NOMEM, "out of memory");
