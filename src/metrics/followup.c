@@ -353,7 +353,8 @@ static void mark_block(void *p, size_t ub, int32_t worker) {
   block_users(j, ub, &lo, &hi);
   size_t items = 0, later = 0;
   const pd_st_link *links = pd_st_links(c->s);
-  /* A user's newest link is a random read: fetched a few users ahead. */
+  /* A user's newest link and newest order are random reads: fetched a
+   * few users ahead. */
   enum { AHEAD = 8 };
   for (uint32_t u = lo; u < hi; u++) {
     if (u + AHEAD < hi) {
@@ -362,6 +363,7 @@ static void mark_block(void *p, size_t ub, int32_t worker) {
         PD_PREFETCH(&links[l]);
         PD_PREFETCH((const char *)&links[l + 1] - 1);
       }
+      pd_mx_purchases_prefetch(c->s, u + AHEAD);
     }
     j->mark[u] = MARK_NONE;
     if (!pd_mx_is_root(c->s, u) || !pd_mx_filter_match(c->s, c->f, u))

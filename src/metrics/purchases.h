@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/prefetch.h"
 #include "pushes.h"
 #include "store/store_internal.h"
 
@@ -29,6 +30,18 @@ typedef struct pd_mx_refund_ref {
 int pd_mx_purchases_into(const pd_store *s, uint32_t root, uint32_t end,
                          pd_mx_purchase *p, size_t cap, pd_mx_refund_ref *rf,
                          size_t rcap, size_t *n);
+
+/* Start loading the newest order of user id u, whose read is a cache
+ * miss (orders lie in arrival order): a pass over users calls it a few
+ * users ahead of pd_mx_purchases_into. Only a hint. */
+static inline void pd_mx_purchases_prefetch(const pd_store *s, uint32_t u) {
+  uint32_t o = s->users[u].head[PD_EV_ORDER];
+  if (o == PD_ST_NIL) return;
+  const pd_st_order *os = pd_st_orders(s);
+  /* both lines of a record that straddles two */
+  PD_PREFETCH_READ(&os[o]);
+  PD_PREFETCH_READ((const char *)&os[o + 1] - 1);
+}
 
 /* The same into buffers that grow as needed (b of pd_mx_purchase, rb of
  * pd_mx_refund_ref): PD_OK or PD_E_NOMEM (message set). */

@@ -12,7 +12,6 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/parallel.h"
-#include "core/prefetch.h"
 #include "filter.h"
 #include "par.h"
 #include "purchases.h"
@@ -158,7 +157,6 @@ static int has_order(const pd_store *s, uint32_t root) {
 static void ss_block(void *p, size_t ub, int32_t worker) {
   const ss_job *j = p;
   const pd_store *s = j->s;
-  const pd_st_order *os = pd_st_orders(s);
   pd_mx_purchase *buf = j->bufs + (size_t)worker * SS_WALK_CAP;
   pd_mx_refund_ref *rbuf = j->rbufs + (size_t)worker * SS_WALK_CAP;
   uint32_t lo, hi;
@@ -167,13 +165,7 @@ static void ss_block(void *p, size_t ub, int32_t worker) {
   /* A user's newest order is a random read: fetched a few users ahead. */
   enum { AHEAD = 8 };
   for (uint32_t u = lo; u < hi; u++) {
-    if (u + AHEAD < hi) {
-      uint32_t o = s->users[u + AHEAD].head[PD_EV_ORDER];
-      if (o != PD_ST_NIL) { /* both lines of a record that straddles two */
-        PD_PREFETCH(&os[o]);
-        PD_PREFETCH((const char *)&os[o + 1] - 1);
-      }
-    }
+    if (u + AHEAD < hi) pd_mx_purchases_prefetch(s, u + AHEAD);
     j->users[u] = 0;
     if (!pd_mx_is_root(s, u) || !has_order(s, u) ||
         !pd_mx_filter_match(s, j->f, u))
