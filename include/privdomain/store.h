@@ -255,9 +255,11 @@ PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,
  *
  * Cost: two passes over each clustered kind per thread of
  * pd_store_set_threads() (at most 8 threads are used), each thread
- * copying its users' events to their new places; and, while it runs, a
- * second copy of the largest clustered kind's records and event ids plus
- * 4 bytes per event of that kind and per user. Added in 0.2.
+ * copying its users' events to their new places, then one pass over the
+ * event-id index; and, while it runs, a second copy of the largest
+ * clustered kind's records and event ids, 4 bytes per user, and 4 bytes
+ * per clustered event (each event's new place, kept for the index).
+ * Added in 0.2.
  *
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_NOMEM (the store is unchanged; kinds

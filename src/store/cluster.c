@@ -263,9 +263,8 @@ static pd_status cluster_kind(pd_store *s, int kind, int32_t threads,
   return PD_OK;
 }
 
-/* Kinds with more events first: the maps kept for the retag pass are then
- * never held beside the largest column's move, where memory peaks, except
- * its own. */
+/* Kinds with more events first: while the largest moves, when memory
+ * peaks, no other kind's map is held yet. */
 static void largest_first(const pd_store *s, int *kinds, size_t n) {
   for (size_t i = 1; i < n; i++) {
     int k = kinds[i];
@@ -296,7 +295,9 @@ pd_status pd_store_cluster(pd_store *s) {
   }
   rt.buckets = s->index.buckets;
   rt.nbuckets = s->index.nbuckets;
-  pd_parallel_for(threads, RETAG_RANGES, retag_range, &rt);
+  int any_moved = 0;
+  for (size_t k = 0; k < N; k++) any_moved |= moved[k] != NULL;
+  if (any_moved) pd_parallel_for(threads, RETAG_RANGES, retag_range, &rt);
   for (size_t k = 0; k < N; k++) pd_free(&s->alloc, moved[k]);
   return pd_st_leave(s, st);
 }
