@@ -7,7 +7,6 @@
 #include <privdomain/campaign.h>
 #include <privdomain/channels.h>
 
-#include "core/prefetch.h"
 #include "par.h"
 #include "population.h"
 
@@ -89,10 +88,6 @@ static void contacts(pd_mb_ctx *c, int kind, uint32_t campaign, uint32_t from,
                   pd_mx_blocks(c->s->col[kind].n, PD_MX_EVENT_BLOCK),
                   contacts_block, &j);
 }
-
-/* Orders (and pool users) ahead whose random reads the scans start
- * loading: the buyer's root, then its first contact. */
-enum { CAMPAIGN_PF = 16 };
 
 /* The orders the campaign brought, from one column cut into blocks (par.h)
  * on the store's threads. Most orders belong to users the campaign never
@@ -182,6 +177,10 @@ static pd_status campaign_orders(pd_mb_ctx *c, const _Atomic uint32_t *first,
   pd_free(a, j.sums);
   return st;
 }
+
+/* Pool users ahead whose links and unlinks the spell pass starts
+ * loading. */
+enum { CAMPAIGN_PF = 16 };
 
 /* Whether the spells show a link at a or during [a, b), and an unlink of a
  * counted initiator in [a, b). */

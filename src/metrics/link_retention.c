@@ -181,7 +181,8 @@ static void km_block(void *p, size_t b, int32_t worker) {
 }
 
 /* The sample of first spells, in order of duration: *n durations (days)
- * and events into new arrays *dur and *ev (from the store's allocator).
+ * in *dur, which takes j->key's place (km_free frees it), and their event
+ * flags in a new array *ev (the store's allocator; the caller frees it).
  * PD_OK or PD_E_NOMEM (message set). */
 static pd_status km_run(spell_src *x, km_job *j, double **dur, int32_t **ev,
                         size_t *n) {
