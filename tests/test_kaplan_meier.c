@@ -14,6 +14,7 @@
 #include <privdomain/privdomain.h>
 
 #include "km_testutil.h"
+#include "testutil_alloc.h"
 
 /* cmocka's assert_float_equal compares in single precision; this one
  * compares doubles. */
@@ -137,6 +138,71 @@ static void unweighted_and_unit_weights_give_the_same_curve(void **state) {
   assert_true(ca.time[0] == 0 && !signbit(ca.time[0])); /* -0 reads as 0 */
   pd_km_free(a);
   pd_km_free(b);
+}
+
+/* Position i of the sample, ordered by duration only (-0 = 0), ties by
+ * position: a stable sort. */
+static const double *order_by;
+static int by_duration_then_position(const void *x, const void *y) {
+  size_t a = *(const size_t *)x, b = *(const size_t *)y;
+  if (order_by[a] != order_by[b]) return order_by[a] < order_by[b] ? -1 : 1;
+  return (a > b) - (a < b);
+}
+
+/* Durations already ascending are estimated as they come, without keys:
+ * the same curve, bit for bit, as the sorted path gives on the same sample
+ * shuffled, weighted (in quarters, so that every sum is exact in any
+ * order) and not, with ties of events and censorings, zeros and -0; and
+ * the only allocation is the curve. */
+static void input_in_order_gives_the_same_curve_without_scratch(
+    void **state) {
+  (void)state;
+  enum { N = 30000 };
+  static double t[N], w[N], ts[N], ws[N];
+  static int32_t e[N], es[N];
+  static size_t at[N];
+  uint64_t x = 88172645463325252ull;
+  for (size_t i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t[i] = i % 97 == 0 ? (i % 2 ? 0.0 : -0.0) : (double)(x % 3000) / 16.0;
+    e[i] = (int32_t)((x >> 24) % 3 != 0);
+    w[i] = (double)((x >> 40) % 7 + 1) / 4.0; /* sums exact in any order */
+    at[i] = i;
+  }
+  order_by = t;
+  qsort(at, N, sizeof *at, by_duration_then_position);
+  for (size_t i = 0; i < N; i++)
+    ts[i] = t[at[i]], es[i] = e[at[i]], ws[i] = w[at[i]];
+  test_alloc ta;
+  test_alloc_init(&ta);
+  pd_allocator a = test_alloc_allocator(&ta);
+  pd_km_options o = PD_KM_OPTIONS_INIT;
+  o.allocator = &a;
+  for (int weighted = 0; weighted < 2; weighted++) {
+    pd_km *shuffled = estimate(t, e, weighted ? w : NULL, N), *sorted = NULL;
+    assert_int_equal(pd_km_new(&o, &sorted), PD_OK);
+    long calls = atomic_load(&ta.calls);
+    assert_int_equal(pd_km_estimate(sorted, ts, es, weighted ? ws : NULL, N),
+                     PD_OK);
+    assert_int_equal(atomic_load(&ta.calls) - calls, 1); /* the curve */
+    pd_km_curve ca = PD_KM_CURVE_INIT, cb = PD_KM_CURVE_INIT;
+    assert_int_equal(pd_km_get_curve(shuffled, &ca), PD_OK);
+    assert_int_equal(pd_km_get_curve(sorted, &cb), PD_OK);
+    assert_true(ca.n > 1000);
+    assert_same_km_curves(&ca, &cb);
+    assert_true(cb.time[0] == 0 && !signbit(cb.time[0])); /* -0 reads as 0 */
+    pd_km_free(shuffled);
+    pd_km_free(sorted);
+  }
+  /* Out of order only at its start: sorted first. */
+  static const double t4[] = {2, 1, 3, 4};
+  static const int32_t e4[] = {1, 1, 1, 1};
+  pd_km *k4 = estimate(t4, e4, NULL, 4);
+  pd_km_curve c4 = PD_KM_CURVE_INIT;
+  assert_int_equal(pd_km_get_curve(k4, &c4), PD_OK);
+  assert_int_equal(c4.n, 4);
+  for (size_t i = 0; i < 4; i++) assert_true(c4.time[i] == (double)(i + 1));
+  pd_km_free(k4);
 }
 
 static void band_is_greenwood_on_the_log_log_scale(void **state) {
@@ -340,6 +406,7 @@ int main(void) {
       cmocka_unit_test(survival_is_the_product_limit_of_the_6mp_data),
       cmocka_unit_test(a_large_weighted_sample_gives_the_product_limit),
       cmocka_unit_test(unweighted_and_unit_weights_give_the_same_curve),
+      cmocka_unit_test(input_in_order_gives_the_same_curve_without_scratch),
       cmocka_unit_test(band_is_greenwood_on_the_log_log_scale),
       cmocka_unit_test(confidence_level_is_configurable),
       cmocka_unit_test(median_is_the_first_time_survival_reaches_one_half),

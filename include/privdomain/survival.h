@@ -96,9 +96,9 @@ PD_API const char *pd_km_errmsg(const pd_km *km);
  * Replaces the previous estimate. With no events at all the curve has no
  * rows (S = 1 throughout). -0 durations read as 0.
  * Cost: linear in n (a radix sort); working memory 16 bytes per
- * observation, 32 with weights, freed before it returns. Input already
- * in ascending order of duration (and, at a tie, censored first) is not
- * sorted: working memory 8 bytes per observation, 16 with weights.
+ * observation, 32 with weights, freed before it returns. Durations
+ * already in ascending order are taken as they come, with no working
+ * memory.
  * Errors: PD_E_MISUSE (km NULL), PD_E_INVALID (durations or events NULL,
  * n = 0, an event flag other than 0/1, all weights 0), PD_E_RANGE (a
  * duration or weight negative, NaN or infinite; the message gives its

@@ -103,23 +103,76 @@ static double key_time(uint64_t k) {
   return t;
 }
 
-/* The sorted observations tied at one time, from key[i]: their time, the
- * weight of their events and of their censorings. Returns the index after
- * them. */
-static size_t next_time(const uint64_t *key, const size_t *idx,
-                        const double *weights, size_t n, size_t i, double *t,
-                        double *d, double *c) {
-  uint64_t tk = key[i] >> 1;
-  *t = key_time(key[i]);
+/* The observations in time order: sorted keys (with each key's input
+ * index when weighted), or, when the input came in order of duration, the
+ * input itself (key NULL). */
+typedef struct obs_order {
+  const uint64_t *key;
+  const size_t *idx;
+  const double *dur;
+  const int32_t *ev;
+  const double *w;
+  size_t n;
+} obs_order;
+
+/* The observations tied at one time, from the i-th: their time, the
+ * weight of their events and of their censorings, each summed in input
+ * order (the sort is stable) so that both orders give the same bits.
+ * Returns the index after them. */
+static size_t next_time(const obs_order *o, size_t i, double *t, double *d,
+                        double *c) {
   *d = *c = 0;
-  for (; i < n && key[i] >> 1 == tk; i++) {
-    double w = weights ? weights[idx[i]] : 1.0;
-    if (key[i] & 1)
+  if (o->key) {
+    uint64_t tk = o->key[i] >> 1;
+    *t = key_time(o->key[i]);
+    for (; i < o->n && o->key[i] >> 1 == tk; i++) {
+      double w = o->w ? o->w[o->idx[i]] : 1.0;
+      if (o->key[i] & 1)
+        *d += w;
+      else
+        *c += w;
+    }
+    return i;
+  }
+  double ti = o->dur[i];
+  *t = ti == 0 ? 0.0 : ti; /* -0 reads as 0 */
+  for (; i < o->n && o->dur[i] == ti; i++) {
+    double w = o->w ? o->w[i] : 1.0;
+    if (o->ev[i])
       *d += w;
     else
       *c += w;
   }
   return i;
+}
+
+/* Sorts the observations into *o (key and idx from km's allocator, to be
+ * freed by the caller), unless durations[] is already ascending. 0, or -1
+ * out of memory. */
+static int order_observations(pd_km *km, const double *durations,
+                              const int32_t *events, const double *weights,
+                              size_t n, int in_order, obs_order *o) {
+  *o = (obs_order){NULL, NULL, durations, events, weights, n};
+  if (in_order) return 0;
+  const pd_allocator *a = &km->alloc;
+  /* Unweighted: the keys alone. Weighted: each key's input index too, to
+   * find its weight. */
+  uint64_t *key = pd_realloc_array(a, NULL, n, sizeof *key);
+  size_t *idx = weights ? pd_realloc_array(a, NULL, n, sizeof *idx) : NULL;
+  if (key && (!weights || idx)) {
+    for (size_t i = 0; i < n; i++) {
+      key[i] = obs_key(durations[i], events[i]);
+      if (idx) idx[i] = i;
+    }
+    if (pd_radix_sort_u64(a, key, idx, n) == 0) {
+      o->key = key;
+      o->idx = idx;
+      return 0;
+    }
+  }
+  pd_free(a, key);
+  pd_free(a, idx);
+  return -1;
 }
 
 pd_status pd_km_estimate(pd_km *km, const double *durations,
@@ -130,6 +183,7 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
     return pd_err(&km->err, PD_E_INVALID,
                   "durations and events are required and n must be > 0");
   double total = 0;
+  int in_order = 1;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(durations[i]) || durations[i] < 0)
       return pd_err(&km->err, PD_E_RANGE,
@@ -142,36 +196,19 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
       return pd_err(&km->err, PD_E_RANGE,
                     "weight %zu is negative, NaN or infinite", i);
     total += weights ? weights[i] : 1.0;
+    if (i > 0 && durations[i] < durations[i - 1]) in_order = 0;
   }
   if (!(total > 0))
     return pd_err(&km->err, PD_E_INVALID, "all weights are zero");
 
   const pd_allocator *a = &km->alloc;
-  /* Unweighted: the keys alone. Weighted: each key's input index too, to
-   * find its weight. */
-  uint64_t *key = pd_realloc_array(a, NULL, n, sizeof *key);
-  size_t *idx = weights ? pd_realloc_array(a, NULL, n, sizeof *idx) : NULL;
-  if (!key || (weights && !idx)) {
-    pd_free(a, key);
-    pd_free(a, idx);
+  obs_order o;
+  if (order_observations(km, durations, events, weights, n, in_order, &o))
     return pd_err(&km->err, PD_E_NOMEM, "out of memory");
-  }
-  for (size_t i = 0; i < n; i++) {
-    key[i] = obs_key(durations[i], events[i]);
-    if (idx) idx[i] = i;
-  }
-  /* Stable: the weights tied at a time add up in input order. Input
-   * already in order (pd_link_survival_km sorts its sample) is only
-   * checked. */
-  if (pd_radix_sort_u64(a, key, idx, n) != 0) {
-    pd_free(a, key);
-    pd_free(a, idx);
-    return pd_err(&km->err, PD_E_NOMEM, "out of memory");
-  }
   size_t rows = 0;
   for (size_t i = 0; i < n;) {
     double t, d, c;
-    i = next_time(key, idx, weights, n, i, &t, &d, &c);
+    i = next_time(&o, i, &t, &d, &c);
     if (d > 0) rows++;
   }
   double *block = NULL;
@@ -179,8 +216,8 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
     if (rows > SIZE_MAX / KM_COLUMNS ||
         !(block = pd_realloc_array(a, NULL, rows * KM_COLUMNS,
                                    sizeof(double)))) {
-      pd_free(a, key);
-      pd_free(a, idx);
+      pd_free(a, (void *)o.key);
+      pd_free(a, (void *)o.idx);
       return pd_err(&km->err, PD_E_NOMEM, "out of memory");
     }
   }
@@ -191,7 +228,7 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
   size_t r = 0;
   for (size_t i = 0; i < n;) {
     double t, d, c;
-    i = next_time(key, idx, weights, n, i, &t, &d, &c);
+    i = next_time(&o, i, &t, &d, &c);
     if (d > 0) {
       double at = remaining;
       time[r] = t;
@@ -218,8 +255,8 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
     }
     remaining -= d + c;
   }
-  pd_free(a, key);
-  pd_free(a, idx);
+  pd_free(a, (void *)o.key);
+  pd_free(a, (void *)o.idx);
   pd_free(a, km->block);
   km->block = block;
   km->n = rows;
