@@ -328,6 +328,57 @@ static void agrees_with_brute_force_on_random_data(void **state) {
   pd_km_free(km);
 }
 
+/* Each allocation of a new estimate fails in turn: PD_E_NOMEM, and the
+ * previous curve stands, bit for bit; then the new estimate succeeds in
+ * the same handle (its curve's block resized, larger and then smaller
+ * again) and equals one from a fresh handle. */
+static void out_of_memory_keeps_the_last_estimate(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  static double t[N];
+  static int32_t e[N];
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t[i] = (double)(x % 1000) / 4.0;
+    e[i] = (int32_t)((x >> 30) % 2);
+  }
+  test_alloc ta;
+  test_alloc_init(&ta);
+  pd_allocator a = test_alloc_allocator(&ta);
+  pd_km_options o = PD_KM_OPTIONS_INIT;
+  o.allocator = &a;
+  pd_km *km = NULL;
+  assert_int_equal(pd_km_new(&o, &km), PD_OK);
+  assert_int_equal(pd_km_estimate(km, mp_time, mp_event, NULL, 21), PD_OK);
+  pd_km *mp = estimate(mp_time, mp_event, NULL, 21);
+  pd_km *big = estimate(t, e, NULL, N);
+  pd_km_curve want = PD_KM_CURVE_INIT, got = PD_KM_CURVE_INIT;
+  int failed = 0;
+  for (long k = 1;; k++) {
+    test_alloc_fail_in(&ta, k);
+    pd_status st = pd_km_estimate(km, t, e, NULL, N);
+    test_alloc_fail_in(&ta, 0);
+    if (st == PD_OK) break;
+    assert_int_equal(st, PD_E_NOMEM);
+    failed++;
+    assert_int_equal(pd_km_get_curve(km, &got), PD_OK);
+    assert_int_equal(pd_km_get_curve(mp, &want), PD_OK);
+    assert_same_km_curves(&want, &got);
+  }
+  assert_true(failed >= 3); /* keys, the sort's scratch, the curve */
+  assert_int_equal(pd_km_get_curve(km, &got), PD_OK);
+  assert_int_equal(pd_km_get_curve(big, &want), PD_OK);
+  assert_same_km_curves(&want, &got);
+  assert_int_equal(pd_km_estimate(km, mp_time, mp_event, NULL, 21), PD_OK);
+  assert_int_equal(pd_km_get_curve(km, &got), PD_OK);
+  assert_int_equal(pd_km_get_curve(mp, &want), PD_OK);
+  assert_same_km_curves(&want, &got);
+  pd_km_free(km);
+  pd_km_free(mp);
+  pd_km_free(big);
+}
+
 static void survival_is_one_before_the_first_event(void **state) {
   (void)state;
   pd_km *km = estimate(mp_time, mp_event, NULL, 21);
@@ -413,6 +464,7 @@ int main(void) {
       cmocka_unit_test(median_not_reached_is_reported_distinctly),
       cmocka_unit_test(weights_act_as_repeated_observations),
       cmocka_unit_test(agrees_with_brute_force_on_random_data),
+      cmocka_unit_test(out_of_memory_keeps_the_last_estimate),
       cmocka_unit_test(survival_is_one_before_the_first_event),
       cmocka_unit_test(survival_reaching_zero_has_a_zero_band),
       cmocka_unit_test(all_censored_gives_an_empty_curve),

@@ -211,16 +211,23 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
     i = next_time(&o, i, &t, &d, &c);
     if (d > 0) rows++;
   }
+  /* The new curve goes into the previous one's block, resized: its pages
+   * are already there for an estimate repeated on similar data. Nothing
+   * can fail past the resize, and a failed one keeps the block, so the
+   * previous estimate stands until the new one is certain. */
   double *block = NULL;
   if (rows > 0) {
     if (rows > SIZE_MAX / KM_COLUMNS ||
-        !(block = pd_realloc_array(a, NULL, rows * KM_COLUMNS,
+        !(block = pd_realloc_array(a, km->block, rows * KM_COLUMNS,
                                    sizeof(double)))) {
       pd_free(a, (void *)o.key);
       pd_free(a, (void *)o.idx);
       return pd_err(&km->err, PD_E_NOMEM, "out of memory");
     }
+  } else {
+    pd_free(a, km->block);
   }
+  km->block = block;
   double *time = block, *at_risk = block + rows, *ev = block + 2 * rows,
          *cens = block + 3 * rows, *surv = block + 4 * rows,
          *lower = block + 5 * rows, *upper = block + 6 * rows;
@@ -257,8 +264,6 @@ pd_status pd_km_estimate(pd_km *km, const double *durations,
   }
   pd_free(a, (void *)o.key);
   pd_free(a, (void *)o.idx);
-  pd_free(a, km->block);
-  km->block = block;
   km->n = rows;
   km->estimated = 1;
   pd_err_clear(&km->err);
