@@ -114,6 +114,18 @@ static void a_large_weighted_sample_gives_the_product_limit(void **state) {
   pd_km_free(km);
 }
 
+/* a's and b's curves: the same, bit for bit, over 1000 rows and more,
+ * the first at time +0 (the samples hold zeros and -0). */
+static void assert_same_long_curves_from_zero(const pd_km *a,
+                                              const pd_km *b) {
+  pd_km_curve ca = PD_KM_CURVE_INIT, cb = PD_KM_CURVE_INIT;
+  assert_int_equal(pd_km_get_curve(a, &ca), PD_OK);
+  assert_int_equal(pd_km_get_curve(b, &cb), PD_OK);
+  assert_true(ca.n > 1000);
+  assert_same_km_curves(&ca, &cb);
+  assert_true(ca.time[0] == 0 && !signbit(ca.time[0])); /* -0 reads as 0 */
+}
+
 /* Without weights the observations are sorted as bare keys, with them
  * through an index: the two paths give the same curve, bit for bit, on a
  * sample large enough for the radix sort, with ties, zeros and -0. */
@@ -130,12 +142,7 @@ static void unweighted_and_unit_weights_give_the_same_curve(void **state) {
     w[i] = 1.0;
   }
   pd_km *a = estimate(t, e, NULL, N), *b = estimate(t, e, w, N);
-  pd_km_curve ca = PD_KM_CURVE_INIT, cb = PD_KM_CURVE_INIT;
-  assert_int_equal(pd_km_get_curve(a, &ca), PD_OK);
-  assert_int_equal(pd_km_get_curve(b, &cb), PD_OK);
-  assert_true(ca.n > 1000);
-  assert_same_km_curves(&ca, &cb);
-  assert_true(ca.time[0] == 0 && !signbit(ca.time[0])); /* -0 reads as 0 */
+  assert_same_long_curves_from_zero(a, b);
   pd_km_free(a);
   pd_km_free(b);
 }
@@ -185,12 +192,7 @@ static void input_in_order_gives_the_same_curve_without_scratch(
     assert_int_equal(pd_km_estimate(sorted, ts, es, weighted ? ws : NULL, N),
                      PD_OK);
     assert_int_equal(atomic_load(&ta.calls) - calls, 1); /* the curve */
-    pd_km_curve ca = PD_KM_CURVE_INIT, cb = PD_KM_CURVE_INIT;
-    assert_int_equal(pd_km_get_curve(shuffled, &ca), PD_OK);
-    assert_int_equal(pd_km_get_curve(sorted, &cb), PD_OK);
-    assert_true(ca.n > 1000);
-    assert_same_km_curves(&ca, &cb);
-    assert_true(cb.time[0] == 0 && !signbit(cb.time[0])); /* -0 reads as 0 */
+    assert_same_long_curves_from_zero(shuffled, sorted);
     pd_km_free(shuffled);
     pd_km_free(sorted);
   }
