@@ -1412,7 +1412,8 @@ int main(int argc, char **argv) {
     }
     static const figure setup = {"record", "users_setup", fig_setup, 0};
     static const figure batch = {"record", "record_batch", fig_record_batch, 0};
-    if (rec) {
+    /* The store is set up even when --figures leaves its figure out. */
+    if (rec && (!only_figures || wanted(only_figures, setup.name))) {
       run_figure(&setup);
     } else {
       result r;
