@@ -147,12 +147,22 @@ static size_t ident_slot(const pd_store *s, uint32_t ns, const char *key,
   return ident_slot_h(s, ns, key, len, ident_hash(ns, key, len));
 }
 
+/* What a lookup learnt that adding the identity can reuse: its
+ * namespace's index (PD_ST_NAME_NONE if the namespace is new) and the
+ * key's hash under it. */
+typedef struct ident_probe {
+  uint32_t ns;
+  uint64_t hash;
+} ident_probe;
+
 /* Index of identity (ns name, key) or PD_ST_NIL. */
 static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
-                           const char *key, size_t key_len) {
-  uint32_t n = pd_st_names_find(&s->namespaces, ns, ns_len);
-  if (n == PD_ST_NAME_NONE || s->ident_slots_cap == 0) return PD_ST_NIL;
-  uint64_t v = s->ident_slots[ident_slot(s, n, key, key_len)];
+                           const char *key, size_t key_len, ident_probe *p) {
+  p->ns = pd_st_names_find(&s->namespaces, ns, ns_len);
+  if (p->ns == PD_ST_NAME_NONE) return PD_ST_NIL;
+  p->hash = ident_hash(p->ns, key, key_len);
+  if (s->ident_slots_cap == 0) return PD_ST_NIL;
+  uint64_t v = s->ident_slots[ident_slot_h(s, p->ns, key, key_len, p->hash)];
   return v ? (uint32_t)v - 1 : PD_ST_NIL;
 }
 
@@ -288,9 +298,11 @@ static uint32_t create_user(pd_store *s) {
   return u;
 }
 
-/* After reserve_identity: cannot fail. */
+/* After reserve_identity: cannot fail. p: the lookup that found the
+ * identity missing (its hash is reused when it was made under ns). */
 static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
-                         const char *key, size_t key_len) {
+                         const char *key, size_t key_len,
+                         const ident_probe *p) {
   uint32_t i = s->n_idents++;
   pd_st_identity *d = &s->idents[i];
   d->off = s->ident_bytes_len;
@@ -301,7 +313,7 @@ static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
   s->users[user].head[PD_ST_CHAIN_IDENTITY] = i;
   memcpy(s->ident_bytes + d->off, key, key_len);
   s->ident_bytes_len += key_len;
-  uint64_t h = ident_hash(ns, key, key_len);
+  uint64_t h = p->ns == ns ? p->hash : ident_hash(ns, key, key_len);
   s->ident_slots[ident_slot_h(s, ns, key, key_len, h)] = slot_of(i, h);
   s->ident_slots_len++;
   s->live_idents++;
@@ -311,15 +323,17 @@ static void add_identity(pd_store *s, uint32_t user, uint32_t ns,
 
 /* The opening the three identity calls share: `out` must be given, the
  * identity is checked and normalised (pseudonymised into pk when the store
- * is keyed), then looked up: *found is its index, or PD_ST_NIL. */
+ * is keyed), then looked up: *found is its index, or PD_ST_NIL, and *probe
+ * what adding it can reuse. */
 static pd_status open_identity(pd_store *s, const void *out, const char *ns,
                                size_t *ns_len, const char **key,
-                               size_t *key_len, char *pk, uint32_t *found) {
+                               size_t *key_len, char *pk, uint32_t *found,
+                               ident_probe *probe) {
   if (out == NULL) return pd_err(&s->err, PD_E_INVALID, "out is NULL");
   pd_status st = check_identity(s, ns, ns_len, *key, key_len);
   if (st) return st;
   pseudonymise(s, ns, *ns_len, key, key_len, pk);
-  *found = ident_find(s, ns, *ns_len, *key, *key_len);
+  *found = ident_find(s, ns, *ns_len, *key, *key_len, probe);
   return PD_OK;
 }
 
@@ -329,7 +343,8 @@ pd_status pd_user_find(pd_store *s, const char *ns, size_t ns_len,
   if (st) return st;
   char pk[PSEUDONYM_LEN];
   uint32_t i;
-  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  ident_probe probe;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i, &probe);
   if (st) return pd_st_leave(s, st);
   if (i == PD_ST_NIL)
     return pd_st_leave(s, pd_err(&s->err, PD_E_NOT_FOUND,
@@ -344,7 +359,8 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
   if (st) return st;
   char pk[PSEUDONYM_LEN];
   uint32_t i;
-  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  ident_probe probe;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i, &probe);
   if (st) return pd_st_leave(s, st);
   if (i != PD_ST_NIL) {
     *out = pd_st_find(s, s->idents[i].user);
@@ -356,7 +372,7 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
                           &(pd_mut_identity){0, ns, ns_len, key, key_len});
   if (st) return pd_st_leave(s, st);
   uint32_t u = create_user(s);
-  add_identity(s, u, nsid, key, key_len);
+  add_identity(s, u, nsid, key, key_len, &probe);
   *out = u;
   return pd_st_leave(s, PD_OK);
 }
@@ -456,7 +472,8 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
   if (st) return st;
   char pk[PSEUDONYM_LEN];
   uint32_t i, u = 0;
-  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i);
+  ident_probe probe;
+  st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i, &probe);
   if (!st) st = pd_st_user_check(s, user, "user", &u);
   if (st) return pd_st_leave(s, st);
   uint32_t root = pd_st_find(s, u);
@@ -478,7 +495,7 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
   if (!st) st = pd_st_log(s, PD_MUT_USER_ATTACH,
                           &(pd_mut_identity){user, ns, ns_len, key, key_len});
   if (st) return pd_st_leave(s, st);
-  add_identity(s, u, nsid, key, key_len);
+  add_identity(s, u, nsid, key, key_len, &probe);
   *out = root;
   return pd_st_leave(s, PD_OK);
 }
