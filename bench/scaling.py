@@ -18,7 +18,9 @@ machine (see bench/pdbench.c). With --repeat R (or outputs holding several
 runs of a figure at one size) the cheapest run is judged: the first run of
 a figure also pays for memory fresh from the system, which a virtual
 machine's host may make slow at one size and not another; the first runs
-stay in the saved outputs. Memory figures are judged by their value
+stay in the saved outputs. Figures a process runs once (recording,
+clustering) get several runs only from several processes: --processes P
+runs pdbench P times per size, in rounds over the sizes. Memory figures are judged by their value
 (bytes). For each figure the empirical exponent k of cost ~ n^k is the
 least-squares slope in log-log over the sizes; the figure is flagged when
 its cost grew between two neighbouring sizes by more than (1 + margin)
@@ -322,21 +324,26 @@ def svg(table, order, sizes, verdicts, floor):
 
 
 def run(args):
+    """pdbench at each size, --processes times in rounds over the sizes (so
+    that a slow spell of the host falls on every size alike); the runs of
+    one size go to one file."""
     os.makedirs(args.outdir, exist_ok=True)
-    paths = []
-    for n in [int(x) for x in args.sizes.split(",")]:
-        path = os.path.join(args.outdir, "pdbench-%d.txt" % n)
-        cmd = [args.pdbench, "--users", str(n), "--threads", str(args.threads)]
-        if args.only:
-            cmd += ["--only", args.only]
-        if args.repeat > 1:
-            cmd += ["--repeat", str(args.repeat)]
-        sys.stderr.write("running %s\n" % " ".join(cmd))
-        with open(path, "w") as f:
-            rc = subprocess.call(cmd, stdout=f)
-        if rc != 0:
-            sys.stderr.write("pdbench exited with %d (see %s)\n" % (rc, path))
-        paths.append(path)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    paths = [os.path.join(args.outdir, "pdbench-%d.txt" % n) for n in sizes]
+    for k in range(args.processes):
+        for n, path in zip(sizes, paths):
+            cmd = [args.pdbench, "--users", str(n),
+                   "--threads", str(args.threads)]
+            if args.only:
+                cmd += ["--only", args.only]
+            if args.repeat > 1:
+                cmd += ["--repeat", str(args.repeat)]
+            sys.stderr.write("running %s\n" % " ".join(cmd))
+            with open(path, "w" if k == 0 else "a") as f:
+                rc = subprocess.call(cmd, stdout=f)
+            if rc != 0:
+                sys.stderr.write("pdbench exited with %d (see %s)\n"
+                                 % (rc, path))
     return paths
 
 
@@ -351,6 +358,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs of each metric, model and aggregate figure "
                     "(pdbench --repeat); the cheapest run is judged")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="pdbench processes per size (in rounds over the "
+                    "sizes); the cheapest run of every figure is judged, "
+                    "also of those a process runs once (recording, "
+                    "clustering)")
     ap.add_argument("--outdir", default="/tmp/pdbench")
     ap.add_argument("--margin", type=float, default=0.25)
     ap.add_argument("--floor", type=float, default=0.02)
@@ -364,6 +376,8 @@ def main():
     ap.add_argument("--note", default="",
                     help="a line for the table (machine, date, load)")
     args = ap.parse_args()
+    if args.processes < 1 or args.repeat < 1:
+        ap.error("--processes and --repeat must be at least 1")
     paths = list(args.inputs)
     if args.run:
         paths += run(args)

@@ -3,7 +3,8 @@
 pdbench outputs written here, a figure growing linearly passes, one growing
 as n^1.5 is flagged (exit status 3), several runs of a figure are judged by
 the cheapest, a figure too cheap to time is not judged, and --run passes
---repeat on to pdbench. Usage: scaling_test.py PATH/TO/scaling.py
+--repeat on to pdbench, and --processes runs pdbench several times per
+size with the cheapest process judged. Usage: scaling_test.py PATH/TO/scaling.py
 """
 import os
 import stat
@@ -101,6 +102,41 @@ def main():
         check(argv == ["--users %d --threads 2 --only metrics --repeat 3" % n
                        for n in (1000, 10000)],
               "pdbench got --repeat 3: %r" % argv)
+
+        # --processes 2: pdbench twice per size, in rounds over the sizes;
+        # the figure is steep in the first process only, and the cheapest
+        # of the two processes is judged.
+        os.remove(calls)
+        with open(fake, "w") as f:
+            f.write("#!%s\nimport sys\n"
+                    "n = int(sys.argv[sys.argv.index('--users') + 1])\n"
+                    "try:\n"
+                    "    before = open(%r).read().split().count(str(n))\n"
+                    "except OSError:\n"
+                    "    before = 0\n"
+                    "open(%r, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                    "t = n * 1e-5 * (100 if before == 0 and n > 1000 else 1)\n"
+                    "print('pdbench group=record figure=once users=%%d '\n"
+                    "      'events=1 threads=2 wall_s=%%g cpu_s=%%g minflt=0 '\n"
+                    "      'majflt=0' %% (n, t, t))\n"
+                    % (sys.executable, calls, calls))
+        rc = subprocess.call([sys.executable, scaling, "--run", "--pdbench",
+                              fake, "--sizes", "1000,10000", "--processes",
+                              "2", "--outdir", tmp, "--markdown", md_path,
+                              "--svg", svg])
+        with open(calls) as f:
+            argv = f.read().splitlines()
+        check(argv == ["--users %d --threads 2" % n
+                       for n in (1000, 10000, 1000, 10000)],
+              "pdbench ran twice per size, in rounds: %r" % argv)
+        with open(os.path.join(tmp, "pdbench-10000.txt")) as f:
+            check(len(f.read().splitlines()) == 2,
+                  "both processes' lines are kept")
+        check(rc == 0, "the cheaper process is judged (got %d)" % rc)
+        with open(md_path) as f:
+            md = f.read()
+        check(row(md, "once").endswith("| ok |"),
+              "a figure steep in one process only passes", md)
     print("scaling.py: all checks passed")
 
 
