@@ -689,18 +689,33 @@ pd_status pdg_setup_store(const pdg *g, pd_store *s) {
         id != k)
       return fail(st);
   }
-  for (uint64_t u = 1; u <= g->users; u++) {
-    size_t n = pdg_phone(g, u, name);
-    pd_user_id uid;
-    if ((st = pd_user_ensure(s, "phone", 5, name, n, &uid)) || uid != u)
+  /* Members arrive as an import would bring them: their phones in
+   * batches (pd_users_ensure), then the unionids of those who have one. */
+  enum { CHUNK = 1024 };
+  char phones[CHUNK][24];
+  const char *keys[CHUNK];
+  size_t lens[CHUNK];
+  pd_user_id ids[CHUNK];
+  pd_status sts[CHUNK];
+  for (uint64_t first = 1; first <= g->users; first += CHUNK) {
+    size_t m = g->users - first + 1 < CHUNK ? (size_t)(g->users - first + 1)
+                                            : CHUNK;
+    for (size_t k = 0; k < m; k++) {
+      lens[k] = pdg_phone(g, first + k, phones[k]);
+      keys[k] = phones[k];
+    }
+    if ((st = pd_users_ensure(s, "phone", 5, m, keys, lens, ids, sts)))
       return fail(st);
-    uint64_t h = draw(g, u, S_MISC, 1);
-    if (unit(h) < 0.3) {
+    for (size_t k = 0; k < m; k++) {
+      uint64_t u = first + k;
+      pd_user_id uid = ids[k];
+      if (sts[k] != PD_OK || uid != u) return fail(sts[k]);
+      uint64_t h = draw(g, u, S_MISC, 1);
+      if (unit(h) >= 0.3) continue;
       static const char hex[] = "0123456789abcdef";
       name[0] = 'o', name[1] = 'U';
-      for (int k = 0; k < 16; k++) name[2 + k] = hex[(h >> (4 * k)) & 15];
-      for (int k = 0; k < 10; k++)
-        name[18 + k] = hex[(u >> (4 * k)) & 15];
+      for (int d = 0; d < 16; d++) name[2 + d] = hex[(h >> (4 * d)) & 15];
+      for (int d = 0; d < 10; d++) name[18 + d] = hex[(u >> (4 * d)) & 15];
       if ((st = pd_user_attach(s, uid, "unionid", 7, name, 28, &uid)))
         return fail(st);
     }

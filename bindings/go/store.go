@@ -283,6 +283,73 @@ func (s *Store) EnsureUser(ns, key string) (id UserID, created bool, err error) 
 	return UserID(out), err == nil && !replayed, err
 }
 
+// EnsuredUser is what EnsureUsers reports for one key: the user and
+// whether it was created, or Err when that key failed (ID is then 0).
+type EnsuredUser struct {
+	ID      UserID
+	Created bool
+	Err     error
+}
+
+// EnsureUsers is EnsureUser for many keys of namespace ns in one call
+// (pd_users_ensure, the fastest way to bring in members): keys are ensured
+// independently, in order, and each gets its own result; the first key
+// that failed carries the library's message. The error is non-nil only
+// when no key was tried (a bad namespace, a closed store): results are
+// then nil and nothing was created.
+func (s *Store) EnsureUsers(ns string, keys []string) ([]EnsuredUser, error) {
+	nsp, nsl, f1 := cText(ns)
+	defer f1()
+	n := len(keys)
+	total := 1
+	for _, k := range keys {
+		total += len(k)
+	}
+	// The keys and the pointers to them live in C memory (cgo forbids
+	// passing Go memory that holds pointers).
+	blob := C.malloc(C.size_t(total))
+	defer C.free(blob)
+	ptrs := C.malloc(C.size_t(n+1) * C.size_t(unsafe.Sizeof(uintptr(0))))
+	defer C.free(ptrs)
+	bytes := unsafe.Slice((*byte)(blob), total)
+	cKeys := unsafe.Slice((**C.char)(ptrs), n+1)
+	lens := make([]C.size_t, n+1)
+	ids := make([]C.pd_user_id, n+1)
+	sts := make([]C.pd_status, n+1)
+	const untouched = C.pd_status(0x7FFFFFFF) // no call writes it
+	off := 0
+	for i, k := range keys {
+		copy(bytes[off:], k)
+		cKeys[i] = (*C.char)(unsafe.Pointer(&bytes[off]))
+		lens[i] = C.size_t(len(k))
+		off += len(k)
+	}
+	sts[0] = untouched
+	_, err := s.call("EnsureUsers", func(p *C.pd_store) C.pd_status {
+		return C.pd_users_ensure(p, nsp, nsl, C.size_t(n), &cKeys[0], &lens[0],
+			&ids[0], &sts[0])
+	})
+	if n == 0 || sts[0] == untouched {
+		return nil, err
+	}
+	out := make([]EnsuredUser, n)
+	reported := false
+	for i := range out {
+		st := sts[i]
+		if st >= 0 {
+			out[i] = EnsuredUser{ID: UserID(ids[i]), Created: st == C.PD_OK}
+			continue
+		}
+		e := &Error{Op: "EnsureUsers", Status: Status(st)}
+		if first, ok := err.(*Error); ok && !reported && first.Status == e.Status {
+			e.Message = first.Message
+			reported = true
+		}
+		out[i].Err = e
+	}
+	return out, nil
+}
+
 // Attach gives user the identity (ns, key). When the identity belongs to
 // another user the two are merged; the surviving id is returned.
 func (s *Store) Attach(user UserID, ns, key string) (UserID, error) {

@@ -3,6 +3,7 @@ package privdomain
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,6 +103,41 @@ func TestEnsureFindAttachAndMergeFollowTheSurvivor(t *testing.T) {
 	st, _ := s.Stats()
 	if st.Users != 1 || st.MergedUsers != 2 || st.Identities != 3 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestEnsureUsersGivesOneResultPerKeyAsEnsureUserWould(t *testing.T) {
+	s := newStore(t)
+	if _, _, err := s.EnsureUser("phone", "138"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EnsureUsers("phone", []string{"139", "138", "", "139", "\xff", "140"})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("ensure users: %v %v", got, err)
+	}
+	want := []EnsuredUser{{2, true, nil}, {1, false, nil}, {}, {2, false, nil}, {}, {3, true, nil}}
+	for i, w := range want {
+		if got[i].ID != w.ID || got[i].Created != w.Created {
+			t.Fatalf("key %d: %+v, want %+v", i, got[i], w)
+		}
+	}
+	if !errors.Is(got[2].Err, ErrInvalid) || !strings.HasPrefix(got[2].Err.(*Error).Message, "keys[2]: ") {
+		t.Fatalf("empty key: %v", got[2].Err)
+	}
+	if !errors.Is(got[4].Err, ErrUTF8) || got[0].Err != nil {
+		t.Fatalf("bad UTF-8: %v / %v", got[4].Err, got[0].Err)
+	}
+	if u, err := s.FindUser("phone", "140"); err != nil || u != 3 {
+		t.Fatalf("find 140: %v %v", u, err)
+	}
+	if r, err := s.EnsureUsers("phone", nil); r != nil || err != nil {
+		t.Fatalf("no keys: %v %v", r, err)
+	}
+	if r, err := s.EnsureUsers("Bad NS!", []string{"1"}); r != nil || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad namespace: %v %v", r, err)
+	}
+	if st, _ := s.Stats(); st.Users != 3 {
+		t.Fatalf("users %d", st.Users)
 	}
 }
 

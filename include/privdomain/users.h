@@ -67,6 +67,41 @@ PD_API pd_status pd_user_ensure(pd_store *store, const char *ns,
                                 size_t key_len, pd_user_id *out);
 
 /**
+ * pd_users_ensure - pd_user_ensure() for @n identities of namespace @ns
+ * under one acquisition of the store's lock: identity i has key @keys[i]
+ * of @key_lens[i] bytes (PD_NTS, or @key_lens NULL for every key: the key
+ * is NUL-terminated). This is the fastest way to bring in many users (a
+ * member import): while one identity is looked up, the hash slots of the
+ * next few are already being fetched.
+ *
+ * Each identity is ensured exactly as pd_user_ensure() would ensure it, in
+ * array order and independently of the others: @statuses[i] receives what
+ * that call would have returned (PD_OK: created; PD_REPLAYED: it existed,
+ * also when an earlier entry of the same batch created it; PD_E_INVALID or
+ * PD_E_UTF8 for a bad key; PD_E_NOMEM; PD_E_FULL) and @out[i] the user, or
+ * 0 when the entry failed. A failed entry neither stops the later ones nor
+ * undoes the earlier ones. Each user created is journaled as its own
+ * pd_user_ensure() call. Nothing is kept of @keys or @key_lens.
+ *
+ * Returns PD_OK when every entry gave PD_OK or PD_REPLAYED; otherwise the
+ * status of the first entry that failed, with pd_store_errmsg() naming it
+ * ("keys[i]: ..."); all @n statuses and ids are written in both cases.
+ * Errors before any entry is attempted (@out and @statuses untouched,
+ * store unchanged): PD_E_MISUSE (bad handle, or called from a callback),
+ * PD_E_INVALID (@keys, @out or @statuses NULL while @n > 0; @ns NULL,
+ * empty or with a byte outside [a-z0-9._-]), PD_E_UTF8 (@ns longer than
+ * 64 bytes). @n = 0 returns PD_OK once @ns is checked.
+ * Thread safety: serialised on the store's lock, which is held for the
+ * whole batch (batches of about a thousand keep other threads' wait
+ * short). Added in 0.2.
+ */
+PD_API pd_status pd_users_ensure(pd_store *store, const char *ns,
+                                 size_t ns_len, size_t n,
+                                 const char *const *keys,
+                                 const size_t *key_lens, pd_user_id *out,
+                                 pd_status *statuses);
+
+/**
  * pd_user_attach - give @user the identity (@ns, @key).
  *
  * If the identity is new it is added to @user. If it already belongs to

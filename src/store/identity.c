@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "core/utf8.h"
 #include "core/prefault.h"
+#include "core/prefetch.h"
 #include "names.h"
 #include "mutation_codec.h"
 #include "mutation_hook.h"
@@ -19,12 +20,11 @@
 
 /* ---- input checks ------------------------------------------------------- */
 
-static pd_status check_identity(pd_store *s, const char *ns, size_t *ns_len,
-                                const char *key, size_t *key_len) {
-  if (ns == NULL || key == NULL)
-    return pd_err(&s->err, PD_E_INVALID, "identity namespace or key is NULL");
+static pd_status check_namespace(pd_store *s, const char *ns,
+                                 size_t *ns_len) {
+  if (ns == NULL)
+    return pd_err(&s->err, PD_E_INVALID, "identity namespace is NULL");
   if (*ns_len == PD_NTS) *ns_len = strnlen(ns, PD_IDENTITY_NS_MAX + 1);
-  if (*key_len == PD_NTS) *key_len = strnlen(key, PD_IDENTITY_KEY_MAX + 1);
   if (*ns_len == 0)
     return pd_err(&s->err, PD_E_INVALID, "identity namespace is empty");
   if (*ns_len > PD_IDENTITY_NS_MAX)
@@ -40,15 +40,34 @@ static pd_status check_identity(pd_store *s, const char *ns, size_t *ns_len,
                     "(byte %zu is not one)",
                     i);
   }
-  if (*key_len == 0)
-    return pd_err(&s->err, PD_E_INVALID, "identity key is empty");
-  if (*key_len > PD_IDENTITY_KEY_MAX)
-    return pd_err(&s->err, PD_E_UTF8, "identity key is longer than %d bytes",
-                  PD_IDENTITY_KEY_MAX);
-  if (memchr(key, '\0', *key_len) != NULL || !pd_utf8_valid(key, *key_len))
-    return pd_err(&s->err, PD_E_UTF8,
-                  "identity key is not valid UTF-8 (or holds a NUL byte)");
   return PD_OK;
+}
+
+/* What is wrong with a key (its length resolved), as a status and a
+ * message, or PD_OK: a batch checks keys ahead and reports them later. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+static pd_status key_problem(const char *key, size_t *len, const char **msg) {
+  if (key == NULL) return *msg = "identity key is NULL", PD_E_INVALID;
+  if (*len == PD_NTS) *len = strnlen(key, PD_IDENTITY_KEY_MAX + 1);
+  if (*len == 0) return *msg = "identity key is empty", PD_E_INVALID;
+  if (*len > PD_IDENTITY_KEY_MAX)
+    return *msg = "identity key is longer than " XSTR(PD_IDENTITY_KEY_MAX)
+                  " bytes",
+           PD_E_UTF8;
+  if (memchr(key, '\0', *len) != NULL || !pd_utf8_valid(key, *len))
+    return *msg = "identity key is not valid UTF-8 (or holds a NUL byte)",
+           PD_E_UTF8;
+  return PD_OK;
+}
+
+static pd_status check_identity(pd_store *s, const char *ns, size_t *ns_len,
+                                const char *key, size_t *key_len) {
+  pd_status st = check_namespace(s, ns, ns_len);
+  const char *msg;
+  if (!st && (st = key_problem(key, key_len, &msg)))
+    pd_err(&s->err, st, "%s", msg);
+  return st;
 }
 
 pd_status pd_st_user_check(pd_store *s, pd_user_id user, const char *what,
@@ -337,6 +356,27 @@ static pd_status open_identity(pd_store *s, const void *out, const char *ns,
   return PD_OK;
 }
 
+/* pd_user_ensure() once its identity, checked and normalised, was looked
+ * up: i is its index or PD_ST_NIL (then it is added, with a new user,
+ * reusing the lookup's probe). */
+static pd_status ensure_found(pd_store *s, const char *ns, size_t ns_len,
+                              const char *key, size_t key_len, uint32_t i,
+                              const ident_probe *probe, pd_user_id *out) {
+  if (i != PD_ST_NIL) {
+    *out = pd_st_find(s, s->idents[i].user);
+    return PD_REPLAYED;
+  }
+  uint32_t nsid = PD_ST_NAME_NONE; /* set by reserve_identity */
+  pd_status st = reserve_identity(s, 1, ns, ns_len, key_len, &nsid);
+  if (!st) st = pd_st_log(s, PD_MUT_USER_ENSURE,
+                          &(pd_mut_identity){0, ns, ns_len, key, key_len});
+  if (st) return st;
+  uint32_t u = create_user(s);
+  add_identity(s, u, nsid, key, key_len, probe);
+  *out = u;
+  return PD_OK;
+}
+
 pd_status pd_user_find(pd_store *s, const char *ns, size_t ns_len,
                        const char *key, size_t key_len, pd_user_id *out) {
   pd_status st = pd_st_enter(s, 0);
@@ -362,19 +402,90 @@ pd_status pd_user_ensure(pd_store *s, const char *ns, size_t ns_len,
   ident_probe probe;
   st = open_identity(s, out, ns, &ns_len, &key, &key_len, pk, &i, &probe);
   if (st) return pd_st_leave(s, st);
-  if (i != PD_ST_NIL) {
-    *out = pd_st_find(s, s->idents[i].user);
-    return pd_st_leave(s, PD_REPLAYED);
+  return pd_st_leave(s, ensure_found(s, ns, ns_len, key, key_len, i, &probe,
+                                     out));
+}
+
+/* Identities ahead of the one being ensured whose hash slots
+ * pd_users_ensure() starts loading (a random read each in a large
+ * store). */
+enum { ENSURE_AHEAD = 8 };
+
+/* An identity of a batch, checked, normalised and hashed ahead. */
+typedef struct staged_key {
+  pd_status st;    /* the key's problem, or PD_OK */
+  const char *msg; /* its message */
+  const char *key; /* the key as stored (pk in a keyed store) */
+  size_t len;
+  ident_probe probe;
+  char pk[PSEUDONYM_LEN];
+} staged_key;
+
+static void stage_key(const pd_store *s, const char *ns, size_t ns_len,
+                      const char *key, size_t len, staged_key *e) {
+  e->st = key_problem(key, &len, &e->msg);
+  if (e->st) return;
+  pseudonymise(s, ns, ns_len, &key, &len, e->pk);
+  e->key = key;
+  e->len = len;
+  e->probe.ns = pd_st_names_find(&s->namespaces, ns, ns_len);
+  if (e->probe.ns == PD_ST_NAME_NONE) return;
+  e->probe.hash = ident_hash(e->probe.ns, key, len);
+  if (s->ident_slots_cap)
+    PD_PREFETCH_READ(
+        &s->ident_slots[(size_t)e->probe.hash & (s->ident_slots_cap - 1)]);
+}
+
+/* pd_user_ensure() of staged identity e. */
+static pd_status ensure_staged(pd_store *s, const char *ns, size_t ns_len,
+                               staged_key *e, pd_user_id *out) {
+  if (e->st) return pd_err(&s->err, e->st, "%s", e->msg);
+  uint32_t i = PD_ST_NIL;
+  if (e->probe.ns == PD_ST_NAME_NONE) {
+    /* an earlier entry may have created the namespace since */
+    i = ident_find(s, ns, ns_len, e->key, e->len, &e->probe);
+  } else if (s->ident_slots_cap) {
+    uint64_t v = s->ident_slots[ident_slot_h(s, e->probe.ns, e->key, e->len,
+                                             e->probe.hash)];
+    if (v) i = (uint32_t)v - 1;
   }
-  uint32_t nsid;
-  st = reserve_identity(s, 1, ns, ns_len, key_len, &nsid);
-  if (!st) st = pd_st_log(s, PD_MUT_USER_ENSURE,
-                          &(pd_mut_identity){0, ns, ns_len, key, key_len});
-  if (st) return pd_st_leave(s, st);
-  uint32_t u = create_user(s);
-  add_identity(s, u, nsid, key, key_len, &probe);
-  *out = u;
-  return pd_st_leave(s, PD_OK);
+  return ensure_found(s, ns, ns_len, e->key, e->len, i, &e->probe, out);
+}
+
+pd_status pd_users_ensure(pd_store *s, const char *ns, size_t ns_len,
+                          size_t n, const char *const *keys,
+                          const size_t *key_lens, pd_user_id *out,
+                          pd_status *statuses) {
+  pd_status st = pd_st_enter(s, 1);
+  if (st) return st;
+  if (n > 0 && (keys == NULL || out == NULL || statuses == NULL))
+    return pd_st_leave(s, pd_err(&s->err, PD_E_INVALID,
+                                 "keys, out or statuses is NULL"));
+  if ((st = check_namespace(s, ns, &ns_len))) return pd_st_leave(s, st);
+  staged_key ring[ENSURE_AHEAD];
+  pd_status first = PD_OK;
+  size_t first_at = 0;
+  pd_errbuf first_err;
+  for (size_t i = 0; i < n + ENSURE_AHEAD; i++) {
+    if (i >= ENSURE_AHEAD) {
+      size_t k = i - ENSURE_AHEAD;
+      out[k] = 0;
+      pd_status r = ensure_staged(s, ns, ns_len, &ring[k % ENSURE_AHEAD],
+                                  &out[k]);
+      statuses[k] = r;
+      if (r < 0 && first == PD_OK) {
+        first = r;
+        first_at = k;
+        memcpy(&first_err, &s->err, sizeof first_err);
+      }
+    }
+    if (i < n)
+      stage_key(s, ns, ns_len, keys[i], key_lens ? key_lens[i] : PD_NTS,
+                &ring[i % ENSURE_AHEAD]);
+  }
+  if (first < 0)
+    pd_err(&s->err, first, "keys[%zu]: %s", first_at, first_err.msg);
+  return pd_st_leave(s, first);
 }
 
 pd_status pd_user_canonical(pd_store *s, pd_user_id user, pd_user_id *out) {
@@ -490,7 +601,7 @@ pd_status pd_user_attach(pd_store *s, pd_user_id user, const char *ns,
     *out = merge_roots(s, root, other);
     return pd_st_leave(s, PD_OK);
   }
-  uint32_t nsid;
+  uint32_t nsid = PD_ST_NAME_NONE; /* set by reserve_identity */
   st = reserve_identity(s, 0, ns, ns_len, key_len, &nsid);
   if (!st) st = pd_st_log(s, PD_MUT_USER_ATTACH,
                           &(pd_mut_identity){user, ns, ns_len, key, key_len});

@@ -100,6 +100,29 @@ class Users(unittest.TestCase):
         self.assertEqual(b, pd.Ensured(1, False))
         self.assertEqual(self.s.find_user("wechat.unionid", "o6_bm1"), 1)
 
+    def test_ensure_users_gives_one_result_per_key_as_ensure_user_would(self):
+        self.s.ensure_user("phone", "138")
+        got = self.s.ensure_users("phone", ["139", "138", "", "139",
+                                            b"\xff", "140"])
+        self.assertEqual(got[0], pd.Ensured(2, True))
+        self.assertEqual(got[1], pd.Ensured(1, False))
+        self.assertIsInstance(got[2], pd.InvalidArgument)
+        self.assertTrue(got[2].message.startswith("keys[2]: "))
+        self.assertEqual(got[3], pd.Ensured(2, False))
+        self.assertIsInstance(got[4], pd.InvalidUtf8)
+        self.assertEqual(got[5], pd.Ensured(3, True))
+        self.assertEqual(self.s.find_user("phone", "140"), 3)
+        self.assertEqual(self.s.ensure_users("phone", []), [])
+
+    def test_ensure_users_with_a_bad_namespace_raises_and_creates_nothing(self):
+        with self.assertRaises(pd.InvalidArgument):
+            self.s.ensure_users("Bad NS!", ["1", "2"])
+        with self.assertRaises(pd.InvalidArgument):
+            self.s.ensure_users("", [])
+        with self.assertRaises(TypeError):
+            self.s.ensure_users("phone", ["1", 2])
+        self.assertEqual(list(self.s.users()), [])
+
     def test_an_unknown_identity_is_not_found_with_the_library_message(self):
         with self.assertRaises(pd.NotFound) as cm:
             self.s.find_user("phone", "nobody")
