@@ -253,13 +253,16 @@ PD_API pd_status pd_store_reserve(pd_store *store, int32_t kind,
  * still answered PD_REPLAYED; nothing is journaled; a snapshot saves the
  * new layout and loads it as it is.
  *
- * Cost: two passes over each clustered kind per thread of
- * pd_store_set_threads() (at most 8 threads are used), each thread
- * copying its users' events to their new places, then one pass over the
- * event-id index; and, while it runs, a second copy of the largest
- * clustered kind's records and event ids, 4 bytes per user, and 4 bytes
- * per clustered event (each event's new place, kept for the index).
- * Added in 0.2.
+ * Cost: the events are moved in place, so clustering needs no second
+ * copy of the store. For each clustered kind: a few passes over the
+ * owners' ids (4 bytes an event) to find each event's new place, one
+ * pass that swaps each event into the range of its group of a few
+ * thousand user ids (on one thread), and one that puts each range in
+ * order (on the threads of pd_store_set_threads()); then one pass over
+ * the event-id index. While it runs it holds 4 bytes per event of the
+ * largest clustered kind, 4 bytes per clustered event (each event's new
+ * place, kept for the index), and per thread room for one range's
+ * records and ids. Added in 0.2.
  *
  * Errors: PD_E_MISUSE (@store NULL or not a live store, or called from
  * inside one of its callbacks), PD_E_NOMEM (the store is unchanged; kinds

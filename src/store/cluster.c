@@ -15,11 +15,25 @@
  * records or indexes point into by position (orders: refunds and the
  * order-id index; referrals: users[].referral_in) are left in place.
  *
- * The passes are split by ranges of user ids: each range reads the whole
- * column and writes only its own owners' events, so ranges run on the
- * store's threads without sharing a write. The index's tags are remapped
- * once, after every kind has moved: one pass over the whole index instead
- * of one per kind. */
+ * How, in place, so that clustering needs no second copy of a column
+ * (fresh memory costs more than the moves) and no step writes to more
+ * places at once than the caches hold. Buckets are ranges of a few
+ * thousand user ids; a bucket's events will fill one range of the column.
+ *  1. Each event's new place, without moving it: its place in a copy
+ *     grouped by bucket (kept in arrival order), then, bucket by bucket,
+ *     its place among its bucket's events sorted by owner. Only owner
+ *     ids (4 bytes an event) are copied.
+ *  2. The events are swapped into their buckets' ranges (an "American
+ *     flag" pass: each bucket's next free slot is one of a thousand
+ *     places written at once), each carrying its new place.
+ *  3. Bucket by bucket, the range is copied aside and each event copied
+ *     back to its new place: a range the caches hold.
+ * Step 1 runs on the store's threads by contiguous pieces of the column
+ * (each piece has its own slots in every bucket, after the earlier
+ * pieces') and by bucket; step 3 by bucket; step 2 on one thread.
+ *
+ * The index's tags are remapped once, after every kind has moved: one
+ * pass over the whole index instead of one per kind. */
 #include <string.h>
 
 #include <privdomain/store.h>
@@ -34,6 +48,7 @@
  * and its chain link. */
 static const int clustered_kinds[] = {PD_EV_LINK, PD_EV_UNLINK, PD_EV_TOUCH,
                                       PD_EV_BIND, PD_EV_CONSENT};
+enum { N_CLUSTERED = sizeof clustered_kinds / sizeof *clustered_kinds };
 
 #define OWNER_AND_LINK_FIRST(type)                    \
   _Static_assert(offsetof(type, user) == 0 &&         \
@@ -48,19 +63,51 @@ OWNER_AND_LINK_FIRST(pd_st_consent);
 /* Where each clustered record keeps its chain link. */
 #define LINK_AT offsetof(pd_st_touch, next)
 
-/* Each reads the whole column, so more ranges than this cost more reading
- * than they save. */
-#define MAX_RANGES 8
+/* The largest record clustered (links and touchpoints). */
+#define MAX_REC 28
+#define FITS(type) \
+  _Static_assert(sizeof(type) <= MAX_REC, #type " fits in MAX_REC bytes")
+FITS(pd_st_link);
+FITS(pd_st_unlink);
+FITS(pd_st_touch);
+FITS(pd_st_bind);
+FITS(pd_st_consent);
+
+/* User ids per bucket: 2^BUCKET_BITS at least, so that a bucket's
+ * counters (4 bytes an id) stay in the first-level cache... */
+#define BUCKET_BITS 12
+/* ...and buckets at most this many, so that the passes writing to every
+ * bucket at once write to few enough places for the caches and TLB
+ * (larger stores get wider buckets). */
+#define MAX_BUCKETS 1024
+
+/* Pieces of the column step 1 is cut into, at most: one per thread; more
+ * would only add counters. */
+#define MAX_PIECES 8
 
 typedef struct cluster_job {
-  const pd_st_column *c;
+  pd_st_column *c;
   int kind;
   uint32_t n_users;
-  uint32_t bound[MAX_RANGES + 1]; /* range r owns user ids [bound[r], bound[r+1]) */
-  uint32_t *cursor; /* [n_users]: count, then next slot, then end */
-  uint32_t *moved;  /* [n]: old index -> new index */
-  uint64_t *eid;    /* the new columns */
-  unsigned char *rec;
+  pd_st_user *users;
+  unsigned shift;  /* bucket b holds user ids [b << shift, (b + 1) << shift) */
+  size_t nbuckets;
+  size_t npieces;
+  /* [npieces][nbuckets]: each piece's count per bucket, then the piece's
+   * next slot in each bucket */
+  uint32_t *slot;
+  uint32_t *start;  /* [nbuckets + 1]: bucket b is [start[b], start[b + 1]) */
+  uint32_t *count;  /* [workers][1 << shift]: per-owner counters */
+  /* [n]: the owners grouped by bucket, then there each event's new place;
+   * in steps 2-3, the new place of the event at each index */
+  uint32_t *seq;
+  uint32_t *moved;  /* [n]: old index -> place grouped by bucket, then ->
+                     * new place */
+  /* [workers][aside_cap]: step 3's copy of a bucket's records and ids */
+  unsigned char *aside_rec;
+  uint64_t *aside_eid;
+  size_t aside_cap; /* events: the largest bucket's so far */
+  int32_t workers;
 } cluster_job;
 
 /* The one remap of the index's tags: moved[kind] maps a clustered kind's
@@ -77,90 +124,169 @@ static inline uint32_t owner_of(const unsigned char *rec) {
   return u;
 }
 
-/* Records ahead whose owner's counter (and, when moving, whose new slot)
- * a pass starts loading: owners come in arrival order, so both are
- * random accesses, and overlapping their misses is most of the speed of
- * a large store's passes. */
-enum { CLUSTER_PF = 16 };
+static inline void piece_bounds(const cluster_job *j, size_t piece,
+                                uint32_t *from, uint32_t *to) {
+  uint64_t n = j->c->n;
+  *from = (uint32_t)(n * piece / j->npieces);
+  *to = (uint32_t)(n * (piece + 1) / j->npieces);
+}
 
-static void count_range(void *p, size_t r) {
+static void count_piece(void *p, size_t piece) {
   cluster_job *j = p;
   const unsigned char *rec = j->c->rec;
   size_t rs = j->c->rec_size;
-  uint32_t lo = j->bound[r], hi = j->bound[r + 1], n = j->c->n;
-  for (uint32_t i = 0; i < n; i++) {
-    if (i + CLUSTER_PF < n) {
-      uint32_t v = owner_of(rec + (size_t)(i + CLUSTER_PF) * rs);
-      if (v >= lo && v < hi) PD_PREFETCH(&j->cursor[v]);
-    }
-    uint32_t u = owner_of(rec + (size_t)i * rs);
-    if (u >= lo && u < hi) j->cursor[u]++;
-  }
+  uint32_t *count = j->slot + piece * j->nbuckets;
+  uint32_t from, to;
+  piece_bounds(j, piece, &from, &to);
+  for (uint32_t i = from; i < to; i++)
+    count[owner_of(rec + (size_t)i * rs) >> j->shift]++;
 }
 
-/* Copies the range's events to their new slots. Each record's link
- * points at the slot before it; the first of each owner is unlinked
- * afterwards (relink_heads). Inline, so that with a constant record size
- * each copy is a few moves instead of a call. */
-static inline void move_records(cluster_job *j, size_t r, size_t rs) {
+/* Step 1a: each event's place grouped by bucket, and its owner there. */
+static void group_piece(void *p, size_t piece) {
+  cluster_job *j = p;
   const unsigned char *rec = j->c->rec;
-  const uint64_t *eid = j->c->eid;
-  uint32_t lo = j->bound[r], hi = j->bound[r + 1], n = j->c->n;
-  for (uint32_t i = 0; i < n; i++) {
-    /* The owner's counter two strides ahead, its new slot one ahead (the
-     * slot may have moved on by then if the owner comes again first:
-     * then the prefetch was only early). */
-    if (i + 2 * CLUSTER_PF < n) {
-      uint32_t v = owner_of(rec + (size_t)(i + 2 * CLUSTER_PF) * rs);
-      if (v >= lo && v < hi) PD_PREFETCH(&j->cursor[v]);
-    }
-    if (i + CLUSTER_PF < n) {
-      uint32_t v = owner_of(rec + (size_t)(i + CLUSTER_PF) * rs);
-      if (v >= lo && v < hi) {
-        uint32_t at = j->cursor[v];
-        PD_PREFETCH(j->rec + (size_t)at * rs);
-        PD_PREFETCH(&j->eid[at]);
-      }
-    }
-    const unsigned char *from = rec + (size_t)i * rs;
-    uint32_t u = owner_of(from);
-    if (u < lo || u >= hi) continue;
-    uint32_t to = j->cursor[u]++;
-    unsigned char *dst = j->rec + (size_t)to * rs;
-    memcpy(dst, from, rs);
-    uint32_t link = to - 1; /* wraps to NIL for slot 0 */
-    memcpy(dst + LINK_AT, &link, sizeof link);
-    j->eid[to] = eid[i];
-    j->moved[i] = to;
+  size_t rs = j->c->rec_size;
+  uint32_t *slot = j->slot + piece * j->nbuckets;
+  uint32_t from, to;
+  piece_bounds(j, piece, &from, &to);
+  for (uint32_t i = from; i < to; i++) {
+    uint32_t u = owner_of(rec + (size_t)i * rs);
+    uint32_t at = slot[u >> j->shift]++;
+    j->seq[at] = u;
+    j->moved[i] = at;
   }
 }
 
-static void move_range(void *p, size_t r) {
+/* Step 1b for one bucket: a counting sort of its owners, which are in
+ * arrival order, gives each of its events its new place. */
+static void place_bucket(void *p, size_t b, int32_t worker) {
+  cluster_job *j = p;
+  uint32_t *count = j->count + ((size_t)worker << j->shift);
+  uint32_t lo = (uint32_t)(b << j->shift);
+  uint32_t begin = j->start[b], end = j->start[b + 1];
+  size_t width = (size_t)1 << j->shift;
+  memset(count, 0, width * sizeof *count);
+  for (uint32_t at = begin; at < end; at++) count[j->seq[at] - lo]++;
+  uint32_t next = begin;
+  for (size_t k = 0; k < width; k++) {
+    uint32_t c = count[k];
+    count[k] = next;
+    next += c;
+  }
+  for (uint32_t at = begin; at < end; at++)
+    j->seq[at] = count[j->seq[at] - lo]++;
+}
+
+/* Step 1c: old index -> new place, through the place grouped by bucket. */
+static void compose_piece(void *p, size_t piece) {
+  cluster_job *j = p;
+  uint32_t from, to;
+  piece_bounds(j, piece, &from, &to);
+  for (uint32_t i = from; i < to; i++) j->moved[i] = j->seq[j->moved[i]];
+}
+
+/* Slots ahead of a bucket's next one that step 2 starts loading. */
+enum { FLAG_PF = 8 };
+
+/* Step 2: swaps every event into its bucket's range, carrying its new
+ * place (seq[i] = moved[i] on entry). Within a range the order is
+ * arbitrary; step 3 puts it right. */
+static inline void sort_into_buckets(cluster_job *j, uint32_t *next,
+                                     size_t rs) {
+  unsigned char *rec = j->c->rec;
+  uint64_t *eid = j->c->eid;
+  uint32_t *to = j->seq;
+  size_t n = j->c->n;
+  for (size_t b = 0; b < j->nbuckets; b++) {
+    uint32_t end = j->start[b + 1];
+    while (next[b] < end) {
+      /* The event at b's next slot travels until a bucket-b event is
+       * found for the slot; each swap settles one event in its range. */
+      size_t at = next[b];
+      unsigned char r[MAX_REC];
+      memcpy(r, rec + at * rs, rs);
+      uint64_t e = eid[at];
+      uint32_t t = to[at];
+      size_t d;
+      while ((d = owner_of(r) >> j->shift) != b) {
+        size_t q = next[d]++;
+        /* Each swap depends on the record it takes out: fetch a bucket's
+         * coming slots before they are needed, or every step waits on
+         * memory. */
+        if (q + FLAG_PF < n) {
+          PD_PREFETCH(rec + (q + FLAG_PF) * rs);
+          PD_PREFETCH(&eid[q + FLAG_PF]);
+          PD_PREFETCH(&to[q + FLAG_PF]);
+        }
+        unsigned char r2[MAX_REC];
+        memcpy(r2, rec + q * rs, rs);
+        memcpy(rec + q * rs, r, rs);
+        memcpy(r, r2, rs);
+        uint64_t e2 = eid[q];
+        eid[q] = e;
+        e = e2;
+        uint32_t t2 = to[q];
+        to[q] = t;
+        t = t2;
+      }
+      memcpy(rec + at * rs, r, rs);
+      eid[at] = e;
+      to[at] = t;
+      next[b]++;
+    }
+  }
+}
+
+/* Step 3 for one bucket: its range is copied aside (worker's scratch) and
+ * each event copied back to its new place: independent writes within a
+ * range the caches hold (swapping along the permutation's cycles instead
+ * would wait on each swap before the next). Then each run is linked: a
+ * record's link points at the slot before it, a run's first at nothing,
+ * and the owner's head at its run's last. */
+static inline void settle_bucket(cluster_job *j, size_t b, int32_t worker,
+                                 size_t rs) {
+  unsigned char *rec = j->c->rec;
+  uint64_t *eid = j->c->eid;
+  const uint32_t *to = j->seq;
+  uint32_t begin = j->start[b], end = j->start[b + 1];
+  size_t len = end - begin;
+  uint64_t *aside_eid = j->aside_eid + (size_t)worker * j->aside_cap;
+  unsigned char *aside_rec = j->aside_rec + (size_t)worker * j->aside_cap * rs;
+  memcpy(aside_eid, eid + begin, len * sizeof *eid);
+  memcpy(aside_rec, rec + (size_t)begin * rs, len * rs);
+  for (size_t k = 0; k < len; k++) {
+    uint32_t at = to[begin + k];
+    memcpy(rec + (size_t)at * rs, aside_rec + k * rs, rs);
+    eid[at] = aside_eid[k];
+  }
+  for (uint32_t at = begin; at < end; at++) {
+    unsigned char *r = rec + (size_t)at * rs;
+    uint32_t u = owner_of(r);
+    uint32_t link = at > begin && owner_of(r - rs) == u ? at - 1 : PD_ST_NIL;
+    memcpy(r + LINK_AT, &link, sizeof link);
+    if (at + 1 == end || owner_of(r + rs) != u) j->users[u].head[j->kind] = at;
+  }
+}
+
+static void settle_block(void *p, size_t b, int32_t worker) {
   cluster_job *j = p;
   switch (j->c->rec_size) {
-    case 16: move_records(j, r, 16); break; /* binds, consents */
-    case 20: move_records(j, r, 20); break; /* unlinks */
-    case 28: move_records(j, r, 28); break; /* links, touchpoints */
-    default: move_records(j, r, j->c->rec_size); break;
+    case 16: settle_bucket(j, b, worker, 16); break; /* binds, consents */
+    case 20: settle_bucket(j, b, worker, 20); break; /* unlinks */
+    case 28: settle_bucket(j, b, worker, 28); break; /* links, touchpoints */
+    default: settle_bucket(j, b, worker, j->c->rec_size); break;
   }
 }
 
-/* cursor[u] now holds the end of u's run, which starts at the previous
- * id's end: ends each run's chain and points u's head at its newest. */
-static void relink_heads(cluster_job *j, pd_st_user *users) {
-  uint32_t begin = 0;
-  for (uint32_t u = 1; u < j->n_users; u++) {
-    uint32_t end = j->cursor[u];
-    users[u].head[j->kind] = end > begin ? end - 1 : PD_ST_NIL;
-    if (end > begin) {
-      uint32_t nil = PD_ST_NIL;
-      memcpy(j->rec + (size_t)begin * j->c->rec_size + LINK_AT, &nil,
-             sizeof nil);
-    }
-    begin = end;
+static void sort_into_buckets_of(cluster_job *j, uint32_t *next) {
+  switch (j->c->rec_size) {
+    case 16: sort_into_buckets(j, next, 16); break;
+    case 20: sort_into_buckets(j, next, 20); break;
+    case 28: sort_into_buckets(j, next, 28); break;
+    default: sort_into_buckets(j, next, j->c->rec_size); break;
   }
 }
-
 /* Ranges of buckets the retag pass is cut into (more than threads, so
  * that a slow range does not hold the others up). */
 #define RETAG_RANGES 16
@@ -197,69 +323,68 @@ static void retag_range(void *p, size_t r) {
   }
 }
 
-/* Splits user ids 1..n_users-1 into `ranges` ranges of about equal event
- * counts (cursor holds each id's count). */
-static void split_by_events(cluster_job *j, size_t ranges) {
-  uint64_t total = j->c->n, seen = 0;
-  size_t r = 1;
-  j->bound[0] = 1;
-  for (uint32_t u = 1; u < j->n_users && r < ranges; u++) {
-    seen += j->cursor[u];
-    if (seen * ranges >= total * r) j->bound[r++] = u + 1;
-  }
-  while (r <= ranges) j->bound[r++] = j->n_users;
+
+/* Makes each worker's room for step 3 hold the kind's largest bucket. */
+static pd_status grow_aside(pd_store *s, cluster_job *j) {
+  size_t most = 0;
+  for (size_t b = 0; b < j->nbuckets; b++)
+    if (j->start[b + 1] - j->start[b] > most)
+      most = j->start[b + 1] - j->start[b];
+  if (most <= j->aside_cap) return PD_OK;
+  size_t total = (size_t)j->workers * most;
+  if (total / most != (size_t)j->workers) return PD_E_NOMEM;
+  void *r = pd_realloc_array(&s->alloc, j->aside_rec, total, MAX_REC);
+  if (!r) return PD_E_NOMEM;
+  j->aside_rec = r;
+  void *e = pd_realloc_array(&s->alloc, j->aside_eid, total, sizeof(uint64_t));
+  if (!e) return PD_E_NOMEM;
+  j->aside_eid = e;
+  j->aside_cap = most;
+  return PD_OK;
 }
 
 /* Moves kind's events into runs by owner; their old index -> new index
  * goes to a new array *moved (NULL when nothing moves) for the retag
- * pass. */
+ * pass. j holds what the kinds share (seq, the counters). */
 static pd_status cluster_kind(pd_store *s, int kind, int32_t threads,
-                              uint32_t **moved) {
+                              cluster_job *j, uint32_t **moved) {
   pd_st_column *c = &s->col[kind];
   *moved = NULL;
   if (c->n < 2) return PD_OK;
-  cluster_job j;
-  memset(&j, 0, sizeof j);
-  j.c = c;
-  j.kind = kind;
-  j.n_users = s->n_users;
-  j.cursor = pd_calloc(&s->alloc, s->n_users, sizeof *j.cursor);
-  j.moved = pd_realloc_array(&s->alloc, NULL, c->n, sizeof *j.moved);
-  j.eid = pd_realloc_array(&s->alloc, NULL, c->cap, sizeof *j.eid);
-  j.rec = pd_realloc_array(&s->alloc, NULL, c->cap, c->rec_size);
-  if (!j.cursor || !j.moved || !j.eid || !j.rec) {
-    pd_free(&s->alloc, j.cursor);
-    pd_free(&s->alloc, j.moved);
-    pd_free(&s->alloc, j.eid);
-    pd_free(&s->alloc, j.rec);
+  j->c = c;
+  j->kind = kind;
+  j->moved = pd_realloc_array(&s->alloc, NULL, c->n, sizeof *j->moved);
+  if (!j->moved) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  memset(j->slot, 0, j->npieces * j->nbuckets * sizeof *j->slot);
+  pd_parallel_for(threads, j->npieces, count_piece, j);
+  /* Each piece's first slot in each bucket: the buckets in order of user
+   * id, within one the pieces in order of the column. */
+  uint32_t next = 0;
+  for (size_t b = 0; b < j->nbuckets; b++) {
+    j->start[b] = next;
+    for (size_t piece = 0; piece < j->npieces; piece++) {
+      uint32_t *slot = &j->slot[piece * j->nbuckets + b];
+      uint32_t k = *slot;
+      *slot = next;
+      next += k;
+    }
+  }
+  j->start[j->nbuckets] = next;
+  if (grow_aside(s, j) != PD_OK) {
+    pd_free(&s->alloc, j->moved);
     return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   }
   /* Nothing can fail from here on. */
-  pd_advise_random_large(&s->caller_alloc, j.rec, c->cap * c->rec_size);
-  size_t ranges = threads < 1 ? 1 : (size_t)threads;
-  if (ranges > MAX_RANGES) ranges = MAX_RANGES;
-
-  /* Count each owner's events: one range per thread by user id. */
-  for (size_t r = 0; r <= ranges; r++)
-    j.bound[r] = (uint32_t)(1 + (uint64_t)(s->n_users - 1) * r / ranges);
-  pd_parallel_for(threads, ranges, count_range, &j);
-  /* Each owner's first slot, and ranges of equal work for the move. */
-  split_by_events(&j, ranges);
-  uint32_t next = 0;
-  for (uint32_t u = 1; u < s->n_users; u++) {
-    uint32_t k = j.cursor[u];
-    j.cursor[u] = next;
-    next += k;
-  }
-  pd_parallel_for(threads, ranges, move_range, &j);
-  relink_heads(&j, s->users);
-
-  pd_free(&s->alloc, c->eid);
-  pd_free(&s->alloc, c->rec);
-  c->eid = j.eid;
-  c->rec = j.rec;
-  pd_free(&s->alloc, j.cursor);
-  *moved = j.moved;
+  pd_parallel_for(threads, j->npieces, group_piece, j);
+  pd_parallel_for_workers(threads, j->nbuckets, place_bucket, j);
+  pd_parallel_for(threads, j->npieces, compose_piece, j);
+  memcpy(j->seq, j->moved, (size_t)c->n * sizeof *j->seq);
+  /* The pieces' slots are free again: they serve as the buckets' next
+   * free slots. */
+  memcpy(j->slot, j->start, j->nbuckets * sizeof *j->slot);
+  sort_into_buckets_of(j, j->slot);
+  pd_parallel_for_workers(threads, j->nbuckets, settle_block, j);
+  *moved = j->moved;
   return PD_OK;
 }
 
@@ -275,30 +400,75 @@ static void largest_first(const pd_store *s, int *kinds, size_t n) {
   }
 }
 
+/* Sizes the buckets for the store's user ids and allocates what every
+ * kind shares: seq (room for the largest kind), the pieces' slots, the
+ * buckets' starts and the per-owner counters. */
+static pd_status cluster_scratch(pd_store *s, int32_t threads,
+                                 size_t max_buckets, cluster_job *j) {
+  memset(j, 0, sizeof *j);
+  j->users = s->users;
+  j->n_users = s->n_users;
+  j->shift = BUCKET_BITS;
+  while (((uint64_t)s->n_users >> j->shift) >= max_buckets) j->shift++;
+  j->nbuckets = (size_t)(((uint64_t)s->n_users >> j->shift) + 1);
+  j->npieces = threads < 1 ? 1 : (size_t)threads;
+  if (j->npieces > MAX_PIECES) j->npieces = MAX_PIECES;
+  size_t most = 0;
+  for (size_t k = 0; k < N_CLUSTERED; k++)
+    if (s->col[clustered_kinds[k]].n > most) most = s->col[clustered_kinds[k]].n;
+  int32_t workers = pd_parallel_workers(threads, j->nbuckets);
+  j->workers = workers;
+  j->slot = pd_realloc_array(&s->alloc, NULL, j->npieces * j->nbuckets,
+                             sizeof *j->slot);
+  j->start = pd_realloc_array(&s->alloc, NULL, j->nbuckets + 1,
+                              sizeof *j->start);
+  j->count = pd_realloc_array(&s->alloc, NULL, (size_t)workers << j->shift,
+                              sizeof *j->count);
+  j->seq = pd_realloc_array(&s->alloc, NULL, most, sizeof *j->seq);
+  if (!j->slot || !j->start || !j->count || !j->seq)
+    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
+  return PD_OK;
+}
+
+static void cluster_scratch_free(pd_store *s, cluster_job *j) {
+  pd_free(&s->alloc, j->slot);
+  pd_free(&s->alloc, j->start);
+  pd_free(&s->alloc, j->count);
+  pd_free(&s->alloc, j->seq);
+  pd_free(&s->alloc, j->aside_rec);
+  pd_free(&s->alloc, j->aside_eid);
+}
+
 pd_status pd_store_cluster(pd_store *s) {
+  return pd_st_cluster(s, MAX_BUCKETS);
+}
+
+pd_status pd_st_cluster(pd_store *s, size_t max_buckets) {
   pd_status st = pd_st_enter(s, 1);
   if (st) return st;
   pd_st_prefault_stop(s); /* the columns are about to move */
   int32_t threads = pd_st_threads(s);
-  enum { N = sizeof clustered_kinds / sizeof *clustered_kinds };
-  int kinds[N];
+  int kinds[N_CLUSTERED];
   memcpy(kinds, clustered_kinds, sizeof kinds);
-  largest_first(s, kinds, N);
+  largest_first(s, kinds, N_CLUSTERED);
+  cluster_job j;
+  uint32_t *moved[N_CLUSTERED] = {NULL};
   retag_job rt;
   memset(&rt, 0, sizeof rt);
-  uint32_t *moved[N] = {NULL};
-  for (size_t k = 0; k < N; k++) {
+  st = cluster_scratch(s, threads, max_buckets < 1 ? 1 : max_buckets, &j);
+  for (size_t k = 0; st == PD_OK && k < N_CLUSTERED; k++) {
     /* On failure the kinds moved so far stay clustered (and are retagged
      * below): the store is whole either way. */
-    if ((st = cluster_kind(s, kinds[k], threads, &moved[k])) != PD_OK) break;
+    st = cluster_kind(s, kinds[k], threads, &j, &moved[k]);
     rt.moved[kinds[k]] = moved[k];
   }
+  cluster_scratch_free(s, &j);
   rt.buckets = s->index.buckets;
   rt.nbuckets = s->index.nbuckets;
   int any_moved = 0;
-  for (size_t k = 0; k < N; k++) any_moved |= moved[k] != NULL;
+  for (size_t k = 0; k < N_CLUSTERED; k++) any_moved |= moved[k] != NULL;
   if (any_moved) pd_parallel_for(threads, RETAG_RANGES, retag_range, &rt);
-  for (size_t k = 0; k < N; k++) pd_free(&s->alloc, moved[k]);
+  for (size_t k = 0; k < N_CLUSTERED; k++) pd_free(&s->alloc, moved[k]);
   return pd_st_leave(s, st);
 }
 
@@ -309,8 +479,7 @@ pd_status pd_store_cluster(pd_store *s) {
 
 int pd_st_chains_run_down(const pd_store *s, int kind) {
   int clustered = 0;
-  for (size_t k = 0; k < sizeof clustered_kinds / sizeof *clustered_kinds;
-       k++)
+  for (size_t k = 0; k < N_CLUSTERED; k++)
     clustered |= clustered_kinds[k] == kind;
   const pd_st_column *c = &s->col[kind];
   if (!clustered || c->n == 0) return 0;

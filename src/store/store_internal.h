@@ -372,6 +372,10 @@ void pd_st_prefault_columns(pd_store *s, int kind);
  * kinds that are not clustered (cluster.c). A hint for choosing between
  * two ways to the same figures, never for what they are. */
 int pd_st_chains_run_down(const pd_store *s, int kind);
+/* pd_store_cluster() with at most max_buckets (>= 1) buckets of user ids
+ * (pd_store_cluster() uses 1024): the layout is the same for any; tests
+ * use few to reach the widths only stores of millions of users get. */
+pd_status pd_st_cluster(pd_store *s, size_t max_buckets);
 /* Stop and join the background thread of pd_st_prefault_columns(), if
  * any; called by computations (pd_st_enter), clustering, column growth
  * and pd_store_free. */
