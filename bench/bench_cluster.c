@@ -19,7 +19,7 @@
 
 #include <privdomain/privdomain.h>
 
-#include "bench_clock.h"
+#include "bench_load.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -28,23 +28,15 @@ int main(int argc, char **argv) {
   }
   const char *path = argv[1];
   int threads = argc > 2 ? atoi(argv[2]) : 2;
-  char msg[256] = "";
-  pd_persist_options o = PD_PERSIST_OPTIONS_INIT;
-  o.errmsg = msg;
-  o.errmsg_cap = sizeof msg;
-  o.threads = threads;
-  pd_store *s = NULL;
-  pd_status st = pd_snapshot_load(path, &o, &s);
-  if (st == PD_OK) st = pd_store_set_threads(s, threads);
-  if (st != PD_OK) {
-    fprintf(stderr, "bench_cluster: status %d: %s\n", (int)st,
-            s ? pd_store_errmsg(s) : msg);
-    pd_store_free(s);
+  pd_store *s;
+  double w, c;
+  if (bench_load("bench_cluster", path, threads, &s, &w, &c) != PD_OK)
     return 1;
-  }
+  pd_status st = pd_store_set_threads(s, threads);
   double w0 = bench_wall_now(), c0 = bench_cpu_now();
-  st = pd_store_cluster(s);
-  double w = bench_wall_now() - w0, c = bench_cpu_now() - c0;
+  if (st == PD_OK) st = pd_store_cluster(s);
+  w = bench_wall_now() - w0;
+  c = bench_cpu_now() - c0;
   if (st != PD_OK) {
     fprintf(stderr, "bench_cluster: status %d: %s\n", (int)st,
             pd_store_errmsg(s));

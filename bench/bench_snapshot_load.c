@@ -22,7 +22,7 @@
 
 #include <privdomain/privdomain.h>
 
-#include "bench_clock.h"
+#include "bench_load.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -39,19 +39,10 @@ int main(int argc, char **argv) {
   }
   double best_wall = 0, best_cpu = 0;
   for (int r = 0; r < runs; r++) {
-    char msg[256] = "";
-    pd_persist_options o = PD_PERSIST_OPTIONS_INIT;
-    o.errmsg = msg;
-    o.errmsg_cap = sizeof msg;
-    o.threads = threads;
-    pd_store *s = NULL;
-    double w0 = bench_wall_now(), c0 = bench_cpu_now();
-    pd_status st = pd_snapshot_load(path, &o, &s);
-    double w = bench_wall_now() - w0, c = bench_cpu_now() - c0;
-    if (st != PD_OK) {
-      fprintf(stderr, "bench_snapshot_load: status %d: %s\n", (int)st, msg);
+    pd_store *s;
+    double w, c;
+    if (bench_load("bench_snapshot_load", path, threads, &s, &w, &c) != PD_OK)
       return 1;
-    }
     pd_store_free(s);
     printf("bench=snapshot_load file=%s bytes=%lld threads=%d run=%d "
            "wall_s=%.3f cpu_s=%.3f mb_s=%.0f\n",

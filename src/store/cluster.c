@@ -131,20 +131,11 @@ static inline void piece_bounds(const cluster_job *j, size_t piece,
   *to = (uint32_t)(n * (piece + 1) / j->npieces);
 }
 
-static void count_piece(void *p, size_t piece) {
-  cluster_job *j = p;
-  const unsigned char *rec = j->c->rec;
-  size_t rs = j->c->rec_size;
-  uint32_t *count = j->slot + piece * j->nbuckets;
-  uint32_t from, to;
-  piece_bounds(j, piece, &from, &to);
-  for (uint32_t i = from; i < to; i++)
-    count[owner_of(rec + (size_t)i * rs) >> j->shift]++;
-}
-
-/* Step 1a: each event's place grouped by bucket, and its owner there. */
-static void group_piece(void *p, size_t piece) {
-  cluster_job *j = p;
+/* Step 1a, over one piece of the column: counts its events per bucket
+ * (place == 0), or (place == 1, slot holding the piece's next slot in
+ * each bucket) notes each event's place grouped by bucket and its owner
+ * there. */
+static inline void scan_piece(cluster_job *j, size_t piece, int place) {
   const unsigned char *rec = j->c->rec;
   size_t rs = j->c->rec_size;
   uint32_t *slot = j->slot + piece * j->nbuckets;
@@ -152,11 +143,18 @@ static void group_piece(void *p, size_t piece) {
   piece_bounds(j, piece, &from, &to);
   for (uint32_t i = from; i < to; i++) {
     uint32_t u = owner_of(rec + (size_t)i * rs);
+    if (!place) {
+      slot[u >> j->shift]++;
+      continue;
+    }
     uint32_t at = slot[u >> j->shift]++;
     j->seq[at] = u;
     j->moved[i] = at;
   }
 }
+
+static void count_piece(void *p, size_t piece) { scan_piece(p, piece, 0); }
+static void group_piece(void *p, size_t piece) { scan_piece(p, piece, 1); }
 
 /* Step 1b for one bucket: a counting sort of its owners, which are in
  * arrival order, gives each of its events its new place. */
