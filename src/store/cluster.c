@@ -88,7 +88,6 @@ FITS(pd_st_consent);
 typedef struct cluster_job {
   pd_st_column *c;
   int kind;
-  uint32_t n_users;
   pd_st_user *users;
   unsigned shift;  /* bucket b holds user ids [b << shift, (b + 1) << shift) */
   size_t nbuckets;
@@ -405,7 +404,6 @@ static pd_status cluster_scratch(pd_store *s, int32_t threads,
                                  size_t max_buckets, cluster_job *j) {
   memset(j, 0, sizeof *j);
   j->users = s->users;
-  j->n_users = s->n_users;
   j->shift = BUCKET_BITS;
   while (((uint64_t)s->n_users >> j->shift) >= max_buckets) j->shift++;
   j->nbuckets = (size_t)(((uint64_t)s->n_users >> j->shift) + 1);
