@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "alloc.h"
 #include "parallel.h"
 
 #if defined(__linux__)
@@ -81,4 +82,14 @@ void pd_memset_parallel(void *p, int value, size_t bytes, int32_t threads) {
     return;
   }
   run(p, bytes, threads, 1, value);
+}
+
+void *pd_alloc_random_zeroed(const pd_allocator *a, const pd_allocator *caller,
+                             size_t count, size_t size, int32_t threads) {
+  if (size != 0 && count > SIZE_MAX / size) return NULL;
+  void *p = pd_malloc(a, count * size);
+  if (!p) return NULL;
+  pd_advise_random_large(caller, p, count * size);
+  pd_memset_parallel(p, 0, count * size, threads);
+  return p;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <privdomain/alloc.h>
+
 /* Blocks smaller than this are left to fault as they are used: starting
  * threads costs more than they would save. */
 #define PD_PREFAULT_FROM ((size_t)32 << 20)
@@ -29,5 +31,13 @@ void pd_prefault(void *p, size_t bytes, int32_t threads);
 /* memset(p, value, bytes), large blocks on up to `threads` threads (so
  * that their page faults are taken in parallel too). */
 void pd_memset_parallel(void *p, int value, size_t bytes, int32_t threads);
+
+/* A new block of count * size zero bytes for a table probed at random (a
+ * hash index), from allocator a: advised for huge pages
+ * (pd_advise_random_large, with the caller's allocator `caller`) before
+ * it is cleared on up to `threads` threads. NULL when count * size
+ * overflows or the allocation fails. Free with pd_free(a, ...). */
+void *pd_alloc_random_zeroed(const pd_allocator *a, const pd_allocator *caller,
+                             size_t count, size_t size, int32_t threads);
 
 #endif

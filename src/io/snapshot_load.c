@@ -17,6 +17,7 @@
 #include "core/parallel.h"
 #include "core/utf8.h"
 #include "core/le_bytes.h"
+#include "core/prefetch.h"
 #include "direct_io.h"
 #include "persist_internal.h"
 #include "snapshot_format.h"
@@ -959,6 +960,8 @@ static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
  * seen so far); it proves every event is on exactly one chain, its
  * owner's, with no cycle. Anything else falls back to walking the chains,
  * which accepts every valid arrangement. */
+#define CHAIN_AHEAD 16
+
 static int chains_in_order(const pd_store *s, int kind,
                            const pd_snap_field *own,
                            const pd_snap_field *next, uint32_t *last) {
@@ -966,8 +969,17 @@ static int chains_in_order(const pd_store *s, int kind,
   if (own->width != 4 || next->width != 4) return 0;
   memset(last, 0xFF, (size_t)s->n_users * sizeof *last);
   const unsigned char *rec = c->rec;
-  for (uint32_t i = 0; i < c->n; i++, rec += c->rec_size) {
+  const size_t rs = c->rec_size, ahead = CHAIN_AHEAD * rs;
+  const uint32_t n = c->n;
+  for (uint32_t i = 0; i < n; i++, rec += rs) {
     uint32_t u, nx;
+    /* last[] is larger than the caches and owners come in any order:
+     * start loading the slot a later record needs (owners were checked
+     * against the user count with the column) */
+    if (n - i > CHAIN_AHEAD) {
+      memcpy(&u, rec + ahead + own->off, 4);
+      PD_PREFETCH(&last[u]);
+    }
     memcpy(&u, rec + own->off, 4);
     memcpy(&nx, rec + next->off, 4);
     if (nx != last[u]) return 0;

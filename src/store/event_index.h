@@ -76,7 +76,10 @@ uint32_t pd_st_event_append(pd_store *s, int kind, uint64_t eid);
  *                             the index (0) or frees it (-2: an id is 0 or
  *                             repeated);
  *   pd_st_index_build_abandon calling thread, instead of end: frees. */
-#define PD_ST_INDEX_RANGES 2     /* ranges of a large index */
+/* Ranges of a large index: 8, so that the calling thread, which checks
+ * the loaded store meanwhile, still finds ranges to take when it is done
+ * (with 2, one helper built both while the caller waited). */
+#define PD_ST_INDEX_RANGES 8
 #define PD_ST_INDEX_MAX_RANGES 64 /* what a build can hold (tests use more) */
 typedef struct pd_st_index_build {
   pd_store *s;

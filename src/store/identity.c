@@ -185,11 +185,17 @@ static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
   return v ? (uint32_t)v - 1 : PD_ST_NIL;
 }
 
+/* A table of cap empty slots, or NULL. Probed at random: huge pages,
+ * cleared on the store's threads (core/prefault.h). */
+static uint64_t *empty_slots(pd_store *s, size_t cap) {
+  return pd_alloc_random_zeroed(&s->alloc, &s->caller_alloc, cap,
+                                sizeof(uint64_t), pd_st_threads(s));
+}
+
 /* Rehash into a table of ncap (a power of two) slots. */
 static int ident_slots_resize(pd_store *s, size_t ncap) {
-  uint64_t *ns = pd_realloc_array(&s->alloc, NULL, ncap, sizeof *ns);
+  uint64_t *ns = empty_slots(s, ncap);
   if (!ns) return -1;
-  pd_memset_parallel(ns, 0, ncap * sizeof *ns, pd_st_threads(s));
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
     uint64_t v = s->ident_slots[i];
     if (!v) continue;
@@ -781,6 +787,17 @@ pd_status pd_user_identities(pd_store *s, pd_user_id user, pd_identity_fn fn,
   return pd_st_leave(s, PD_OK);
 }
 
+#define REBUILD_AHEAD 16
+
+/* Identity i's hash (0 for an erased one, which is not indexed), its home
+ * slot prefetched. */
+static uint64_t hash_and_prefetch(const pd_store *s, uint32_t i) {
+  if (s->idents[i].user == 0) return 0;
+  uint64_t h = ident_hash_of(s, i);
+  PD_PREFETCH(&s->ident_slots[(size_t)h & (s->ident_slots_cap - 1)]);
+  return h;
+}
+
 /* After a snapshot load (store_restore.h): index every identity that is
  * not erased; a repeated (namespace, key) is corrupt data. */
 int pd_st_ident_index_rebuild(pd_store *s) {
@@ -788,17 +805,25 @@ int pd_st_ident_index_rebuild(pd_store *s) {
   for (uint32_t i = 0; i < s->n_idents; i++) live += s->idents[i].user != 0;
   size_t cap = 64;
   while ((live + 1) * 4 > cap * 3) cap *= 2;
-  uint64_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
+  uint64_t *slots = empty_slots(s, cap);
   if (!slots) return -1;
   pd_free(&s->alloc, s->ident_slots);
   s->ident_slots = slots;
   s->ident_slots_cap = cap;
   s->ident_slots_len = 0;
-  for (uint32_t i = 0; i < s->n_idents; i++) {
+  /* The slots are larger than the caches: each identity's key is hashed
+   * REBUILD_AHEAD identities early and its home slot's load started. */
+  uint64_t ahead[REBUILD_AHEAD];
+  uint32_t n = s->n_idents;
+  for (uint32_t i = 0; i < n && i < REBUILD_AHEAD; i++)
+    ahead[i] = hash_and_prefetch(s, i);
+  for (uint32_t i = 0; i < n; i++) {
     const pd_st_identity *d = &s->idents[i];
+    uint64_t h = ahead[i % REBUILD_AHEAD];
+    if (n - i > REBUILD_AHEAD)
+      ahead[i % REBUILD_AHEAD] = hash_and_prefetch(s, i + REBUILD_AHEAD);
     if (d->user == 0) continue;
     const char *key = s->ident_bytes + d->off;
-    uint64_t h = ident_hash(d->ns, key, d->len);
     size_t k = ident_slot_h(s, d->ns, key, d->len, h);
     if (s->ident_slots[k] != 0) return -2;
     s->ident_slots[k] = slot_of(i, h);

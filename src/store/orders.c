@@ -71,6 +71,14 @@ static void order_place(uint64_t *slots, size_t cap, uint64_t order_id,
   slots[i] = h << 32 | v;
 }
 
+/* A table of cap empty slots, or NULL. Orders probe a random slot: huge
+ * pages spare a TLB miss; cleared on the store's threads, so that its page
+ * faults are shared out. */
+static uint64_t *empty_slots(pd_store *s, size_t cap) {
+  return pd_alloc_random_zeroed(&s->alloc, &s->caller_alloc, cap,
+                                sizeof(uint64_t), pd_st_threads(s));
+}
+
 /* Room for `more` orders: growing by half keeps the load between 1/2 and
  * 3/4 (doubling would let it fall to 3/8). */
 static pd_status order_slots_reserve(pd_store *s, size_t more) {
@@ -78,14 +86,8 @@ static pd_status order_slots_reserve(pd_store *s, size_t more) {
   size_t ncap = order_slots_for(s->order_slots_len + more);
   if (more == 1 && ncap < s->order_slots_cap + s->order_slots_cap / 2)
     ncap = s->order_slots_cap + s->order_slots_cap / 2;
-  if (ncap > SIZE_MAX / sizeof(uint64_t))
-    return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  uint64_t *ns = pd_malloc(&s->alloc, ncap * sizeof *ns);
+  uint64_t *ns = empty_slots(s, ncap);
   if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
-  /* Orders probe a random slot: huge pages spare a TLB miss. */
-  pd_advise_random_large(&s->caller_alloc, ns, ncap * sizeof *ns);
-  /* cleared on the store's threads: its page faults are shared out */
-  pd_memset_parallel(ns, 0, ncap * sizeof *ns, pd_st_threads(s));
   /* Every order is in the table (erased ones keep their order id), so
    * read them from the column in order and prefetch the slots a few
    * ahead, rather than chase each old slot's order record at random. */
@@ -245,14 +247,18 @@ pd_status pd_record_refund(pd_store *s, const pd_refund *ev) {
  * orders keep theirs); 0 or a repeated id is corrupt data. */
 int pd_st_order_index_rebuild(pd_store *s) {
   size_t n = s->col[PD_EV_ORDER].n, cap = order_slots_for(n + n / 8 + 1);
-  uint64_t *slots = pd_calloc(&s->alloc, cap, sizeof *slots);
+  uint64_t *slots = empty_slots(s, cap);
   if (!slots) return -1;
   pd_free(&s->alloc, s->order_slots);
   s->order_slots = slots;
   s->order_slots_cap = cap;
   s->order_slots_len = 0;
+  const pd_st_order *o = pd_st_orders(s);
   for (uint32_t i = 0; i < n; i++) {
-    uint64_t id = pd_st_orders(s)[i].order_id;
+    /* the slots are larger than the caches: start the load of a later
+     * order's home slot now (16 ahead, as event_index.c's AHEAD) */
+    if (n - i > 16) pd_st_order_prefetch(s, o[i + 16].order_id);
+    uint64_t id = o[i].order_id;
     if (id == 0 || order_find(s, id) != PD_ST_NIL) return -2;
     order_place(s->order_slots, cap, id, i + 1);
     s->order_slots_len++;
