@@ -19,6 +19,7 @@
 #include "io/snapshot_pread.h"
 #include "persist_testutil.h"
 #include "store/event_index.h"
+#include "store/store_restore.h"
 #include "store/store_internal.h"
 #include "testutil_alloc.h"
 
@@ -453,6 +454,45 @@ static void a_repeated_or_zero_id_is_refused_by_every_range_count(
   pd_store_free(s);
 }
 
+/* The other two indexes a load rebuilds refuse what a store never holds:
+ * an order id twice or 0, an identity twice; and index the intact store
+ * again afterwards. */
+static void the_order_and_identity_rebuilds_refuse_repeated_keys(
+    void **state) {
+  (void)state;
+  pd_store *s = NULL;
+  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
+                   PD_OK);
+  pd_st_column *oc = &s->col[PD_EV_ORDER];
+  assert_true(oc->n > 6);
+  pd_st_order *orders = (pd_st_order *)oc->rec;
+  uint64_t saved = orders[6].order_id;
+  orders[6].order_id = orders[2].order_id;
+  assert_int_equal(pd_st_order_index_rebuild(s), -2);
+  orders[6].order_id = 0;
+  assert_int_equal(pd_st_order_index_rebuild(s), -2);
+  orders[6].order_id = saved;
+  assert_int_equal(pd_st_order_index_rebuild(s), 0);
+  assert_int_equal(s->order_slots_len, oc->n);
+
+  /* two live identities made the same (namespace, key) */
+  uint32_t a = UINT32_MAX, b = UINT32_MAX;
+  for (uint32_t i = 0; i < s->n_idents && b == UINT32_MAX; i++)
+    if (s->idents[i].user != 0) {
+      if (a == UINT32_MAX) a = i;
+      else b = i;
+    }
+  assert_int_not_equal(b, UINT32_MAX);
+  pd_st_identity kept = s->idents[b];
+  s->idents[b].off = s->idents[a].off;
+  s->idents[b].len = s->idents[a].len;
+  s->idents[b].ns = s->idents[a].ns;
+  assert_int_equal(pd_st_ident_index_rebuild(s), -2);
+  s->idents[b] = kept;
+  assert_int_equal(pd_st_ident_index_rebuild(s), 0);
+  pd_store_free(s);
+}
+
 /* ---- reading by offsets -------------------------------------------------- */
 
 static void crc_combine_equals_the_crc_of_the_concatenation(void **state) {
@@ -527,6 +567,7 @@ int main(void) {
       cmocka_unit_test(
           the_index_layout_does_not_depend_on_the_order_of_ranges),
       cmocka_unit_test(a_range_that_defers_too_many_falls_back_to_one_pass),
+      cmocka_unit_test(the_order_and_identity_rebuilds_refuse_repeated_keys),
       cmocka_unit_test(
           a_repeated_or_zero_id_is_refused_by_every_range_count),
       cmocka_unit_test(crc_combine_equals_the_crc_of_the_concatenation),

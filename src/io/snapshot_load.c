@@ -953,6 +953,9 @@ static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
   return PD_OK;
 }
 
+/* How many records ahead the chain check prefetches last[]. */
+#define CHAIN_AHEAD 16
+
 /* The store appends events and links each to the previous event of the
  * same user id, so in every store it builds a chain runs through its
  * owner's events from the newest down to the oldest, by index. That shape
@@ -960,8 +963,6 @@ static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
  * seen so far); it proves every event is on exactly one chain, its
  * owner's, with no cycle. Anything else falls back to walking the chains,
  * which accepts every valid arrangement. */
-#define CHAIN_AHEAD 16
-
 static int chains_in_order(const pd_store *s, int kind,
                            const pd_snap_field *own,
                            const pd_snap_field *next, uint32_t *last) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/prefault.h"
 #include "core/prefetch.h"
 
 void pd_customer_ids_init(pd_customer_ids *t) { memset(t, 0, sizeof *t); }
@@ -89,12 +90,10 @@ static int reserve_one(pd_customer_ids *t, const pd_allocator *a) {
     if (ncap > SIZE_MAX / 2 / sizeof *t->slots) return -1;
     ncap *= 2;
   }
-  pd_customer_slot *n = pd_realloc_array(a, NULL, ncap, sizeof *n);
+  /* every lookup lands at random in the table: huge pages, if the system
+   * has them, before the zeroing touches it */
+  pd_customer_slot *n = pd_alloc_random_zeroed(a, a, ncap, sizeof *n, 1);
   if (!n) return -1;
-  /* Huge pages, if the system has them, before the zeroing touches it:
-   * every lookup lands at random in the table. */
-  pd_advise_random_large(a, n, ncap * sizeof *n);
-  memset(n, 0, ncap * sizeof *n);
   for (size_t i = 0; i < t->cap; i++)
     if (t->slots[i].key != 0) put_slot(n, ncap, &t->slots[i]);
   pd_free(a, t->slots);

@@ -185,16 +185,9 @@ static uint32_t ident_find(const pd_store *s, const char *ns, size_t ns_len,
   return v ? (uint32_t)v - 1 : PD_ST_NIL;
 }
 
-/* A table of cap empty slots, or NULL. Probed at random: huge pages,
- * cleared on the store's threads (core/prefault.h). */
-static uint64_t *empty_slots(pd_store *s, size_t cap) {
-  return pd_alloc_random_zeroed(&s->alloc, &s->caller_alloc, cap,
-                                sizeof(uint64_t), pd_st_threads(s));
-}
-
 /* Rehash into a table of ncap (a power of two) slots. */
 static int ident_slots_resize(pd_store *s, size_t ncap) {
-  uint64_t *ns = empty_slots(s, ncap);
+  uint64_t *ns = pd_st_alloc_slots(s, ncap);
   if (!ns) return -1;
   for (size_t i = 0; i < s->ident_slots_cap; i++) {
     uint64_t v = s->ident_slots[i];
@@ -805,7 +798,7 @@ int pd_st_ident_index_rebuild(pd_store *s) {
   for (uint32_t i = 0; i < s->n_idents; i++) live += s->idents[i].user != 0;
   size_t cap = 64;
   while ((live + 1) * 4 > cap * 3) cap *= 2;
-  uint64_t *slots = empty_slots(s, cap);
+  uint64_t *slots = pd_st_alloc_slots(s, cap);
   if (!slots) return -1;
   pd_free(&s->alloc, s->ident_slots);
   s->ident_slots = slots;

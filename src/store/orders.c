@@ -7,7 +7,6 @@
 
 #include "core/checked.h"
 #include "core/hash.h"
-#include "core/prefault.h"
 #include "core/prefetch.h"
 #include "event_index.h"
 #include "mutation_codec.h"
@@ -43,18 +42,23 @@ static size_t order_slots_for(size_t n) {
   return cap < 256 ? 256 : cap;
 }
 
-static uint32_t order_find(const pd_store *s, uint64_t order_id) {
+/* The slot holding order_id (of hash h), or the empty slot where it
+ * would go. The table must have slots. */
+static size_t order_slot(const pd_store *s, uint64_t order_id, uint64_t h) {
   size_t cap = s->order_slots_cap;
-  if (cap == 0) return PD_ST_NIL;
-  uint64_t h = order_hash(order_id), check = h << 32;
+  uint64_t check = h << 32;
   for (size_t i = order_home(h, cap);; i = order_next(i, cap)) {
     uint64_t v = s->order_slots[i];
-    if (v == 0) return PD_ST_NIL;
-    uint32_t oi = (uint32_t)v - 1;
-    if ((v & ~(uint64_t)UINT32_MAX) == check &&
-        pd_st_orders(s)[oi].order_id == order_id)
-      return oi;
+    if (v == 0 || ((v & ~(uint64_t)UINT32_MAX) == check &&
+                   pd_st_orders(s)[(uint32_t)v - 1].order_id == order_id))
+      return i;
   }
+}
+
+static uint32_t order_find(const pd_store *s, uint64_t order_id) {
+  if (s->order_slots_cap == 0) return PD_ST_NIL;
+  uint64_t v = s->order_slots[order_slot(s, order_id, order_hash(order_id))];
+  return v ? (uint32_t)v - 1 : PD_ST_NIL;
 }
 
 void pd_st_order_prefetch(const pd_store *s, uint64_t order_id) {
@@ -71,14 +75,6 @@ static void order_place(uint64_t *slots, size_t cap, uint64_t order_id,
   slots[i] = h << 32 | v;
 }
 
-/* A table of cap empty slots, or NULL. Orders probe a random slot: huge
- * pages spare a TLB miss; cleared on the store's threads, so that its page
- * faults are shared out. */
-static uint64_t *empty_slots(pd_store *s, size_t cap) {
-  return pd_alloc_random_zeroed(&s->alloc, &s->caller_alloc, cap,
-                                sizeof(uint64_t), pd_st_threads(s));
-}
-
 /* Room for `more` orders: growing by half keeps the load between 1/2 and
  * 3/4 (doubling would let it fall to 3/8). */
 static pd_status order_slots_reserve(pd_store *s, size_t more) {
@@ -86,7 +82,7 @@ static pd_status order_slots_reserve(pd_store *s, size_t more) {
   size_t ncap = order_slots_for(s->order_slots_len + more);
   if (more == 1 && ncap < s->order_slots_cap + s->order_slots_cap / 2)
     ncap = s->order_slots_cap + s->order_slots_cap / 2;
-  uint64_t *ns = empty_slots(s, ncap);
+  uint64_t *ns = pd_st_alloc_slots(s, ncap);
   if (!ns) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   /* Every order is in the table (erased ones keep their order id), so
    * read them from the column in order and prefetch the slots a few
@@ -247,7 +243,7 @@ pd_status pd_record_refund(pd_store *s, const pd_refund *ev) {
  * orders keep theirs); 0 or a repeated id is corrupt data. */
 int pd_st_order_index_rebuild(pd_store *s) {
   size_t n = s->col[PD_EV_ORDER].n, cap = order_slots_for(n + n / 8 + 1);
-  uint64_t *slots = empty_slots(s, cap);
+  uint64_t *slots = pd_st_alloc_slots(s, cap);
   if (!slots) return -1;
   pd_free(&s->alloc, s->order_slots);
   s->order_slots = slots;
@@ -258,9 +254,10 @@ int pd_st_order_index_rebuild(pd_store *s) {
     /* the slots are larger than the caches: start the load of a later
      * order's home slot now (16 ahead, as event_index.c's AHEAD) */
     if (n - i > 16) pd_st_order_prefetch(s, o[i + 16].order_id);
-    uint64_t id = o[i].order_id;
-    if (id == 0 || order_find(s, id) != PD_ST_NIL) return -2;
-    order_place(s->order_slots, cap, id, i + 1);
+    uint64_t id = o[i].order_id, h = order_hash(id);
+    size_t k = order_slot(s, id, h);
+    if (id == 0 || slots[k] != 0) return -2;
+    slots[k] = h << 32 | (i + 1);
     s->order_slots_len++;
   }
   return 0;

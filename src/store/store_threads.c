@@ -5,6 +5,7 @@
 #include <privdomain/store.h>
 
 #include "core/parallel.h"
+#include "core/prefault.h"
 
 pd_status pd_store_set_threads(pd_store *s, int32_t threads) {
   pd_status st = pd_st_enter(s, 0);
@@ -16,6 +17,11 @@ pd_status pd_store_set_threads(pd_store *s, int32_t threads) {
                                  (int)threads, PD_PARALLEL_MAX_THREADS));
   s->threads_minus_one = threads - 1;
   return pd_st_leave(s, PD_OK);
+}
+
+uint64_t *pd_st_alloc_slots(pd_store *s, size_t cap) {
+  return pd_alloc_random_zeroed(&s->alloc, &s->caller_alloc, cap,
+                                sizeof(uint64_t), pd_st_threads(s));
 }
 
 int32_t pd_store_threads(const pd_store *cs) {
