@@ -116,6 +116,14 @@ static pd_status load(const char *file, int32_t threads, size_t pread_from,
   return st;
 }
 
+/* The test snapshot, loaded on one thread. */
+static pd_store *loaded(void) {
+  pd_store *s = NULL;
+  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
+                   PD_OK);
+  return s;
+}
+
 static void write_file(const char *file, const unsigned char *p, size_t n) {
   FILE *f = fopen(file, "wb");
   assert_non_null(f);
@@ -267,9 +275,7 @@ static void the_first_field_out_of_range_is_reported_on_every_count(
   (void)state;
   char bad[700];
   snprintf(bad, sizeof bad, "%s/range.pds", dir);
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
-                   PD_OK);
+  pd_store *s = loaded();
   pd_st_column *c = &s->col[PD_EV_TOUCH];
   assert_true(c->n > 65536 + 100);
   pd_st_touch *t = c->rec;
@@ -380,9 +386,7 @@ static void every_id_is_found_at_its_event(pd_store *s) {
 static void the_index_layout_does_not_depend_on_the_order_of_ranges(
     void **state) {
   (void)state;
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
-                   PD_OK);
+  pd_store *s = loaded();
   const size_t ranges[] = {1, 2, 7, 64};
   for (size_t r = 0; r < 4; r++) {
     unsigned char *fwd = NULL, *bwd = NULL;
@@ -403,9 +407,7 @@ static void the_index_layout_does_not_depend_on_the_order_of_ranges(
 static void a_range_that_defers_too_many_falls_back_to_one_pass(
     void **state) {
   (void)state;
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
-                   PD_OK);
+  pd_store *s = loaded();
   /* no room for a deferred id: one sequential pass, whatever the ranges */
   unsigned char *two = NULL, *many = NULL;
   assert_int_equal(build(s, 2, 0, 0, &two, NULL), 0);
@@ -421,9 +423,7 @@ static void a_range_that_defers_too_many_falls_back_to_one_pass(
 static void a_repeated_or_zero_id_is_refused_by_every_range_count(
     void **state) {
   (void)state;
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
-                   PD_OK);
+  pd_store *s = loaded();
   pd_st_column *tc = &s->col[PD_EV_TOUCH];
   pd_st_column *oc = &s->col[PD_EV_ORDER];
   /* find an id the 64-range build defers: its repeat is deferred too */
@@ -460,9 +460,7 @@ static void a_repeated_or_zero_id_is_refused_by_every_range_count(
 static void the_order_and_identity_rebuilds_refuse_repeated_keys(
     void **state) {
   (void)state;
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 1, PD_SNAP_PREAD_FROM, NULL, &s, NULL, 0),
-                   PD_OK);
+  pd_store *s = loaded();
   pd_st_column *oc = &s->col[PD_EV_ORDER];
   assert_true(oc->n > 6);
   pd_st_order *orders = (pd_st_order *)oc->rec;
