@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +22,9 @@
 #include "core/crc32c.h"
 #include "io/direct_io.h"
 #include "io/persist_internal.h"
+#include "io/readahead.h"
+#include "io/snapshot_feed.h"
+#include "io/snapshot_format.h"
 #include "io/snapshot_pread.h"
 #include "persist_testutil.h"
 #include "store/store_internal.h"
@@ -368,8 +372,101 @@ static void a_direct_load_is_the_same_store_status_and_message(
   free(bytes);
 }
 
+/* Read everything ra gives, in pieces of random sizes; the count. */
+static size_t read_ahead_all(pd_readahead *ra, unsigned char *dst,
+                             size_t cap) {
+  size_t have = 0;
+  for (;;) {
+    size_t want = 1 + (size_t)(next_rand() % (3u << 20)), got = 99;
+    if (want > cap - have) want = cap - have;
+    assert_int_equal(pd_readahead_read(ra, dst + have, want, &got), 0);
+    if (got == 0) return have;
+    assert_true(got <= want);
+    have += got;
+    if (have == got) {
+      /* let the reader run as far ahead as the ring allows: a slot
+       * refilled before it was used up shows in the bytes */
+      struct timespec pause = {0, 50 * 1000 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
+static void reading_ahead_gives_every_byte_once_in_order(void **state) {
+  (void)state;
+  char f[700];
+  snprintf(f, sizeof f, "%s/ahead.bin", dir);
+  /* around the block and the ring (32 MB) sizes */
+  const size_t sizes[] = {0, 1, 4095, 4097, (5u << 20) + 123,
+                          (41u << 20) + 7};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    size_t n = sizes[i];
+    unsigned char *want = random_bytes(n + 1);
+    write_file(f, want, n);
+    unsigned char *got = malloc(n + 20000);
+    assert_non_null(got);
+    int fd = open(f, O_RDONLY);
+    assert_true(fd >= 0);
+    int dfd = pd_direct_open_read(f); /* -1 where not offered */
+    for (int claim = 0; claim < 2; claim++) {
+      /* claim 1: told the file is longer than it is (it was cut short):
+       * the bytes there are, then the end */
+      pd_readahead *ra =
+          pd_readahead_begin(&libc, claim ? -1 : dfd, fd, n + claim * 9999);
+      assert_non_null(ra);
+      assert_int_equal(read_ahead_all(ra, got, n + 20000), n);
+      assert_memory_equal(got, want, n);
+      pd_readahead_end(ra);
+    }
+    /* stopped halfway: the reading thread is stopped and joined */
+    pd_readahead *ra = pd_readahead_begin(&libc, dfd, fd, n);
+    size_t g = 0;
+    assert_int_equal(pd_readahead_read(ra, got, n / 2, &g), 0);
+    pd_readahead_end(ra);
+    if (dfd >= 0) close(dfd);
+    close(fd);
+    free(want);
+    free(got);
+  }
+}
+
+/* The event count the section headers declare is the count saved, and a
+ * file whose headers do not chain up to the end declares none. */
+static void a_snapshot_declares_its_events_in_its_headers(void **state) {
+  (void)state;
+  pd_store *s = demo_store();
+  size_t events = 0;
+  for (int k = 1; k < PD_EV_KINDS; k++) events += s->col[k].n;
+  char f[700];
+  snprintf(f, sizeof f, "%s/declares.pds", dir);
+  assert_int_equal(pd_snapshot_save(s, f), PD_OK);
+  pd_store_free(s);
+  size_t n;
+  unsigned char *bytes = read_file(f, &n);
+  int fd = open(f, O_RDONLY);
+  assert_true(fd >= 0);
+  int dfd = pd_direct_open_read(f);
+  assert_int_equal(pd_snap_declared_events(&libc, dfd, fd, n), events);
+  assert_int_equal(pd_snap_declared_events(&libc, -1, fd, n), events);
+  /* cut short: the end marker is missing */
+  assert_int_equal(pd_snap_declared_events(&libc, -1, fd, n - 5),
+                   UINT64_MAX);
+  close(fd);
+  /* a section length that runs past the end */
+  bytes[PD_SNAP_HEADER_BYTES + 14] ^= 0x01; /* + 2^48 */
+  write_file(f, bytes, n);
+  fd = open(f, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pd_snap_declared_events(&libc, -1, fd, n), UINT64_MAX);
+  close(fd);
+  if (dfd >= 0) close(dfd);
+  free(bytes);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(reading_ahead_gives_every_byte_once_in_order),
+      cmocka_unit_test(a_snapshot_declares_its_events_in_its_headers),
       cmocka_unit_test(
           direct_reads_give_the_bytes_wherever_they_start_and_end),
       cmocka_unit_test(

@@ -100,6 +100,15 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* How load() reads large files: -1 as pd_snapshot_load does (through
+ * the page cache, where the files just written are), 1 around it, which
+ * with 2 threads or more reads ahead on a thread of its own and builds
+ * the event-id index as the columns arrive (readahead.h,
+ * snapshot_feed.h). Tests that compare thread counts run both. */
+static int direct_mode = -1;
+#define EACH_READ_MODE \
+  for (direct_mode = -1; direct_mode <= 1; direct_mode += 2)
+
 static pd_status load(const char *file, int32_t threads, size_t pread_from,
                       const pd_allocator *a, pd_store **out, char *msg,
                       size_t cap) {
@@ -110,8 +119,8 @@ static pd_status load(const char *file, int32_t threads, size_t pread_from,
   o.errmsg_cap = cap;
   pd_errbuf err;
   err.msg[0] = '\0';
-  pd_status st = pd_snap_load_path_pread(file, &o, out, NULL, &err,
-                                         pread_from);
+  pd_status st = pd_snap_load_path_direct(file, &o, out, NULL, &err,
+                                          pread_from, direct_mode);
   if (msg && cap) snprintf(msg, cap, "%s", st ? err.msg : "");
   return st;
 }
@@ -147,6 +156,7 @@ static void a_load_is_the_same_store_for_every_thread_count(void **state) {
   assert_true(total_events(ref) > 65536);
   uint64_t digest = digest_of(ref);
   assert_int_not_equal(digest, 0);
+  EACH_READ_MODE
   for (size_t c = 0; c < NCOUNTS; c++)
     for (int small = 0; small < 2; small++) {
       pd_store *s = NULL;
@@ -181,14 +191,16 @@ static void a_load_is_the_same_store_for_every_thread_count(void **state) {
 
 static void a_loaded_store_remembers_every_event_id(void **state) {
   (void)state;
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 2, SMALL_PREAD, NULL, &s, NULL, 0), PD_OK);
-  for (int k = 1; k < PD_EV_KINDS; k++)
-    for (uint32_t i = 0; i < s->col[k].n; i++)
-      assert_int_equal(pd_st_index_find(s, s->col[k].eid[i]),
-                       pd_st_tag(k, i));
-  assert_int_equal(pd_st_index_find(s, 999), 0);
-  pd_store_free(s);
+  EACH_READ_MODE {
+    pd_store *s = NULL;
+    assert_int_equal(load(path, 2, SMALL_PREAD, NULL, &s, NULL, 0), PD_OK);
+    for (int k = 1; k < PD_EV_KINDS; k++)
+      for (uint32_t i = 0; i < s->col[k].n; i++)
+        assert_int_equal(pd_st_index_find(s, s->col[k].eid[i]),
+                         pd_st_tag(k, i));
+    assert_int_equal(pd_st_index_find(s, 999), 0);
+    pd_store_free(s);
+  }
 }
 
 /* ---- failures ------------------------------------------------------------ */
@@ -217,6 +229,7 @@ static void a_damaged_file_fails_alike_on_every_thread_count(void **state) {
                           sizeof ref);
     assert_int_equal(want, PD_E_CORRUPT);
     assert_null(s);
+    EACH_READ_MODE
     for (size_t c = 0; c < NCOUNTS; c++)
       for (int small = 0; small < 2; small++) {
         char msg[256] = "";
@@ -256,6 +269,7 @@ static void a_repeated_event_id_in_a_file_is_corrupt_on_every_count(
                      PD_E_CORRUPT);
     if (v == 0) assert_non_null(strstr(ref, "event id"));
     else if (strstr(ref, "event id")) fail_msg("%s", ref);
+    EACH_READ_MODE
     for (size_t k = 0; k < NCOUNTS; k++) {
       char msg[256] = "";
       assert_int_equal(load(bad, thread_counts[k], SMALL_PREAD, NULL, &s,
@@ -284,6 +298,7 @@ static void the_first_field_out_of_range_is_reported_on_every_count(
   assert_int_equal(pd_snapshot_save(s, bad), PD_OK);
   pd_store_free(s);
   s = NULL;
+  EACH_READ_MODE
   for (size_t k = 0; k < NCOUNTS; k++) {
     char msg[256] = "";
     assert_int_equal(load(bad, thread_counts[k], SMALL_PREAD, NULL, &s, msg,
@@ -297,26 +312,41 @@ static void the_first_field_out_of_range_is_reported_on_every_count(
 
 /* Out of memory at any allocation of a threaded load: PD_E_NOMEM and
  * nothing left allocated (every allocation is made on the calling
- * thread, before or after the helpers run). */
+ * thread, before or after the helpers run). Reading ahead, the read-ahead
+ * ring and the index fed during the read are speed-ups: without their
+ * memory the load goes on without them, to the same store. */
 static void out_of_memory_anywhere_in_a_threaded_load_leaks_nothing(
     void **state) {
   (void)state;
-  test_alloc t;
-  test_alloc_init(&t);
-  pd_allocator a = test_alloc_allocator(&t);
-  pd_store *s = NULL;
-  assert_int_equal(load(path, 2, SMALL_PREAD, &a, &s, NULL, 0), PD_OK);
-  long calls = atomic_load(&t.calls);
-  pd_store_free(s);
-  assert_int_equal(atomic_load(&t.live), 0);
-  for (long k = 1; k <= calls; k++) {
-    test_alloc_fail_in(&t, k);
-    s = NULL;
-    pd_status st = load(path, 2, SMALL_PREAD, &a, &s, NULL, 0);
-    test_alloc_fail_in(&t, 0);
-    assert_int_equal(st, PD_E_NOMEM);
-    assert_null(s);
+  uint64_t digest;
+  {
+    pd_store *ref = loaded();
+    digest = digest_of(ref);
+    pd_store_free(ref);
+  }
+  EACH_READ_MODE {
+    test_alloc t;
+    test_alloc_init(&t);
+    pd_allocator a = test_alloc_allocator(&t);
+    pd_store *s = NULL;
+    assert_int_equal(load(path, 2, SMALL_PREAD, &a, &s, NULL, 0), PD_OK);
+    long calls = atomic_load(&t.calls);
+    pd_store_free(s);
     assert_int_equal(atomic_load(&t.live), 0);
+    for (long k = 1; k <= calls; k++) {
+      test_alloc_fail_in(&t, k);
+      s = NULL;
+      pd_status st = load(path, 2, SMALL_PREAD, &a, &s, NULL, 0);
+      test_alloc_fail_in(&t, 0);
+      if (st == PD_OK && direct_mode == 1) {
+        assert_int_equal(digest_of(s), digest);
+        pd_store_free(s);
+      } else {
+        assert_int_equal(st, PD_E_NOMEM);
+        assert_null(s);
+      }
+      assert_int_equal(atomic_load(&t.live), 0);
+    }
   }
 }
 
@@ -401,6 +431,62 @@ static void the_index_layout_does_not_depend_on_the_order_of_ranges(
     free(fwd);
     free(bwd);
   }
+  pd_store_free(s);
+}
+
+/* The build fed while the columns are read (snapshot_feed.h), given
+ * each column in uneven pieces: 0 or its end() result, and the buckets. */
+static int fed(pd_store *s, size_t defer_cap, unsigned char **bytes) {
+  pd_st_index_build b;
+  assert_int_equal(pd_st_index_build_begin_fed(s, &b, total_events(s)), 0);
+  assert_int_equal(b.nranges, PD_ST_INDEX_RANGES);
+  if (defer_cap != SIZE_MAX) b.defer_cap = defer_cap;
+  pd_st_index_build_zero(&b);
+  for (int k = 1; k < PD_EV_KINDS; k++)
+    for (uint32_t i = 0, n = s->col[k].n; i < n;) {
+      uint32_t to = i + 1 + (uint32_t)(next_rand() % 5000);
+      if (to > n) to = n;
+      pd_st_index_build_feed(&b, k, s->col[k].eid, i, to);
+      i = to;
+    }
+  int res = pd_st_index_build_end(&b);
+  if (res == 0 && bytes) {
+    size_t n = s->index.nbuckets * sizeof(pd_st_bucket);
+    *bytes = malloc(n);
+    assert_non_null(*bytes);
+    memcpy(*bytes, s->index.buckets, n);
+  }
+  return res;
+}
+
+static void the_index_fed_during_the_read_is_the_ranged_build(void **state) {
+  (void)state;
+  pd_store *s = loaded();
+  size_t bytes = 0;
+  for (int cap = 0; cap < 2; cap++) {
+    /* cap 1: no room to defer, so both fall back to one pass */
+    size_t defer_cap = cap ? 0 : SIZE_MAX;
+    unsigned char *ranged = NULL, *feed = NULL;
+    assert_int_equal(build(s, PD_ST_INDEX_RANGES, 0, defer_cap, &ranged,
+                           NULL),
+                     0);
+    bytes = s->index.nbuckets * sizeof(pd_st_bucket);
+    assert_int_equal(fed(s, defer_cap, &feed), 0);
+    assert_int_equal(s->index.nbuckets * sizeof(pd_st_bucket), bytes);
+    every_id_is_found_at_its_event(s);
+    assert_memory_equal(feed, ranged, bytes);
+    free(ranged);
+    free(feed);
+  }
+  /* a repeated id, then a zero id: refused */
+  pd_st_column *c = &s->col[PD_EV_TOUCH];
+  uint64_t last = c->eid[c->n - 1], fifth = c->eid[5];
+  c->eid[c->n - 1] = c->eid[17];
+  assert_int_equal(fed(s, SIZE_MAX, NULL), -2);
+  c->eid[c->n - 1] = last;
+  c->eid[5] = 0;
+  assert_int_equal(fed(s, SIZE_MAX, NULL), -2);
+  c->eid[5] = fifth;
   pd_store_free(s);
 }
 
@@ -565,6 +651,7 @@ int main(void) {
       cmocka_unit_test(
           the_index_layout_does_not_depend_on_the_order_of_ranges),
       cmocka_unit_test(a_range_that_defers_too_many_falls_back_to_one_pass),
+      cmocka_unit_test(the_index_fed_during_the_read_is_the_ranged_build),
       cmocka_unit_test(the_order_and_identity_rebuilds_refuse_repeated_keys),
       cmocka_unit_test(
           a_repeated_or_zero_id_is_refused_by_every_range_count),

@@ -20,6 +20,8 @@
 #include "core/prefetch.h"
 #include "direct_io.h"
 #include "persist_internal.h"
+#include "readahead.h"
+#include "snapshot_feed.h"
 #include "snapshot_format.h"
 #include "snapshot_pread.h"
 #include "store/names.h"
@@ -49,6 +51,10 @@ typedef struct loader {
    * bounce buffers are allocated at the first such section. */
   pd_snap_direct direct;
   void *bounce_block;
+  /* The event-id index built as the columns arrive (NULL: after the
+   * read), and the kind whose ids the next array holds (0: none). */
+  pd_snap_feed *feed;
+  int feed_kind;
 } loader;
 
 #define CORRUPT(...) pd_err(L->err, PD_E_CORRUPT, __VA_ARGS__)
@@ -531,6 +537,12 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
     else *out = p;
     return st;
   }
+  /* an array of event ids allocated whole: index them as they arrive */
+  int feeding = L->feed != NULL && L->feed_kind != 0 && cap == total &&
+                skip == 0 && n % 8 == 0;
+  if (feeding)
+    pd_snap_feed_column(L->feed, L->feed_kind, (const uint64_t *)(void *)p,
+                        (uint32_t)(n / 8));
   while (have < n) {
     size_t step = (size_t)n - have;
     if (step > STEP_BYTES) step = STEP_BYTES;
@@ -549,11 +561,16 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
     }
     pd_status st = read_exact(L, p + skip + have, step, what);
     if (st) {
+      if (feeding) { /* the feeding thread reads p */
+        pd_snap_feed_stop(L->feed, NULL);
+        L->feed = NULL;
+      }
       pd_free(a, p);
       return st;
     }
     *crc = pd_crc32c(*crc, p + skip + have, step);
     have += step;
+    if (feeding) pd_snap_feed_ready(L->feed, (uint32_t)(have / 8));
   }
   *out = p;
   return PD_OK;
@@ -855,8 +872,10 @@ static pd_status check_column(loader *L, int kind) {
   uint32_t bi = UINT32_MAX;
   int bj = 0;
   size_t parts = ((size_t)k.c->n + CHECK_PART - 1) / CHECK_PART;
-  if (L->threads > 1 && parts > 1 && parts <= MAX_PARTS) {
-    pd_parallel_for(L->threads, parts, check_part, &k);
+  /* a thread that feeds the index is one of the load's threads */
+  int32_t threads = L->feed ? L->threads - 1 : L->threads;
+  if (threads > 1 && parts > 1 && parts <= MAX_PARTS) {
+    pd_parallel_for(threads, parts, check_part, &k);
     for (size_t p = 0; p < parts && bi == UINT32_MAX; p++) {
       bi = k.bad_rec[p];
       bj = k.bad_field[p];
@@ -886,9 +905,10 @@ static pd_status stream_events(loader *L, const unsigned char *h,
       (uint64_t)n * (8 + (uint64_t)rb) != len - 12)
     return buffered(L, h, pre, 12, len, "events", parse_events, kind);
   void *mem;
-  if ((st = stream_array(L, 0, (uint64_t)n * 8, &crc, &mem, "events")) !=
-      PD_OK)
-    return st;
+  L->feed_kind = kind;
+  st = stream_array(L, 0, (uint64_t)n * 8, &crc, &mem, "events");
+  L->feed_kind = 0;
+  if (st) return st;
   c->eid = mem;
   if ((st = stream_array(L, 0, (uint64_t)n * rb, &crc, &mem, "events")) !=
       PD_OK)
@@ -1110,12 +1130,18 @@ static pd_status check_relations(loader *L) {
   return st;
 }
 
-static pd_status check_store(loader *L) {
-  pd_store *s = L->s;
+/* The longest array the whole-store checks mark off, one byte each. */
+static size_t longest_array(const pd_store *s) {
   size_t n = s->n_users;
   for (int k = 1; k < PD_EV_KINDS; k++)
     if (s->col[k].n > n) n = s->col[k].n;
   if (s->n_idents > n) n = s->n_idents;
+  return n;
+}
+
+static pd_status check_store(loader *L) {
+  pd_store *s = L->s;
+  size_t n = longest_array(s);
   uint32_t *tmp = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *tmp);
   uint8_t *seen = pd_malloc(&s->alloc, n + 1);
   pd_status st = PD_OK;
@@ -1239,10 +1265,86 @@ static pd_status read_sections(loader *L, pd_snap_info *info) {
   }
 }
 
+/* The chain check run by the thread that fed the index, once it has
+ * placed the last ids: its own scratch, its own message. */
+typedef struct chain_job {
+  loader L; /* the loader's, reporting to err */
+  pd_errbuf err;
+  uint8_t *seen;
+  uint32_t *last;
+  pd_status st;
+} chain_job;
+
+static void run_chain_check(void *ctx) {
+  chain_job *j = ctx;
+  j->st = check_chains(&j->L, j->seen, j->last);
+}
+
+/* check_and_restore() when the event-id index was fed: the feeding
+ * thread checks the chains while this one checks the users and
+ * relations and rebuilds the other indexes (restore_rest writes nothing
+ * the chain check reads, and only this thread allocates); the failure
+ * reported is the one check_store() and then restore_finish() report. */
+static pd_status check_and_restore_fed(loader *L) {
+  pd_store *s = L->s;
+  const pd_allocator *a = &s->alloc;
+  chain_job job;
+  memset(&job, 0, sizeof job);
+  job.L = *L;
+  job.L.err = &job.err;
+  job.L.feed = NULL;
+  job.seen = pd_malloc(a, longest_array(s) + 1);
+  job.last = pd_malloc(a, (size_t)s->n_users * sizeof *job.last);
+  uint32_t *tmp = pd_malloc(a, (size_t)s->n_users * sizeof *tmp);
+  uint8_t *seen = pd_malloc(a, (size_t)s->n_users + 1);
+  pd_status st = PD_OK, rest = PD_OK, relations = PD_OK;
+  if (!job.seen || !job.last || !tmp || !seen) {
+    st = pd_err(L->err, PD_E_NOMEM, "out of memory");
+  } else {
+    pd_snap_feed_close(L->feed, run_chain_check, &job);
+    st = check_users(L, tmp, seen);
+    if (!st) rest = pd_st_restore_rest(s);
+    if (!st) relations = check_relations(L);
+  }
+  pd_st_index_build ib;
+  int whole = pd_snap_feed_stop(L->feed, st ? NULL : &ib);
+  L->feed = NULL;
+  pd_free(a, job.seen);
+  pd_free(a, job.last);
+  pd_free(a, tmp);
+  pd_free(a, seen);
+  if (!st && job.st) st = pd_err(L->err, job.st, "%s", job.err.msg);
+  if (!st) st = relations;
+  if (st) {
+    if (whole) pd_st_index_build_abandon(&ib);
+    return st;
+  }
+  /* the event-id index's failure first, as restore_finish() reports */
+  pd_status ix = pd_st_restore_event_index(s, whole ? &ib : NULL, L->threads);
+  st = ix ? ix : rest;
+  return st ? pd_err(L->err, st, "%s", s->err.msg) : PD_OK;
+}
+
+/* The checks, then the derived structures. */
+static pd_status check_and_restore(loader *L) {
+  if (L->feed) return check_and_restore_fed(L);
+  /* The event-id index is built on helper threads while this one checks
+   * the store; a failed check is still the one reported. */
+  pd_store *s = L->s;
+  pd_st_restore r;
+  pd_st_restore_begin(&r, s, L->threads);
+  pd_status st = check_store(L);
+  pd_status cst = st;
+  st = pd_st_restore_finish(&r, st);
+  if (st && !cst) pd_err(L->err, st, "%s", s->err.msg);
+  return st;
+}
+
 static pd_status snap_read(pd_read_fn fn, void *user, int fd, int direct_fd,
                            size_t pread_from, uint64_t avail,
-                           const pd_persist_options *o, pd_store **out,
-                           pd_snap_info *info, pd_errbuf *err) {
+                           uint64_t declared, const pd_persist_options *o,
+                           pd_store **out, pd_snap_info *info,
+                           pd_errbuf *err) {
   loader L = {.fn = fn,
               .user = user,
               .err = err,
@@ -1267,19 +1369,13 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd, int direct_fd,
                                             : "invalid allocator or identity "
                                               "key");
   L.s = s;
+  if (declared != UINT64_MAX && L.threads > 1)
+    L.feed = pd_snap_feed_begin(s, declared);
   st = read_sections(&L, &inf);
   pd_free(&s->alloc, L.buf);
   pd_free(&s->alloc, L.bounce_block);
-  if (!st) {
-    /* The event-id index is built on helper threads while this one
-     * checks the store; a failed check is still the one reported. */
-    pd_st_restore r;
-    pd_st_restore_begin(&r, s, L.threads);
-    st = check_store(&L);
-    pd_status cst = st;
-    st = pd_st_restore_finish(&r, st);
-    if (st && !cst) pd_err(err, st, "%s", s->err.msg);
-  }
+  if (!st) st = check_and_restore(&L);
+  pd_snap_feed_stop(L.feed, NULL); /* after a failed read */
   if (st) {
     pd_store_free(s);
     return st;
@@ -1292,8 +1388,8 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd, int direct_fd,
 
 pd_status pd_snap_read(pd_read_fn fn, void *user, const pd_persist_options *o,
                        pd_store **out, pd_snap_info *info, pd_errbuf *err) {
-  return snap_read(fn, user, -1, -1, SIZE_MAX, UINT64_MAX, o, out, info,
-                   err);
+  return snap_read(fn, user, -1, -1, SIZE_MAX, UINT64_MAX, UINT64_MAX, o, out,
+                   info, err);
 }
 
 pd_status pd_snap_load_path(const char *path, const pd_persist_options *o,
@@ -1333,10 +1429,26 @@ pd_status pd_snap_load_path_direct(const char *path,
         (direct < 0 && large && !pd_direct_file_cached(fd, avail)))
       direct_fd = pd_direct_open_read(path);
   }
+  /* With threads to spare, one of them only waits on the disk, reading
+   * the whole file ahead into a small ring, while the others copy, check
+   * and index what has arrived (readahead.h). */
+  pd_readahead *ra = NULL;
+  pd_allocator a;
+  uint64_t declared = UINT64_MAX;
+  if (direct_fd >= 0 && pd_parallel_resolve_threads(o->threads) > 1 &&
+      pd_alloc_init(&a, o->allocator) == 0) {
+    /* its event count sizes the index built as the events arrive */
+    declared = pd_snap_declared_events(&a, direct_fd, fd, avail);
+    ra = pd_readahead_begin(&a, direct_fd, fd, avail);
+  }
   /* Only a regular file read from its start can be read by offsets. */
-  pd_status st = snap_read(pd_pf_fd_reader, &fd,
-                           avail != UINT64_MAX ? fd : -1, direct_fd,
-                           pread_from, avail, o, out, info, err);
+  pd_status st =
+      ra ? snap_read(pd_readahead_read, ra, -1, -1, pread_from, avail,
+                     declared, o, out, info, err)
+         : snap_read(pd_pf_fd_reader, &fd, avail != UINT64_MAX ? fd : -1,
+                     direct_fd, pread_from, avail, UINT64_MAX, o, out, info,
+                     err);
+  pd_readahead_end(ra);
   if (direct_fd >= 0) close(direct_fd);
   close(fd);
   return st;

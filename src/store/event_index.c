@@ -95,6 +95,18 @@ static inline uint32_t check(const pd_store *s, const pd_st_bucket *b,
   return 0;
 }
 
+/* check() reading ids from a build's columns (which may not be the
+ * store's yet: a fed build runs while they are read). */
+static inline uint32_t check_build(const pd_st_index_build *x,
+                                   const pd_st_bucket *b, uint64_t m,
+                                   int base, uint64_t eid) {
+  for (; m != 0; m &= m - 1) {
+    uint32_t tag = b->tag[base + first_byte(m)];
+    if (x->eid[pd_st_tag_kind(tag)][pd_st_tag_index(tag)] == eid) return tag;
+  }
+  return 0;
+}
+
 /* The tag of eid, or 0 with *room = the first bucket with a free slot
  * on its probe path (where it would be placed). */
 static uint32_t find(const pd_store *s, uint64_t eid, size_t *room) {
@@ -331,16 +343,18 @@ static size_t defer_cap(size_t n) { return 1024 + n / 1024; }
 
 /* Place eid (tag) from its home i in [lo, hi): 0, -2 for a repeated id,
  * or 1 when the probe reaches hi before a bucket with room (deferred). */
-static inline int place_in_range(const pd_store *s, pd_st_bucket *bk,
-                                 size_t i, size_t hi, uint64_t h,
-                                 uint64_t eid, uint32_t tag) {
+static inline int place_in_range(const pd_st_index_build *x, size_t i,
+                                 size_t hi, uint64_t h, uint64_t eid,
+                                 uint32_t tag) {
+  pd_st_bucket *bk = x->bk;
   uint8_t f = fingerprint(h);
   for (;; i++) {
     if (i == hi) return 1;
     pd_st_bucket *b = &bk[i];
     uint64_t m0 = match_bytes(fp_word(b, 0), f);
     uint64_t m1 = match_bytes(fp_word(b, 8), f);
-    if ((m0 | m1) != 0 && (check(s, b, m0, 0, eid) || check(s, b, m1, 8, eid)))
+    if ((m0 | m1) != 0 && (check_build(x, b, m0, 0, eid) ||
+                           check_build(x, b, m1, 8, eid)))
       return -2;
     if (b->fp[LAST] == 0) break;
   }
@@ -359,12 +373,27 @@ int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b) {
       s, b, n < RANGES_FROM ? 1 : PD_ST_INDEX_RANGES);
 }
 
+static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
+                       size_t nranges);
+
 int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
                                    size_t nranges) {
-  memset(b, 0, sizeof *b);
-  b->s = s;
   size_t n = 0;
   for (int k = 1; k < PD_EV_KINDS; k++) n += s->col[k].n;
+  int r = begin_sized(s, b, n, nranges);
+  for (int k = 1; r == 0 && k < PD_EV_KINDS; k++) b->eid[k] = s->col[k].eid;
+  return r;
+}
+
+int pd_st_index_build_begin_fed(pd_store *s, pd_st_index_build *b,
+                                size_t n) {
+  return begin_sized(s, b, n, n < RANGES_FROM ? 1 : PD_ST_INDEX_RANGES);
+}
+
+static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
+                       size_t nranges) {
+  memset(b, 0, sizeof *b);
+  b->s = s;
   b->n = n;
   /* every event and an eighth more, so that recording after the load
    * does not rebuild the index at once */
@@ -416,11 +445,9 @@ static int place_oldest(const pd_st_index_build *b, range_window *w, int k,
   uint32_t j = w->index[w->tail % AHEAD];
   uint64_t h = w->hash[w->tail % AHEAD];
   w->tail++;
-  uint64_t eid = b->s->col[k].eid[j];
+  uint64_t eid = b->eid[k][j];
   uint32_t tag = pd_st_tag(k, j);
-  int p = eid == 0 ? -2
-                   : place_in_range(b->s, b->bk, home(h, b->nb), hi, h, eid,
-                                    tag);
+  int p = eid == 0 ? -2 : place_in_range(b, home(h, b->nb), hi, h, eid, tag);
   if (p != 1) return p;
   if (*nd == b->defer_cap) return -3;
   def[(*nd)++] = tag;
@@ -464,6 +491,63 @@ void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
   }
   b->ndeferred[r] = nd;
   b->result[r] = result;
+}
+
+/* ---- the build fed while the columns are read ---------------------------
+ *
+ * One thread places every id, in column order, each in its home bucket's
+ * range, deferring the ids whose probe would leave the range, exactly as
+ * that range's own pass would: every range sees its ids in the same
+ * order, so the buckets and deferred lists come out as the ranged build's
+ * (a test compares them byte for byte). One pass reads each id once,
+ * where the ranged build reads every id once per range. */
+
+/* The range holding bucket i, and where it ends: ranges start at
+ * multiples of nb / nranges (the last one runs to nb), counted by
+ * comparisons, since a division per id cost a fifth of the feed. */
+static inline size_t range_of_bucket(const pd_st_index_build *b, size_t i,
+                                     size_t *hi) {
+  size_t per = b->nb / b->nranges, r = 0;
+  for (size_t q = 1; q < b->nranges; q++) r += i >= per * q;
+  *hi = r + 1 == b->nranges ? b->nb : per * (r + 1);
+  return r;
+}
+
+void pd_st_index_build_zero(pd_st_index_build *b) {
+  memset(b->bk, 0, b->nb * sizeof *b->bk);
+}
+
+/* Place id j of kind k, its hash h, in its range (unless that range has
+ * already failed, after which a ranged pass places nothing more). */
+static inline void feed_one(pd_st_index_build *b, int k, uint32_t j,
+                            uint64_t h) {
+  size_t hi, i = home(h, b->nb);
+  size_t r = range_of_bucket(b, i, &hi);
+  if (b->result[r] != 0) return;
+  uint64_t eid = b->eid[k][j];
+  uint32_t tag = pd_st_tag(k, j);
+  int p = eid == 0 ? -2 : place_in_range(b, i, hi, h, eid, tag);
+  if (p == 1) {
+    if (b->ndeferred[r] == b->defer_cap) {
+      p = -3;
+    } else {
+      b->deferred[r * b->defer_cap + b->ndeferred[r]++] = tag;
+      p = 0;
+    }
+  }
+  b->result[r] = p;
+}
+
+void pd_st_index_build_feed(pd_st_index_build *b, int k,
+                            const uint64_t *eid, uint32_t from,
+                            uint32_t to) {
+  b->eid[k] = eid;
+  size_t nb = b->nb;
+  for (uint32_t i = from; i < to; i++) {
+    if (to - i > AHEAD)
+      PD_PREFETCH(&b->bk[home(pd_mix64(eid[i + AHEAD]), nb)]);
+    feed_one(b, k, i, pd_mix64(eid[i]));
+  }
 }
 
 /* Every range ran: place the deferred ids, or redo everything in one

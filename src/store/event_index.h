@@ -90,6 +90,7 @@ typedef struct pd_st_index_build {
   size_t defer_cap;
   size_t ndeferred[PD_ST_INDEX_MAX_RANGES];
   int result[PD_ST_INDEX_MAX_RANGES]; /* 0, -2 repeated, -3 overflowed */
+  const uint64_t *eid[PD_EV_KINDS]; /* each kind's ids */
 } pd_st_index_build;
 
 int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b);
@@ -99,6 +100,25 @@ int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b);
 int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
                                    size_t nranges);
 void pd_st_index_build_range(pd_st_index_build *b, size_t r);
+
+/* The same build fed while the columns are being read, on one thread
+ * other than the reader's, with the same result:
+ *   pd_st_index_build_begin_fed  calling thread: as begin(), for the n
+ *                                events the input declares;
+ *   pd_st_index_build_zero       the feeding thread, first: clears the
+ *                                buckets;
+ *   pd_st_index_build_feed       the feeding thread: ids [from, to) of
+ *                                kind k, whose column is `eid` (it may
+ *                                not be the store's yet); calls go in
+ *                                order of kind and index, covering each
+ *                                column whole;
+ * then end() or abandon() as above, end() only when the columns fed are
+ * the store's and hold n events in all. */
+int pd_st_index_build_begin_fed(pd_store *s, pd_st_index_build *b,
+                                size_t n);
+void pd_st_index_build_zero(pd_st_index_build *b);
+void pd_st_index_build_feed(pd_st_index_build *b, int k,
+                            const uint64_t *eid, uint32_t from, uint32_t to);
 int pd_st_index_build_end(pd_st_index_build *b);
 void pd_st_index_build_abandon(pd_st_index_build *b);
 

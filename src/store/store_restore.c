@@ -109,8 +109,7 @@ static pd_status event_index_status(pd_store *s, int r) {
   return PD_OK;
 }
 
-/* Everything but the event-id index, on the calling thread. */
-static pd_status restore_rest(pd_store *s) {
+pd_status pd_st_restore_rest(pd_store *s) {
   int r = pd_st_ident_index_rebuild(s);
   if (r == -1) return pd_err(&s->err, PD_E_NOMEM, "out of memory");
   if (r == -2)
@@ -157,10 +156,31 @@ void pd_st_restore_begin(pd_st_restore *r, pd_store *s, int32_t threads) {
   }
 }
 
+pd_status pd_st_restore_event_index(pd_store *s,
+                                    const pd_st_index_build *built,
+                                    int32_t threads) {
+  pd_st_restore r;
+  if (built) pd_st_restore_begin_built(&r, s, built);
+  else pd_st_restore_begin(&r, s, threads);
+  if (r.ib_status != 0) return event_index_status(s, -1);
+  drain(&r);
+  for (int i = 0; i < r.started; i++) thrd_join(r.helpers[i], NULL);
+  return event_index_status(s, pd_st_index_build_end(&r.ib));
+}
+
+void pd_st_restore_begin_built(pd_st_restore *r, pd_store *s,
+                               const pd_st_index_build *built) {
+  r->s = s;
+  r->started = 0;
+  r->ib = *built;
+  r->ib_status = 0;
+  atomic_init(&r->next, r->ib.nranges); /* no range left to take */
+}
+
 pd_status pd_st_restore_finish(pd_st_restore *r, pd_status prior) {
   pd_store *s = r->s;
   pd_status rest = prior;
-  if (!prior && r->ib_status == 0) rest = restore_rest(s);
+  if (!prior && r->ib_status == 0) rest = pd_st_restore_rest(s);
   /* after a failed check, no range is started any more */
   if (prior) atomic_store(&r->next, r->ib.nranges);
   if (r->ib_status == 0) drain(r);
