@@ -384,6 +384,20 @@ static void threads_must_be_0_to_64_and_a_0_1_sized_struct_still_loads(
 
 /* Build s's index with r ranges, running them forwards or backwards;
  * returns end()'s answer and copies the buckets out when it succeeds. */
+/* End build b of store s: its result, and on success a copy of the
+ * installed buckets in *bytes (when bytes is not NULL; free it). */
+static int end_build(pd_store *s, pd_st_index_build *b,
+                     unsigned char **bytes) {
+  int res = pd_st_index_build_end(b);
+  if (res == 0 && bytes) {
+    size_t n = s->index.nbuckets * sizeof(pd_st_bucket);
+    *bytes = malloc(n);
+    assert_non_null(*bytes);
+    memcpy(*bytes, s->index.buckets, n);
+  }
+  return res;
+}
+
 static int build(pd_store *s, size_t r, int backwards, size_t defer_cap,
                  unsigned char **bytes, size_t *deferred) {
   pd_st_index_build b;
@@ -396,14 +410,7 @@ static int build(pd_store *s, size_t r, int backwards, size_t defer_cap,
     *deferred = 0;
     for (size_t i = 0; i < r; i++) *deferred += b.ndeferred[i];
   }
-  int res = pd_st_index_build_end(&b);
-  if (res == 0 && bytes) {
-    size_t n = s->index.nbuckets * sizeof(pd_st_bucket);
-    *bytes = malloc(n);
-    assert_non_null(*bytes);
-    memcpy(*bytes, s->index.buckets, n);
-  }
-  return res;
+  return end_build(s, &b, bytes);
 }
 
 static void every_id_is_found_at_its_event(pd_store *s) {
@@ -449,14 +456,7 @@ static int fed(pd_store *s, size_t defer_cap, unsigned char **bytes) {
       pd_st_index_build_feed(&b, k, s->col[k].eid, i, to);
       i = to;
     }
-  int res = pd_st_index_build_end(&b);
-  if (res == 0 && bytes) {
-    size_t n = s->index.nbuckets * sizeof(pd_st_bucket);
-    *bytes = malloc(n);
-    assert_non_null(*bytes);
-    memcpy(*bytes, s->index.buckets, n);
-  }
-  return res;
+  return end_build(s, &b, bytes);
 }
 
 static void the_index_fed_during_the_read_is_the_ranged_build(void **state) {

@@ -101,7 +101,10 @@ typedef struct pd_persist_options {
   /** Threads a snapshot load may use to read and check the data and to
    *  rebuild the store's indexes, 0..64: 1 (the default, and for callers
    *  built against 0.1) = the calling thread only, 0 = one per online
-   *  processor. Added in 0.2. The threads are started for the load
+   *  processor. Added in 0.2. With 2 or more, a large file that is read
+   *  around the page cache (see pd_snapshot_load) is also read by one
+   *  more thread that only waits on the disk, ahead of the others (it
+   *  computes nothing). The threads are started for the load
    *  and joined before it returns; the loaded store, and the status and
    *  message of a failed load, are the same for every value. It does not
    *  set the loaded store's pd_store_set_threads() (that stays 1).
@@ -155,7 +158,10 @@ PD_API pd_status pd_snapshot_write(pd_store *store, pd_write_fn write,
  * A large file that is mostly not in the page cache (after a restart, or
  * after pd_snapshot_save()) has its large sections read around the cache
  * (Linux: O_DIRECT), which spares the cost of filling the cache with a
- * file that is read once; a cached file is read from the cache.
+ * file that is read once; a cached file is read from the cache. Read so
+ * with 2 or more threads (pd_persist_options.threads), the file is read
+ * ahead while the data already read is checked and the event-id index is
+ * built, so that the load takes little longer than the disk needs.
  *
  * Errors (nothing is created; the reason goes to opts->errmsg):
  * PD_E_INVALID (bad arguments or options; a store that pseudonymises
