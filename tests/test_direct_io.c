@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "core/crc32c.h"
+#include "core/le_bytes.h"
 #include "io/direct_io.h"
 #include "io/persist_internal.h"
 #include "io/readahead.h"
@@ -452,6 +453,22 @@ static void a_snapshot_declares_its_events_in_its_headers(void **state) {
   assert_int_equal(pd_snap_declared_events(&libc, -1, fd, n - 5),
                    UINT64_MAX);
   close(fd);
+  /* an event count its section cannot hold */
+  {
+    unsigned char *p = malloc(n);
+    assert_non_null(p);
+    memcpy(p, bytes, n);
+    uint64_t pos = PD_SNAP_HEADER_BYTES;
+    while (pd_rd32(p + pos) <= PD_SEC_EVENTS)
+      pos += PD_SNAP_SECTION_HEADER_BYTES + pd_rd64(p + pos + 8) + 4;
+    p[pos + PD_SNAP_SECTION_HEADER_BYTES + 7] = 0x40; /* + 2^30 events */
+    write_file(f, p, n);
+    free(p);
+    fd = open(f, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pd_snap_declared_events(&libc, -1, fd, n), UINT64_MAX);
+    close(fd);
+  }
   /* a section length that runs past the end */
   bytes[PD_SNAP_HEADER_BYTES + 14] ^= 0x01; /* + 2^48 */
   write_file(f, bytes, n);

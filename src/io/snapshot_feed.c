@@ -46,7 +46,11 @@ uint64_t pd_snap_declared_events(const pd_allocator *a, int dfd, int fd,
       if (len < sizeof pre ||
           read_at(dfd, fd, pos + sizeof h, pre, sizeof pre, bounce) != 0)
         break;
-      events += pd_rd32(pre + 4);
+      /* a count its section's length cannot hold is not believed: the
+       * index sized from it would cost more memory than the file holds */
+      uint64_t n = pd_rd32(pre + 4), bytes = pd_rd32(pre + 8);
+      if (bytes > 4096 || n * (8 + bytes) != len - sizeof pre) break;
+      events += n;
     }
     pos += PD_SNAP_SECTION_HEADER_BYTES + len + 4;
   }

@@ -20,7 +20,8 @@
 /* The events a snapshot file declares, summed over its event sections'
  * headers (read with direct reads through dfd where it is >= 0, else
  * through fd; neither offset moves), or UINT64_MAX when the headers do
- * not chain up to the end marker within `size` bytes. Only a hint for
+ * not chain up to the end marker within `size` bytes or a count does not
+ * fill its section (so the count is at most size / 8). Only a hint for
  * sizing: nothing read here is trusted. */
 uint64_t pd_snap_declared_events(const pd_allocator *a, int dfd, int fd,
                                  uint64_t size);
