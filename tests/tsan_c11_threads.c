@@ -79,3 +79,32 @@ int mtx_unlock(mtx_t *m) {
 }
 
 void mtx_destroy(mtx_t *m) { pthread_mutex_destroy((pthread_mutex_t *)m); }
+
+/* Condition variables too: glibc's cnd_wait releases and retakes the
+ * mutex out of TSan's sight, which then reports the next mtx_lock as a
+ * double lock. */
+_Static_assert(sizeof(cnd_t) >= sizeof(pthread_cond_t),
+               "cnd_t cannot hold a pthread condition variable");
+
+int cnd_init(cnd_t *c) {
+  return pthread_cond_init((pthread_cond_t *)c, NULL) == 0 ? thrd_success
+                                                           : thrd_error;
+}
+
+int cnd_wait(cnd_t *c, mtx_t *m) {
+  return pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m) == 0
+             ? thrd_success
+             : thrd_error;
+}
+
+int cnd_signal(cnd_t *c) {
+  return pthread_cond_signal((pthread_cond_t *)c) == 0 ? thrd_success
+                                                       : thrd_error;
+}
+
+int cnd_broadcast(cnd_t *c) {
+  return pthread_cond_broadcast((pthread_cond_t *)c) == 0 ? thrd_success
+                                                          : thrd_error;
+}
+
+void cnd_destroy(cnd_t *c) { pthread_cond_destroy((pthread_cond_t *)c); }
