@@ -17,4 +17,10 @@
 #define PD_PREFETCH_READ(addr) ((void)(addr))
 #endif
 
+/* How many elements ahead a pass in order over an array prefetches the
+ * random slot a later element will touch (index rebuilds, the chain
+ * check): enough loads in flight to cover memory latency, few enough to
+ * stay in the line-fill buffers. */
+#define PD_PREFETCH_AHEAD 16
+
 #endif

@@ -973,9 +973,6 @@ static pd_status check_users(loader *L, uint32_t *tmp, uint8_t *seen) {
   return PD_OK;
 }
 
-/* How many records ahead the chain check prefetches last[]. */
-#define CHAIN_AHEAD 16
-
 /* The store appends events and links each to the previous event of the
  * same user id, so in every store it builds a chain runs through its
  * owner's events from the newest down to the oldest, by index. That shape
@@ -990,14 +987,14 @@ static int chains_in_order(const pd_store *s, int kind,
   if (own->width != 4 || next->width != 4) return 0;
   memset(last, 0xFF, (size_t)s->n_users * sizeof *last);
   const unsigned char *rec = c->rec;
-  const size_t rs = c->rec_size, ahead = CHAIN_AHEAD * rs;
+  const size_t rs = c->rec_size, ahead = PD_PREFETCH_AHEAD * rs;
   const uint32_t n = c->n;
   for (uint32_t i = 0; i < n; i++, rec += rs) {
     uint32_t u, nx;
     /* last[] is larger than the caches and owners come in any order:
      * start loading the slot a later record needs (owners were checked
      * against the user count with the column) */
-    if (n - i > CHAIN_AHEAD) {
+    if (n - i > PD_PREFETCH_AHEAD) {
       memcpy(&u, rec + ahead + own->off, 4);
       PD_PREFETCH(&last[u]);
     }
@@ -1130,28 +1127,46 @@ static pd_status check_relations(loader *L) {
   return st;
 }
 
-/* The longest array the whole-store checks mark off, one byte each. */
-static size_t longest_array(const pd_store *s) {
+/* Scratch of the whole-store checks: a word per user (roots, the newest
+ * event per user) and a byte per element of the longest array they mark
+ * off (users, a column, the identities). */
+typedef struct check_scratch {
+  uint32_t *per_user;
+  uint8_t *marks;
+} check_scratch;
+
+static void scratch_free(const pd_store *s, check_scratch *c) {
+  pd_free(&s->alloc, c->per_user);
+  pd_free(&s->alloc, c->marks);
+  c->per_user = NULL;
+  c->marks = NULL;
+}
+
+/* 0, or -1 out of memory with nothing allocated (both NULL, as
+ * scratch_free() leaves them). `users_only`: marks for the users alone
+ * (check_users needs no more). */
+static int scratch_alloc(const pd_store *s, check_scratch *c,
+                         int users_only) {
   size_t n = s->n_users;
-  for (int k = 1; k < PD_EV_KINDS; k++)
+  for (int k = 1; !users_only && k < PD_EV_KINDS; k++)
     if (s->col[k].n > n) n = s->col[k].n;
-  if (s->n_idents > n) n = s->n_idents;
-  return n;
+  if (!users_only && s->n_idents > n) n = s->n_idents;
+  c->per_user = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *c->per_user);
+  c->marks = pd_malloc(&s->alloc, n + 1);
+  if (c->per_user && c->marks) return 0;
+  scratch_free(s, c);
+  return -1;
 }
 
 static pd_status check_store(loader *L) {
   pd_store *s = L->s;
-  size_t n = longest_array(s);
-  uint32_t *tmp = pd_malloc(&s->alloc, (size_t)s->n_users * sizeof *tmp);
-  uint8_t *seen = pd_malloc(&s->alloc, n + 1);
-  pd_status st = PD_OK;
-  if (!tmp || !seen)
-    st = pd_err(L->err, PD_E_NOMEM, "out of memory");
-  if (!st) st = check_users(L, tmp, seen);
-  if (!st) st = check_chains(L, seen, tmp);
+  check_scratch c;
+  if (scratch_alloc(s, &c, 0) != 0)
+    return pd_err(L->err, PD_E_NOMEM, "out of memory");
+  pd_status st = check_users(L, c.per_user, c.marks);
+  if (!st) st = check_chains(L, c.marks, c.per_user);
   if (!st) st = check_relations(L);
-  pd_free(&s->alloc, tmp);
-  pd_free(&s->alloc, seen);
+  scratch_free(s, &c);
   return st;
 }
 
@@ -1270,14 +1285,13 @@ static pd_status read_sections(loader *L, pd_snap_info *info) {
 typedef struct chain_job {
   loader L; /* the loader's, reporting to err */
   pd_errbuf err;
-  uint8_t *seen;
-  uint32_t *last;
+  check_scratch scratch;
   pd_status st;
 } chain_job;
 
 static void run_chain_check(void *ctx) {
   chain_job *j = ctx;
-  j->st = check_chains(&j->L, j->seen, j->last);
+  j->st = check_chains(&j->L, j->scratch.marks, j->scratch.per_user);
 }
 
 /* check_and_restore() when the event-id index was fed: the feeding
@@ -1287,32 +1301,27 @@ static void run_chain_check(void *ctx) {
  * reported is the one check_store() and then restore_finish() report. */
 static pd_status check_and_restore_fed(loader *L) {
   pd_store *s = L->s;
-  const pd_allocator *a = &s->alloc;
   chain_job job;
   memset(&job, 0, sizeof job);
   job.L = *L;
   job.L.err = &job.err;
   job.L.feed = NULL;
-  job.seen = pd_malloc(a, longest_array(s) + 1);
-  job.last = pd_malloc(a, (size_t)s->n_users * sizeof *job.last);
-  uint32_t *tmp = pd_malloc(a, (size_t)s->n_users * sizeof *tmp);
-  uint8_t *seen = pd_malloc(a, (size_t)s->n_users + 1);
+  check_scratch users = {NULL, NULL};
   pd_status st = PD_OK, rest = PD_OK, relations = PD_OK;
-  if (!job.seen || !job.last || !tmp || !seen) {
+  if (scratch_alloc(s, &job.scratch, 0) != 0 ||
+      scratch_alloc(s, &users, 1) != 0) {
     st = pd_err(L->err, PD_E_NOMEM, "out of memory");
   } else {
     pd_snap_feed_close(L->feed, run_chain_check, &job);
-    st = check_users(L, tmp, seen);
+    st = check_users(L, users.per_user, users.marks);
     if (!st) rest = pd_st_restore_rest(s);
     if (!st) relations = check_relations(L);
   }
   pd_st_index_build ib;
   int whole = pd_snap_feed_stop(L->feed, st ? NULL : &ib);
   L->feed = NULL;
-  pd_free(a, job.seen);
-  pd_free(a, job.last);
-  pd_free(a, tmp);
-  pd_free(a, seen);
+  scratch_free(s, &job.scratch);
+  scratch_free(s, &users);
   if (!st && job.st) st = pd_err(L->err, job.st, "%s", job.err.msg);
   if (!st) st = relations;
   if (st) {

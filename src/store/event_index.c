@@ -176,10 +176,6 @@ static inline int place_unique(const pd_store *s, pd_st_bucket *bk, size_t nb,
   return 0;
 }
 
-/* How far ahead the rebuild prefetches: enough loads in flight to cover
- * memory latency, few enough to stay in the line-fill buffers. */
-#define AHEAD 16
-
 /* Rebuild with nb buckets from the columns, read in order (sequential
  * reads of the event ids), prefetching each bucket a few events ahead. */
 static int rebuild(pd_store *s, size_t nb) {
@@ -195,8 +191,9 @@ static int rebuild(pd_store *s, size_t nb) {
   for (int k = 1; k < PD_EV_KINDS; k++) {
     const pd_st_column *c = &s->col[k];
     for (uint32_t i = 0; i < c->n; i++) {
-      if (i + AHEAD < c->n)
-        PD_PREFETCH(&bk[home(pd_mix64(c->eid[i + AHEAD]), nb)]);
+      if (i + PD_PREFETCH_AHEAD < c->n)
+        PD_PREFETCH(
+            &bk[home(pd_mix64(c->eid[i + PD_PREFETCH_AHEAD]), nb)]);
       uint64_t h = pd_mix64(c->eid[i]);
       place(bk, nb, home(h, nb), h, pd_st_tag(k, i));
     }
@@ -433,25 +430,35 @@ static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
 /* A range's window of ids whose buckets are being prefetched, placed in
  * the order they entered. */
 typedef struct range_window {
-  uint32_t index[AHEAD];
-  uint64_t hash[AHEAD];
+  uint32_t index[PD_PREFETCH_AHEAD];
+  uint64_t hash[PD_PREFETCH_AHEAD];
   uint32_t head, tail;
 } range_window;
 
-/* Place the oldest id of the window (of kind k) in [lo, hi): 0, -2 for
- * a repeated id (or 0), -3 when the range's deferred list is full. */
-static int place_oldest(const pd_st_index_build *b, range_window *w, int k,
-                        size_t hi, uint32_t *def, size_t *nd) {
-  uint32_t j = w->index[w->tail % AHEAD];
-  uint64_t h = w->hash[w->tail % AHEAD];
-  w->tail++;
+/* Place id j of kind k (hash h, home bucket i) in its range, which ends
+ * at hi, or append it to the range's deferred list def (*nd long) when
+ * its probe would leave the range: 0, -2 for a repeated id (or 0), -3
+ * when the list is full. */
+static inline int place_or_defer(const pd_st_index_build *b, int k,
+                                 uint32_t j, uint64_t h, size_t i, size_t hi,
+                                 uint32_t *def, size_t *nd) {
   uint64_t eid = b->eid[k][j];
   uint32_t tag = pd_st_tag(k, j);
-  int p = eid == 0 ? -2 : place_in_range(b, home(h, b->nb), hi, h, eid, tag);
+  int p = eid == 0 ? -2 : place_in_range(b, i, hi, h, eid, tag);
   if (p != 1) return p;
   if (*nd == b->defer_cap) return -3;
   def[(*nd)++] = tag;
   return 0;
+}
+
+/* Place the oldest id of the window (of kind k) in the range ending at
+ * hi: place_or_defer()'s result. */
+static int place_oldest(const pd_st_index_build *b, range_window *w, int k,
+                        size_t hi, uint32_t *def, size_t *nd) {
+  uint32_t j = w->index[w->tail % PD_PREFETCH_AHEAD];
+  uint64_t h = w->hash[w->tail % PD_PREFETCH_AHEAD];
+  w->tail++;
+  return place_or_defer(b, k, j, h, home(h, b->nb), hi, def, nd);
 }
 
 void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
@@ -478,11 +485,11 @@ void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
         nc += home(h, nb) - lo < hi - lo;
       }
       for (uint32_t q = 0; q < nc && result == 0; q++) {
-        if (w.head - w.tail == AHEAD)
+        if (w.head - w.tail == PD_PREFETCH_AHEAD)
           result = place_oldest(b, &w, k, hi, def, &nd);
         PD_PREFETCH(&bk[home(cand_h[q], nb)]);
-        w.index[w.head % AHEAD] = cand[q];
-        w.hash[w.head % AHEAD] = cand_h[q];
+        w.index[w.head % PD_PREFETCH_AHEAD] = cand[q];
+        w.hash[w.head % PD_PREFETCH_AHEAD] = cand_h[q];
         w.head++;
       }
     }
@@ -503,8 +510,8 @@ void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
  * where the ranged build reads every id once per range. */
 
 /* The range holding bucket i, and where it ends: ranges start at
- * multiples of nb / nranges (the last one runs to nb), counted by
- * comparisons, since a division per id cost a fifth of the feed. */
+ * multiples of nb / nranges (the last one runs to nb); counted by a few
+ * comparisons rather than a division per id. */
 static inline size_t range_of_bucket(const pd_st_index_build *b, size_t i,
                                      size_t *hi) {
   size_t per = b->nb / b->nranges, r = 0;
@@ -524,18 +531,9 @@ static inline void feed_one(pd_st_index_build *b, int k, uint32_t j,
   size_t hi, i = home(h, b->nb);
   size_t r = range_of_bucket(b, i, &hi);
   if (b->result[r] != 0) return;
-  uint64_t eid = b->eid[k][j];
-  uint32_t tag = pd_st_tag(k, j);
-  int p = eid == 0 ? -2 : place_in_range(b, i, hi, h, eid, tag);
-  if (p == 1) {
-    if (b->ndeferred[r] == b->defer_cap) {
-      p = -3;
-    } else {
-      b->deferred[r * b->defer_cap + b->ndeferred[r]++] = tag;
-      p = 0;
-    }
-  }
-  b->result[r] = p;
+  b->result[r] = place_or_defer(b, k, j, h, i, hi,
+                                b->deferred + r * b->defer_cap,
+                                &b->ndeferred[r]);
 }
 
 void pd_st_index_build_feed(pd_st_index_build *b, int k,
@@ -544,8 +542,9 @@ void pd_st_index_build_feed(pd_st_index_build *b, int k,
   b->eid[k] = eid;
   size_t nb = b->nb;
   for (uint32_t i = from; i < to; i++) {
-    if (to - i > AHEAD)
-      PD_PREFETCH(&b->bk[home(pd_mix64(eid[i + AHEAD]), nb)]);
+    if (to - i > PD_PREFETCH_AHEAD)
+      PD_PREFETCH(
+          &b->bk[home(pd_mix64(eid[i + PD_PREFETCH_AHEAD]), nb)]);
     feed_one(b, k, i, pd_mix64(eid[i]));
   }
 }

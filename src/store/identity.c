@@ -780,8 +780,6 @@ pd_status pd_user_identities(pd_store *s, pd_user_id user, pd_identity_fn fn,
   return pd_st_leave(s, PD_OK);
 }
 
-#define REBUILD_AHEAD 16
-
 /* Identity i's hash (0 for an erased one, which is not indexed), its home
  * slot prefetched. */
 static uint64_t hash_and_prefetch(const pd_store *s, uint32_t i) {
@@ -805,16 +803,17 @@ int pd_st_ident_index_rebuild(pd_store *s) {
   s->ident_slots_cap = cap;
   s->ident_slots_len = 0;
   /* The slots are larger than the caches: each identity's key is hashed
-   * REBUILD_AHEAD identities early and its home slot's load started. */
-  uint64_t ahead[REBUILD_AHEAD];
+   * PD_PREFETCH_AHEAD identities early and its home slot's load started. */
+  uint64_t ahead[PD_PREFETCH_AHEAD];
   uint32_t n = s->n_idents;
-  for (uint32_t i = 0; i < n && i < REBUILD_AHEAD; i++)
+  for (uint32_t i = 0; i < n && i < PD_PREFETCH_AHEAD; i++)
     ahead[i] = hash_and_prefetch(s, i);
   for (uint32_t i = 0; i < n; i++) {
     const pd_st_identity *d = &s->idents[i];
-    uint64_t h = ahead[i % REBUILD_AHEAD];
-    if (n - i > REBUILD_AHEAD)
-      ahead[i % REBUILD_AHEAD] = hash_and_prefetch(s, i + REBUILD_AHEAD);
+    uint64_t h = ahead[i % PD_PREFETCH_AHEAD];
+    if (n - i > PD_PREFETCH_AHEAD)
+      ahead[i % PD_PREFETCH_AHEAD] =
+          hash_and_prefetch(s, i + PD_PREFETCH_AHEAD);
     if (d->user == 0) continue;
     const char *key = s->ident_bytes + d->off;
     size_t k = ident_slot_h(s, d->ns, key, d->len, h);

@@ -90,8 +90,9 @@ static pd_status order_slots_reserve(pd_store *s, size_t more) {
   const pd_st_order *o = pd_st_orders(s);
   size_t n = s->order_slots_len;
   for (size_t i = 0; i < n; i++) {
-    if (i + 16 < n)
-      PD_PREFETCH(&ns[order_home(order_hash(o[i + 16].order_id), ncap)]);
+    if (i + PD_PREFETCH_AHEAD < n)
+      PD_PREFETCH(&ns[order_home(order_hash(o[i + PD_PREFETCH_AHEAD].order_id),
+                                 ncap)]);
     order_place(ns, ncap, o[i].order_id, (uint32_t)i + 1);
   }
   pd_free(&s->alloc, s->order_slots);
@@ -252,8 +253,9 @@ int pd_st_order_index_rebuild(pd_store *s) {
   const pd_st_order *o = pd_st_orders(s);
   for (uint32_t i = 0; i < n; i++) {
     /* the slots are larger than the caches: start the load of a later
-     * order's home slot now (16 ahead, as event_index.c's AHEAD) */
-    if (n - i > 16) pd_st_order_prefetch(s, o[i + 16].order_id);
+     * order's home slot now */
+    if (n - i > PD_PREFETCH_AHEAD)
+      pd_st_order_prefetch(s, o[i + PD_PREFETCH_AHEAD].order_id);
     uint64_t id = o[i].order_id, h = order_hash(id);
     size_t k = order_slot(s, id, h);
     if (id == 0 || slots[k] != 0) return -2;

@@ -156,25 +156,27 @@ void pd_st_restore_begin(pd_st_restore *r, pd_store *s, int32_t threads) {
   }
 }
 
-pd_status pd_st_restore_event_index(pd_store *s,
-                                    const pd_st_index_build *built,
-                                    int32_t threads) {
-  pd_st_restore r;
-  if (built) pd_st_restore_begin_built(&r, s, built);
-  else pd_st_restore_begin(&r, s, threads);
-  if (r.ib_status != 0) return event_index_status(s, -1);
-  drain(&r);
-  for (int i = 0; i < r.started; i++) thrd_join(r.helpers[i], NULL);
-  return event_index_status(s, pd_st_index_build_end(&r.ib));
-}
-
-void pd_st_restore_begin_built(pd_st_restore *r, pd_store *s,
-                               const pd_st_index_build *built) {
+/* begin() with every range of the index already placed: nothing is
+ * allocated, no thread started. */
+static void begin_built(pd_st_restore *r, pd_store *s,
+                        const pd_st_index_build *built) {
   r->s = s;
   r->started = 0;
   r->ib = *built;
   r->ib_status = 0;
   atomic_init(&r->next, r->ib.nranges); /* no range left to take */
+}
+
+pd_status pd_st_restore_event_index(pd_store *s,
+                                    const pd_st_index_build *built,
+                                    int32_t threads) {
+  pd_st_restore r;
+  if (built) begin_built(&r, s, built);
+  else pd_st_restore_begin(&r, s, threads);
+  if (r.ib_status != 0) return event_index_status(s, -1);
+  drain(&r);
+  for (int i = 0; i < r.started; i++) thrd_join(r.helpers[i], NULL);
+  return event_index_status(s, pd_st_index_build_end(&r.ib));
 }
 
 pd_status pd_st_restore_finish(pd_st_restore *r, pd_status prior) {

@@ -40,18 +40,15 @@ typedef struct pd_st_restore {
 } pd_st_restore;
 
 void pd_st_restore_begin(pd_st_restore *r, pd_store *s, int32_t threads);
-/* begin() with the event-id index already built (every range placed,
- * e.g. fed while the columns were read): finish() only places its
- * deferred ids and installs it. Allocates nothing, starts no thread. */
-void pd_st_restore_begin_built(pd_st_restore *r, pd_store *s,
-                               const pd_st_index_build *built);
 pd_status pd_st_restore_finish(pd_st_restore *r, pd_status prior);
 
 /* The two halves of finish() for a caller that orders its own work:
  * everything but the event-id index (identities, order ids, guides,
  * totals; the message in s->err), and the event-id index alone: `built`
- * when one was built already (pd_st_restore_begin_built), else NULL to
- * build it on `threads` threads now. Both on the calling thread, the
+ * when every range of one was placed already (a fed build, taken over),
+ * else NULL to build it on `threads` threads now (a built index only has
+ * its deferred ids placed before it is installed). Both on the calling
+ * thread, the
  * first safe to run while other threads read the store's arrays. */
 pd_status pd_st_restore_rest(pd_store *s);
 pd_status pd_st_restore_event_index(pd_store *s,
