@@ -398,12 +398,17 @@ static int end_build(pd_store *s, pd_st_index_build *b,
   return res;
 }
 
+/* Pairs of suspects a build compares at a time (0: its own number): 1
+ * compares each pair as the next is found. */
+static size_t suspect_cap = 0;
+
 static int build(pd_store *s, size_t r, int backwards, size_t defer_cap,
                  unsigned char **bytes, size_t *deferred) {
   pd_st_index_build b;
   assert_int_equal(pd_st_index_build_begin_ranges(s, &b, r), 0);
   assert_int_equal(b.nranges, r);
   if (defer_cap != SIZE_MAX) b.defer_cap = defer_cap;
+  if (suspect_cap) b.suspect_cap = suspect_cap;
   for (size_t i = 0; i < r; i++)
     pd_st_index_build_range(&b, backwards ? r - 1 - i : i);
   if (deferred) {
@@ -443,19 +448,30 @@ static void the_index_layout_does_not_depend_on_the_order_of_ranges(
 
 /* The build fed while the columns are read (snapshot_feed.h), given
  * each column in uneven pieces: 0 or its end() result, and the buckets. */
-static int fed(pd_store *s, size_t defer_cap, unsigned char **bytes) {
+static int fed(pd_store *s, size_t lanes, size_t defer_cap,
+               unsigned char **bytes) {
   pd_st_index_build b;
-  assert_int_equal(pd_st_index_build_begin_fed(s, &b, total_events(s)), 0);
+  assert_int_equal(
+      pd_st_index_build_begin_fed(s, &b, total_events(s), lanes), 0);
   assert_int_equal(b.nranges, PD_ST_INDEX_RANGES);
+  assert_int_equal(b.nlanes, lanes);
   if (defer_cap != SIZE_MAX) b.defer_cap = defer_cap;
-  pd_st_index_build_zero(&b);
-  for (int k = 1; k < PD_EV_KINDS; k++)
-    for (uint32_t i = 0, n = s->col[k].n; i < n;) {
-      uint32_t to = i + 1 + (uint32_t)(next_rand() % 5000);
+  if (suspect_cap) b.suspect_cap = suspect_cap;
+  for (size_t l = 0; l < lanes; l++) pd_st_index_build_zero(&b, l);
+  /* the lanes take turns in uneven pieces, as their threads might */
+  for (int k = 1; k < PD_EV_KINDS; k++) {
+    pd_st_index_build_feed_column(&b, k, s->col[k].eid);
+    uint32_t at[PD_ST_INDEX_RANGES] = {0}, n = s->col[k].n;
+    for (size_t done = 0; done < lanes;) {
+      size_t l = (size_t)next_rand() % lanes;
+      if (at[l] == n) continue;
+      uint32_t to = at[l] + 1 + (uint32_t)(next_rand() % 5000);
       if (to > n) to = n;
-      pd_st_index_build_feed(&b, k, s->col[k].eid, i, to);
-      i = to;
+      pd_st_index_build_feed(&b, l, k, at[l], to);
+      at[l] = to;
+      done += to == n;
     }
+  }
   return end_build(s, &b, bytes);
 }
 
@@ -463,30 +479,34 @@ static void the_index_fed_during_the_read_is_the_ranged_build(void **state) {
   (void)state;
   pd_store *s = loaded();
   size_t bytes = 0;
-  for (int cap = 0; cap < 2; cap++) {
-    /* cap 1: no room to defer, so both fall back to one pass */
-    size_t defer_cap = cap ? 0 : SIZE_MAX;
-    unsigned char *ranged = NULL, *feed = NULL;
-    assert_int_equal(build(s, PD_ST_INDEX_RANGES, 0, defer_cap, &ranged,
-                           NULL),
-                     0);
-    bytes = s->index.nbuckets * sizeof(pd_st_bucket);
-    assert_int_equal(fed(s, defer_cap, &feed), 0);
-    assert_int_equal(s->index.nbuckets * sizeof(pd_st_bucket), bytes);
-    every_id_is_found_at_its_event(s);
-    assert_memory_equal(feed, ranged, bytes);
-    free(ranged);
-    free(feed);
-  }
-  /* a repeated id, then a zero id: refused */
+  const size_t lanes[] = {1, 2, 3, PD_ST_INDEX_RANGES};
+  for (int cap = 0; cap < 2; cap++)
+    for (size_t l = 0; l < 4; l++) {
+      /* cap 1: no room to defer, so both fall back to one pass */
+      size_t defer_cap = cap ? 0 : SIZE_MAX;
+      unsigned char *ranged = NULL, *feed = NULL;
+      assert_int_equal(build(s, PD_ST_INDEX_RANGES, 0, defer_cap, &ranged,
+                             NULL),
+                       0);
+      bytes = s->index.nbuckets * sizeof(pd_st_bucket);
+      assert_int_equal(fed(s, lanes[l], defer_cap, &feed), 0);
+      assert_int_equal(s->index.nbuckets * sizeof(pd_st_bucket), bytes);
+      every_id_is_found_at_its_event(s);
+      assert_memory_equal(feed, ranged, bytes);
+      free(ranged);
+      free(feed);
+    }
+  /* a repeated id, then a zero id: refused, whichever lane has it */
   pd_st_column *c = &s->col[PD_EV_TOUCH];
   uint64_t last = c->eid[c->n - 1], fifth = c->eid[5];
-  c->eid[c->n - 1] = c->eid[17];
-  assert_int_equal(fed(s, SIZE_MAX, NULL), -2);
-  c->eid[c->n - 1] = last;
-  c->eid[5] = 0;
-  assert_int_equal(fed(s, SIZE_MAX, NULL), -2);
-  c->eid[5] = fifth;
+  for (size_t l = 0; l < 4; l++) {
+    c->eid[c->n - 1] = c->eid[17];
+    assert_int_equal(fed(s, lanes[l], SIZE_MAX, NULL), -2);
+    c->eid[c->n - 1] = last;
+    c->eid[5] = 0;
+    assert_int_equal(fed(s, lanes[l], SIZE_MAX, NULL), -2);
+    c->eid[5] = fifth;
+  }
   pd_store_free(s);
 }
 
@@ -530,10 +550,16 @@ static void a_repeated_or_zero_id_is_refused_by_every_range_count(
     if (v == 1) tc->eid[tc->n - 1] = tc->eid[0];   /* within a kind */
     if (v == 2) tc->eid[tc->n - 1] = deferred_eid; /* a deferred id */
     if (v == 3) oc->eid[5] = 0;                    /* id 0 */
-    for (size_t r = 0; r < 3; r++) {
-      assert_int_equal(build(s, ranges[r], 0, SIZE_MAX, NULL, NULL), -2);
-      assert_int_equal(build(s, ranges[r], 1, 0, NULL, NULL), -2);
-    }
+    /* suspects compared in one batch at the end, or one by one */
+    for (suspect_cap = 0; suspect_cap < 2; suspect_cap++)
+      for (size_t r = 0; r < 3; r++) {
+        assert_int_equal(build(s, ranges[r], 0, SIZE_MAX, NULL, NULL), -2);
+        assert_int_equal(build(s, ranges[r], 1, 0, NULL, NULL), -2);
+        size_t lanes = ranges[r] < PD_ST_INDEX_RANGES ? ranges[r]
+                                                       : PD_ST_INDEX_RANGES;
+        assert_int_equal(fed(s, lanes, SIZE_MAX, NULL), -2);
+      }
+    suspect_cap = 0;
     oc->eid[5] = saved_eid;
     tc->eid[tc->n - 1] = saved_t;
   }

@@ -58,44 +58,53 @@ uint64_t pd_snap_declared_events(const pd_allocator *a, int dfd, int fd,
   return result;
 }
 
-/* ---- the feeding thread ---------------------------------------------------- */
+/* ---- the feeding threads --------------------------------------------------- */
+
+/* Threads a fed build can have: one per lane. */
+#define MAX_LANES PD_ST_INDEX_RANGES
+
+typedef struct lane {
+  pd_snap_feed *f;
+  size_t index;
+  /* the lane's thread's: ids placed per kind (read by others under mu) */
+  uint32_t placed[PD_EV_KINDS];
+} lane;
 
 struct pd_snap_feed {
   pd_store *s;
   pd_st_index_build ib;
   mtx_t mu;
   cnd_t cv;
-  thrd_t thread;
+  thrd_t thread[MAX_LANES];
+  lane lanes[MAX_LANES];
+  size_t started;
   /* under mu: what the reading thread announced */
   const uint64_t *eid[PD_EV_KINDS];
   uint32_t n[PD_EV_KINDS], ready[PD_EV_KINDS];
   int latest; /* the last kind announced, 0 before any */
-  int closed, abort, feeder_waits;
+  int closed, abort, waiting;
   void (*after)(void *ctx); /* set with closed */
   void *after_ctx;
-  /* the feeding thread's: ids placed per kind */
-  uint32_t placed[PD_EV_KINDS];
 };
 
-/* Place kind k's ids as they arrive, until the reader has moved past k
- * (or closed, or aborted): 0, or -1 on abort. */
-static int feed_kind(pd_snap_feed *f, int k) {
+/* Place kind k's ids of lane l as they arrive, until the reader has moved
+ * past k (or closed, or aborted): 0, or -1 on abort. */
+static int feed_kind(pd_snap_feed *f, lane *l, int k) {
   mtx_lock(&f->mu);
   for (;;) {
     while (!f->abort && !f->closed && f->latest <= k &&
-           !(f->latest == k && f->ready[k] > f->placed[k])) {
-      f->feeder_waits = 1;
+           !(f->latest == k && f->ready[k] > l->placed[k])) {
+      f->waiting++;
       cnd_wait(&f->cv, &f->mu);
+      f->waiting--;
     }
-    f->feeder_waits = 0;
     if (f->abort) break;
-    uint32_t from = f->placed[k], to = f->ready[k];
-    const uint64_t *eid = f->eid[k];
+    uint32_t from = l->placed[k], to = f->ready[k];
     if (to > from) {
       mtx_unlock(&f->mu);
-      pd_st_index_build_feed(&f->ib, k, eid, from, to);
+      pd_st_index_build_feed(&f->ib, l->index, k, from, to);
       mtx_lock(&f->mu);
-      f->placed[k] = to;
+      l->placed[k] = to;
       continue;
     }
     /* nothing new: k is over once the reader announced a later kind or
@@ -109,11 +118,14 @@ static int feed_kind(pd_snap_feed *f, int k) {
   return -1;
 }
 
+/* A lane's thread; lane 0's also runs the after() job once fed. */
 static int feeder(void *arg) {
-  pd_snap_feed *f = arg;
-  pd_st_index_build_zero(&f->ib);
+  lane *l = arg;
+  pd_snap_feed *f = l->f;
+  pd_st_index_build_zero(&f->ib, l->index);
   for (int k = 1; k < PD_EV_KINDS; k++)
-    if (feed_kind(f, k) != 0) return 0;
+    if (feed_kind(f, l, k) != 0) return 0;
+  if (l->index != 0) return 0;
   mtx_lock(&f->mu);
   void (*after)(void *) = f->abort ? NULL : f->after;
   mtx_unlock(&f->mu);
@@ -121,28 +133,54 @@ static int feeder(void *arg) {
   return 0;
 }
 
-pd_snap_feed *pd_snap_feed_begin(pd_store *s, uint64_t events) {
+static void join_all(pd_snap_feed *f) {
+  mtx_lock(&f->mu);
+  f->closed = 1;
+  cnd_broadcast(&f->cv);
+  mtx_unlock(&f->mu);
+  for (size_t i = 0; i < f->started; i++) thrd_join(f->thread[i], NULL);
+  cnd_destroy(&f->cv);
+  mtx_destroy(&f->mu);
+}
+
+pd_snap_feed *pd_snap_feed_begin(pd_store *s, uint64_t events,
+                                 int32_t lanes) {
   if (events > SIZE_MAX) return NULL;
   pd_snap_feed *f = pd_malloc(&s->alloc, sizeof *f);
   if (!f) return NULL;
   memset(f, 0, sizeof *f);
   f->s = s;
-  if (pd_st_index_build_begin_fed(s, &f->ib, (size_t)events) != 0) {
+  size_t want = lanes < 1 ? 1 : lanes > MAX_LANES ? MAX_LANES : (size_t)lanes;
+  if (pd_st_index_build_begin_fed(s, &f->ib, (size_t)events, want) != 0) {
     pd_free(&s->alloc, f);
     return NULL;
   }
   int mu = mtx_init(&f->mu, mtx_plain) == thrd_success;
   int cv = mu && cnd_init(&f->cv) == thrd_success;
-  if (cv && thrd_create(&f->thread, feeder, f) == thrd_success) return f;
-  if (cv) cnd_destroy(&f->cv);
-  if (mu) mtx_destroy(&f->mu);
+  if (cv) {
+    while (f->started < f->ib.nlanes) {
+      lane *l = &f->lanes[f->started];
+      l->f = f;
+      l->index = f->started;
+      if (thrd_create(&f->thread[f->started], feeder, l) != thrd_success)
+        break;
+      f->started++;
+    }
+    if (f->started == f->ib.nlanes) return f;
+    mtx_lock(&f->mu);
+    f->abort = 1; /* a lane without a thread: none of it is any use */
+    mtx_unlock(&f->mu);
+    join_all(f);
+  } else {
+    if (mu) mtx_destroy(&f->mu);
+  }
   pd_st_index_build_abandon(&f->ib);
   pd_free(&s->alloc, f);
   return NULL;
 }
 
 static void wake(pd_snap_feed *f) {
-  if (f->feeder_waits) cnd_broadcast(&f->cv);
+  if (f->waiting) cnd_broadcast(&f->cv);
 }
 
 void pd_snap_feed_column(pd_snap_feed *f, int k, const uint64_t *eid,
@@ -153,6 +191,7 @@ void pd_snap_feed_column(pd_snap_feed *f, int k, const uint64_t *eid,
     f->n[k] = n;
     f->ready[k] = 0;
     f->latest = k;
+    pd_st_index_build_feed_column(&f->ib, k, eid);
     wake(f);
   }
   mtx_unlock(&f->mu);
@@ -180,14 +219,16 @@ void pd_snap_feed_close(pd_snap_feed *f, void (*after)(void *ctx),
   mtx_unlock(&f->mu);
 }
 
-/* 1 when every column of the store was placed whole, and nothing else. */
+/* 1 when every lane placed every column of the store whole, and nothing
+ * else. */
 static int covers_store(const pd_snap_feed *f) {
   const pd_store *s = f->s;
   size_t total = 0;
   for (int k = 1; k < PD_EV_KINDS; k++) {
     const pd_st_column *c = &s->col[k];
-    if (f->placed[k] != c->n || (c->n > 0 && f->eid[k] != c->eid))
-      return 0;
+    if (c->n > 0 && f->eid[k] != c->eid) return 0;
+    for (size_t i = 0; i < f->started; i++)
+      if (f->lanes[i].placed[k] != c->n) return 0;
     total += c->n;
   }
   return total == f->ib.n;
@@ -195,14 +236,12 @@ static int covers_store(const pd_snap_feed *f) {
 
 int pd_snap_feed_stop(pd_snap_feed *f, pd_st_index_build *out) {
   if (!f) return 0;
-  mtx_lock(&f->mu);
-  f->closed = 1;
-  if (!out) f->abort = 1;
-  cnd_broadcast(&f->cv);
-  mtx_unlock(&f->mu);
-  thrd_join(f->thread, NULL);
-  cnd_destroy(&f->cv);
-  mtx_destroy(&f->mu);
+  if (!out) {
+    mtx_lock(&f->mu);
+    f->abort = 1;
+    mtx_unlock(&f->mu);
+  }
+  join_all(f);
   pd_store *s = f->s;
   int whole = out != NULL && covers_store(f);
   if (whole) *out = f->ib;

@@ -29,6 +29,8 @@
 
 #define NAME_MAX_BYTES 128
 
+typedef struct column_scan column_scan;
+
 typedef struct loader {
   pd_read_fn fn;
   void *user;
@@ -55,7 +57,12 @@ typedef struct loader {
    * read), and the kind whose ids the next array holds (0: none). */
   pd_snap_feed *feed;
   int feed_kind;
+  /* The check of the records the next array holds, as they arrive (NULL:
+   * none; see column_scan). */
+  column_scan *scan;
 } loader;
+
+static void scan_step(column_scan *sc, unsigned char *rec, size_t bytes);
 
 #define CORRUPT(...) pd_err(L->err, PD_E_CORRUPT, __VA_ARGS__)
 
@@ -543,6 +550,8 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
   if (feeding)
     pd_snap_feed_column(L->feed, L->feed_kind, (const uint64_t *)(void *)p,
                         (uint32_t)(n / 8));
+  /* records allocated whole: check them as they arrive */
+  int scanning = L->scan != NULL && cap == total && skip == 0;
   while (have < n) {
     size_t step = (size_t)n - have;
     if (step > STEP_BYTES) step = STEP_BYTES;
@@ -571,6 +580,7 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
     *crc = pd_crc32c(*crc, p + skip + have, step);
     have += step;
     if (feeding) pd_snap_feed_ready(L->feed, (uint32_t)(have / 8));
+    if (scanning) scan_step(L->scan, p, have);
   }
   *out = p;
   return PD_OK;
@@ -810,12 +820,27 @@ static int block_misses(const unsigned char *base, size_t rs, uint32_t i0,
 #define CHECK_PART ((uint32_t)1 << 16)
 #define MAX_PARTS (PD_ST_MAX_EVENTS_PER_KIND / CHECK_PART)
 
-typedef struct column_check {
+/* What the fields of a column's records may hold. */
+typedef struct column_rules {
   const pd_store *s;
   int kind;
   const pd_st_column *c;
   range_check r[PD_SNAP_MAX_FIELDS];
   int nf, exact;
+} column_rules;
+
+static void column_rules_of(const pd_store *s, int kind,
+                            const pd_st_column *c, column_rules *k) {
+  const pd_snap_kind *sk = &pd_snap_kinds[kind];
+  *k = (column_rules){.s = s, .kind = kind, .c = c, .exact = 1};
+  for (; k->nf < PD_SNAP_MAX_FIELDS && sk->f[k->nf].width; k->nf++) {
+    range_of(s, kind, c->n, &sk->f[k->nf], &k->r[k->nf]);
+    k->exact &= k->r[k->nf].exact;
+  }
+}
+
+typedef struct column_check {
+  column_rules rules;
   /* per part: the first failing record (UINT32_MAX = none) and field */
   uint32_t bad_rec[MAX_PARTS];
   uint8_t bad_field[MAX_PARTS];
@@ -823,7 +848,7 @@ typedef struct column_check {
 
 /* Find the first record of [from, to) with a field out of range; 1 and
  * (*i, *j) if there is one. */
-static int first_bad(const column_check *k, uint32_t from, uint32_t to,
+static int first_bad(const column_rules *k, uint32_t from, uint32_t to,
                      uint32_t *bi, int *bj) {
   const pd_snap_kind *sk = &pd_snap_kinds[k->kind];
   const unsigned char *base = k->c->rec;
@@ -849,13 +874,25 @@ static int first_bad(const column_check *k, uint32_t from, uint32_t to,
 
 static void check_part(void *ctx, size_t part) {
   column_check *k = ctx;
+  uint32_t n = k->rules.c->n;
   uint32_t from = (uint32_t)(part * CHECK_PART);
-  uint32_t to = k->c->n - from < CHECK_PART ? k->c->n : from + CHECK_PART;
+  uint32_t to = n - from < CHECK_PART ? n : from + CHECK_PART;
   uint32_t i = UINT32_MAX;
   int j = 0;
-  first_bad(k, from, to, &i, &j);
+  first_bad(&k->rules, from, to, &i, &j);
   k->bad_rec[part] = i;
   k->bad_field[part] = (uint8_t)j;
+}
+
+/* The outcome of a column's check: record bi's field bj is out of range
+ * (bi = UINT32_MAX: none is). */
+static pd_status column_verdict(loader *L, int kind, uint32_t bi, int bj) {
+  if (bi == UINT32_MAX) return PD_OK;
+  const pd_snap_kind *sk = &pd_snap_kinds[kind];
+  return CORRUPT("%s event %u: field %d holds %llu, out of range", sk->name,
+                 bi, bj,
+                 (unsigned long long)get_field(pd_st_rec(L->s, kind, bi),
+                                               &sk->f[bj]));
 }
 
 /* Check every field of a column read as its file image; the first
@@ -863,15 +900,11 @@ static void check_part(void *ctx, size_t part) {
  * column is checked in parts on the loader's threads. */
 static pd_status check_column(loader *L, int kind) {
   pd_store *s = L->s;
-  const pd_snap_kind *sk = &pd_snap_kinds[kind];
-  column_check k = {.s = s, .kind = kind, .c = &s->col[kind], .exact = 1};
-  for (; k.nf < PD_SNAP_MAX_FIELDS && sk->f[k.nf].width; k.nf++) {
-    range_of(s, kind, k.c->n, &sk->f[k.nf], &k.r[k.nf]);
-    k.exact &= k.r[k.nf].exact;
-  }
+  column_check k;
+  column_rules_of(s, kind, &s->col[kind], &k.rules);
   uint32_t bi = UINT32_MAX;
   int bj = 0;
-  size_t parts = ((size_t)k.c->n + CHECK_PART - 1) / CHECK_PART;
+  size_t parts = ((size_t)s->col[kind].n + CHECK_PART - 1) / CHECK_PART;
   /* a thread that feeds the index is one of the load's threads */
   int32_t threads = L->feed ? L->threads - 1 : L->threads;
   if (threads > 1 && parts > 1 && parts <= MAX_PARTS) {
@@ -881,13 +914,39 @@ static pd_status check_column(loader *L, int kind) {
       bj = k.bad_field[p];
     }
   } else {
-    first_bad(&k, 0, k.c->n, &bi, &bj);
+    first_bad(&k.rules, 0, s->col[kind].n, &bi, &bj);
   }
-  if (bi == UINT32_MAX) return PD_OK;
-  return CORRUPT("%s event %u: field %d holds %llu, out of range", sk->name,
-                 bi, bj,
-                 (unsigned long long)get_field(pd_st_rec(s, kind, bi),
-                                               &sk->f[bj]));
+  return column_verdict(L, kind, bi, bj);
+}
+
+/* The check of a column's records as they are copied in (on the read
+ * ahead, in steps): each step's whole records are checked while still in
+ * the cache, instead of reading the column again after it. The outcome
+ * is kept, and reported where check_column()'s would be. */
+struct column_scan {
+  column_rules rules;
+  pd_st_column view; /* the array being filled */
+  uint32_t done;     /* records checked */
+  uint32_t bad_i;    /* the first failing record (UINT32_MAX: none) */
+  int bad_j;
+};
+
+static void scan_begin(const pd_store *s, int kind, uint32_t n,
+                       size_t rec_size, column_scan *sc) {
+  memset(sc, 0, sizeof *sc);
+  sc->view.n = n;
+  sc->view.rec_size = rec_size;
+  column_rules_of(s, kind, &sc->view, &sc->rules);
+  sc->bad_i = UINT32_MAX;
+}
+
+/* The first `bytes` bytes of the column are in rec. */
+static void scan_step(column_scan *sc, unsigned char *rec, size_t bytes) {
+  sc->view.rec = rec;
+  uint32_t upto = (uint32_t)(bytes / sc->view.rec_size);
+  if (sc->bad_i == UINT32_MAX && upto > sc->done)
+    first_bad(&sc->rules, sc->done, upto, &sc->bad_i, &sc->bad_j);
+  sc->done = upto;
 }
 
 static pd_status stream_events(loader *L, const unsigned char *h,
@@ -910,13 +969,17 @@ static pd_status stream_events(loader *L, const unsigned char *h,
   L->feed_kind = 0;
   if (st) return st;
   c->eid = mem;
-  if ((st = stream_array(L, 0, (uint64_t)n * rb, &crc, &mem, "events")) !=
-      PD_OK)
-    return st;
+  column_scan scan;
+  scan_begin(s, kind, n, rb, &scan);
+  L->scan = &scan;
+  st = stream_array(L, 0, (uint64_t)n * rb, &crc, &mem, "events");
+  L->scan = NULL;
+  if (st) return st;
   c->rec = mem;
   c->cap = n;
   c->n = n;
   if ((st = check_crc(L, crc, "events")) != PD_OK) return st;
+  if (scan.done == n) return column_verdict(L, kind, scan.bad_i, scan.bad_j);
   return check_column(L, kind);
 }
 
@@ -1379,7 +1442,7 @@ static pd_status snap_read(pd_read_fn fn, void *user, int fd, int direct_fd,
                                               "key");
   L.s = s;
   if (declared != UINT64_MAX && L.threads > 1)
-    L.feed = pd_snap_feed_begin(s, declared);
+    L.feed = pd_snap_feed_begin(s, declared, L.threads);
   st = read_sections(&L, &inf);
   pd_free(&s->alloc, L.buf);
   pd_free(&s->alloc, L.bounce_block);

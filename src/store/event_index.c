@@ -95,18 +95,6 @@ static inline uint32_t check(const pd_store *s, const pd_st_bucket *b,
   return 0;
 }
 
-/* check() reading ids from a build's columns (which may not be the
- * store's yet: a fed build runs while they are read). */
-static inline uint32_t check_build(const pd_st_index_build *x,
-                                   const pd_st_bucket *b, uint64_t m,
-                                   int base, uint64_t eid) {
-  for (; m != 0; m &= m - 1) {
-    uint32_t tag = b->tag[base + first_byte(m)];
-    if (x->eid[pd_st_tag_kind(tag)][pd_st_tag_index(tag)] == eid) return tag;
-  }
-  return 0;
-}
-
 /* The tag of eid, or 0 with *room = the first bucket with a free slot
  * on its probe path (where it would be placed). */
 static uint32_t find(const pd_store *s, uint64_t eid, size_t *room) {
@@ -338,11 +326,58 @@ pd_status pd_st_replay(pd_store *s, int same, uint64_t eid,
  * only from the last few buckets of it). */
 static size_t defer_cap(size_t n) { return 1024 + n / 1024; }
 
-/* Place eid (tag) from its home i in [lo, hi): 0, -2 for a repeated id,
- * or 1 when the probe reaches hi before a bucket with room (deferred). */
-static inline int place_in_range(const pd_st_index_build *x, size_t i,
-                                 size_t hi, uint64_t h, uint64_t eid,
-                                 uint32_t tag) {
+/* ---- suspects: fingerprint matches, their ids compared in batches ------
+ *
+ * A new id whose fingerprint matches a slot on its probe path may repeat
+ * that slot's id. Comparing the two ids at once costs a read of the old
+ * one's column at random, which the probe cannot prefetch; with one
+ * match in fifty ids that stalled read was a fifth of a build's time. So
+ * the pair of tags is noted and placement goes on; each range's pairs
+ * are compared in a batch, their reads prefetched, when the list fills
+ * and before the range's result is read. A repeat is refused as before
+ * (the build fails with -2), only later. */
+
+static inline const uint64_t *build_id(const pd_st_index_build *x,
+                                       uint32_t tag) {
+  return &x->eid[pd_st_tag_kind(tag)][pd_st_tag_index(tag)];
+}
+
+/* 1 if a pair of tags in the n pairs of range r's list names one id
+ * twice; the list is emptied. */
+static int suspects_repeat(pd_st_index_build *x, size_t r) {
+  const uint32_t *pair = x->suspects + r * 2 * PD_ST_INDEX_SUSPECTS;
+  size_t n = x->nsuspects[r];
+  x->nsuspects[r] = 0;
+  for (size_t p = 0; p < n; p++) {
+    if (p + PD_PREFETCH_AHEAD < n)
+      PD_PREFETCH_READ(build_id(x, pair[2 * (p + PD_PREFETCH_AHEAD)]));
+    if (*build_id(x, pair[2 * p]) == *build_id(x, pair[2 * p + 1]))
+      return 1;
+  }
+  return 0;
+}
+
+/* Note the slots flagged in m (offset by base) of bucket b as suspects
+ * of tag, in range r: 0, or -2 when a full list compared held a repeat. */
+static inline int suspect(pd_st_index_build *x, size_t r,
+                          const pd_st_bucket *b, uint64_t m, int base,
+                          uint32_t tag) {
+  for (; m != 0; m &= m - 1) {
+    if (x->nsuspects[r] == x->suspect_cap && suspects_repeat(x, r))
+      return -2;
+    uint32_t *pair =
+        x->suspects + (r * PD_ST_INDEX_SUSPECTS + x->nsuspects[r]++) * 2;
+    pair[0] = b->tag[base + first_byte(m)];
+    pair[1] = tag;
+  }
+  return 0;
+}
+
+/* Place tag (hash h) from its home i in range r, which ends at hi: 0,
+ * -2 for a repeated id, or 1 when the probe reaches hi before a bucket
+ * with room (deferred). */
+static inline int place_in_range(pd_st_index_build *x, size_t r, size_t i,
+                                 size_t hi, uint64_t h, uint32_t tag) {
   pd_st_bucket *bk = x->bk;
   uint8_t f = fingerprint(h);
   for (;; i++) {
@@ -350,8 +385,8 @@ static inline int place_in_range(const pd_st_index_build *x, size_t i,
     pd_st_bucket *b = &bk[i];
     uint64_t m0 = match_bytes(fp_word(b, 0), f);
     uint64_t m1 = match_bytes(fp_word(b, 8), f);
-    if ((m0 | m1) != 0 && (check_build(x, b, m0, 0, eid) ||
-                           check_build(x, b, m1, 8, eid)))
+    if ((m0 | m1) != 0 &&
+        (suspect(x, r, b, m0, 0, tag) || suspect(x, r, b, m1, 8, tag)))
       return -2;
     if (b->fp[LAST] == 0) break;
   }
@@ -361,6 +396,11 @@ static inline int place_in_range(const pd_st_index_build *x, size_t i,
   b->fp[j] = f;
   b->tag[j] = tag;
   return 0;
+}
+
+/* Range r's result once its suspects are compared. */
+static void settle_range(pd_st_index_build *x, size_t r) {
+  if (suspects_repeat(x, r) && x->result[r] == 0) x->result[r] = -2;
 }
 
 int pd_st_index_build_begin(pd_store *s, pd_st_index_build *b) {
@@ -383,8 +423,11 @@ int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
 }
 
 int pd_st_index_build_begin_fed(pd_store *s, pd_st_index_build *b,
-                                size_t n) {
-  return begin_sized(s, b, n, n < RANGES_FROM ? 1 : PD_ST_INDEX_RANGES);
+                                size_t n, size_t lanes) {
+  int r = begin_sized(s, b, n, n < RANGES_FROM ? 1 : PD_ST_INDEX_RANGES);
+  if (r == 0) b->nlanes = lanes < 1 ? 1 : lanes > b->nranges ? b->nranges
+                                                              : lanes;
+  return r;
 }
 
 static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
@@ -399,18 +442,23 @@ static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
   if (nranges < 1 || nranges > PD_ST_INDEX_MAX_RANGES || nranges > nb)
     nranges = 1;
   b->nranges = nranges;
+  b->nlanes = 1;
   b->nb = nb;
   b->bytes = nb * sizeof(pd_st_bucket) + 63;
   b->mem = pd_malloc(&s->alloc, b->bytes);
   if (!b->mem) return -1;
   b->defer_cap = defer_cap(n);
-  b->deferred = pd_malloc(&s->alloc,
-                          b->nranges * b->defer_cap * sizeof *b->deferred);
+  /* one block: the deferred lists, then the suspect lists */
+  b->deferred = pd_malloc(&s->alloc, b->nranges * (b->defer_cap +
+                                                   2 * PD_ST_INDEX_SUSPECTS) *
+                                         sizeof *b->deferred);
   if (!b->deferred) {
     pd_free(&s->alloc, b->mem);
     b->mem = NULL;
     return -1;
   }
+  b->suspects = b->deferred + b->nranges * b->defer_cap;
+  b->suspect_cap = PD_ST_INDEX_SUSPECTS;
   pd_advise_random_large(&s->caller_alloc, b->mem, b->bytes);
   b->bk = (pd_st_bucket *)((char *)b->mem +
                            ((64 - (uintptr_t)b->mem % 64) % 64));
@@ -421,132 +469,136 @@ static int begin_sized(pd_store *s, pd_st_index_build *b, size_t n,
   return 0;
 }
 
-/* Ids a range looks at per filter step. The filter is branch-free: with
+/* Ids a span looks at per filter step. The filter is branch-free: with
  * a branch per id on "is its home in my range", taken at random, each
  * range beyond the first added 1.1 s to a one-thread build of 201M ids;
  * this way 0.5 s, which lets a build use 8 ranges (PD_ST_INDEX_RANGES). */
 #define FILTER 64
 
-/* A range's window of ids whose buckets are being prefetched, placed in
- * the order they entered. */
-typedef struct range_window {
+/* The ids of a span whose buckets are being prefetched, placed in the
+ * order they entered. */
+typedef struct span_window {
   uint32_t index[PD_PREFETCH_AHEAD];
   uint64_t hash[PD_PREFETCH_AHEAD];
   uint32_t head, tail;
-} range_window;
+} span_window;
 
-/* Place id j of kind k (hash h, home bucket i) in its range, which ends
- * at hi, or append it to the range's deferred list def (*nd long) when
- * its probe would leave the range: 0, -2 for a repeated id (or 0), -3
- * when the list is full. */
-static inline int place_or_defer(const pd_st_index_build *b, int k,
-                                 uint32_t j, uint64_t h, size_t i, size_t hi,
-                                 uint32_t *def, size_t *nd) {
-  uint64_t eid = b->eid[k][j];
+/* Place id j of kind k (hash h, home bucket i) in its range r, which
+ * ends at hi, or append it to the range's deferred list when its probe
+ * would leave the range: 0, -2 for a repeated id (or 0), -3 when the
+ * list is full. */
+static inline int place_or_defer(pd_st_index_build *b, size_t r, int k,
+                                 uint32_t j, uint64_t h, size_t i,
+                                 size_t hi) {
   uint32_t tag = pd_st_tag(k, j);
-  int p = eid == 0 ? -2 : place_in_range(b, i, hi, h, eid, tag);
+  int p = b->eid[k][j] == 0 ? -2 : place_in_range(b, r, i, hi, h, tag);
   if (p != 1) return p;
-  if (*nd == b->defer_cap) return -3;
-  def[(*nd)++] = tag;
+  if (b->ndeferred[r] == b->defer_cap) return -3;
+  b->deferred[r * b->defer_cap + b->ndeferred[r]++] = tag;
   return 0;
 }
 
-/* Place the oldest id of the window (of kind k) in the range ending at
- * hi: place_or_defer()'s result. */
-static int place_oldest(const pd_st_index_build *b, range_window *w, int k,
-                        size_t hi, uint32_t *def, size_t *nd) {
-  uint32_t j = w->index[w->tail % PD_PREFETCH_AHEAD];
-  uint64_t h = w->hash[w->tail % PD_PREFETCH_AHEAD];
-  w->tail++;
-  return place_or_defer(b, k, j, h, home(h, b->nb), hi, def, nd);
-}
-
-void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
-  const pd_store *s = b->s;
-  size_t nb = b->nb;
-  size_t lo = nb / b->nranges * r, hi = nb / b->nranges * (r + 1);
-  if (r + 1 == b->nranges) hi = nb;
-  pd_st_bucket *bk = b->bk;
-  memset(bk + lo, 0, (hi - lo) * sizeof *bk);
-  uint32_t *def = b->deferred + r * b->defer_cap;
-  size_t nd = 0;
-  int result = 0;
-  for (int k = 1; k < PD_EV_KINDS && result == 0; k++) {
-    const pd_st_column *c = &s->col[k];
-    range_window w = {.head = 0, .tail = 0};
-    for (uint32_t i0 = 0; i0 < c->n && result == 0; i0 += FILTER) {
-      uint32_t i1 = c->n - i0 < FILTER ? c->n : i0 + FILTER;
-      uint32_t cand[FILTER], nc = 0;
-      uint64_t cand_h[FILTER];
-      for (uint32_t i = i0; i < i1; i++) {
-        uint64_t h = pd_mix64(c->eid[i]);
-        cand[nc] = i;
-        cand_h[nc] = h;
-        nc += home(h, nb) - lo < hi - lo;
-      }
-      for (uint32_t q = 0; q < nc && result == 0; q++) {
-        if (w.head - w.tail == PD_PREFETCH_AHEAD)
-          result = place_oldest(b, &w, k, hi, def, &nd);
-        PD_PREFETCH(&bk[home(cand_h[q], nb)]);
-        w.index[w.head % PD_PREFETCH_AHEAD] = cand[q];
-        w.hash[w.head % PD_PREFETCH_AHEAD] = cand_h[q];
-        w.head++;
-      }
-    }
-    while (w.tail != w.head && result == 0)
-      result = place_oldest(b, &w, k, hi, def, &nd);
-  }
-  b->ndeferred[r] = nd;
-  b->result[r] = result;
-}
-
-/* ---- the build fed while the columns are read ---------------------------
- *
- * One thread places every id, in column order, each in its home bucket's
- * range, deferring the ids whose probe would leave the range, exactly as
- * that range's own pass would: every range sees its ids in the same
- * order, so the buckets and deferred lists come out as the ranged build's
- * (a test compares them byte for byte). One pass reads each id once,
- * where the ranged build reads every id once per range. */
-
 /* The range holding bucket i, and where it ends: ranges start at
- * multiples of nb / nranges (the last one runs to nb); counted by a few
- * comparisons rather than a division per id. */
-static inline size_t range_of_bucket(const pd_st_index_build *b, size_t i,
-                                     size_t *hi) {
-  size_t per = b->nb / b->nranges, r = 0;
+ * multiples of per = nb / nranges (the last one runs to nb); counted by a
+ * few comparisons rather than a division per id. */
+static inline size_t range_of_bucket(const pd_st_index_build *b, size_t per,
+                                     size_t i, size_t *hi) {
+  size_t r = 0;
   for (size_t q = 1; q < b->nranges; q++) r += i >= per * q;
   *hi = r + 1 == b->nranges ? b->nb : per * (r + 1);
   return r;
 }
 
-void pd_st_index_build_zero(pd_st_index_build *b) {
-  memset(b->bk, 0, b->nb * sizeof *b->bk);
+/* The first bucket of range r (r = nranges: the end of the buckets). */
+static size_t range_start(const pd_st_index_build *b, size_t r) {
+  return r == b->nranges ? b->nb : b->nb / b->nranges * r;
 }
 
-/* Place id j of kind k, its hash h, in its range (unless that range has
- * already failed, after which a ranged pass places nothing more). */
-static inline void feed_one(pd_st_index_build *b, int k, uint32_t j,
-                            uint64_t h) {
+/* Place the oldest id of the window (of kind k) in its range, unless
+ * that range has failed already (after which it places nothing more). */
+static void place_oldest(pd_st_index_build *b, size_t per, span_window *w,
+                         int k) {
+  uint32_t j = w->index[w->tail % PD_PREFETCH_AHEAD];
+  uint64_t h = w->hash[w->tail % PD_PREFETCH_AHEAD];
+  w->tail++;
   size_t hi, i = home(h, b->nb);
-  size_t r = range_of_bucket(b, i, &hi);
-  if (b->result[r] != 0) return;
-  b->result[r] = place_or_defer(b, k, j, h, i, hi,
-                                b->deferred + r * b->defer_cap,
-                                &b->ndeferred[r]);
+  size_t r = range_of_bucket(b, per, i, &hi);
+  if (b->result[r] == 0) b->result[r] = place_or_defer(b, r, k, j, h, i, hi);
 }
 
-void pd_st_index_build_feed(pd_st_index_build *b, int k,
-                            const uint64_t *eid, uint32_t from,
-                            uint32_t to) {
-  b->eid[k] = eid;
-  size_t nb = b->nb;
-  for (uint32_t i = from; i < to; i++) {
-    if (to - i > PD_PREFETCH_AHEAD)
-      PD_PREFETCH(
-          &b->bk[home(pd_mix64(eid[i + PD_PREFETCH_AHEAD]), nb)]);
-    feed_one(b, k, i, pd_mix64(eid[i]));
+/* Place the ids [from, to) of kind k whose home bucket is in ranges
+ * [r0, r1), in column order, each bucket prefetched a few ids ahead.
+ * Touches only those ranges' buckets, lists and results. */
+static void place_span(pd_st_index_build *b, size_t r0, size_t r1, int k,
+                       uint32_t from, uint32_t to) {
+  size_t nb = b->nb, per = nb / b->nranges;
+  size_t lo = range_start(b, r0), span = range_start(b, r1) - lo;
+  const uint64_t *eid = b->eid[k];
+  pd_st_bucket *bk = b->bk;
+  span_window w = {.head = 0, .tail = 0};
+  for (uint32_t i0 = from; i0 < to; i0 += FILTER) {
+    uint32_t i1 = to - i0 < FILTER ? to : i0 + FILTER;
+    uint32_t cand[FILTER], nc = 0;
+    uint64_t cand_h[FILTER];
+    for (uint32_t i = i0; i < i1; i++) {
+      uint64_t h = pd_mix64(eid[i]);
+      cand[nc] = i;
+      cand_h[nc] = h;
+      nc += home(h, nb) - lo < span;
+    }
+    for (uint32_t q = 0; q < nc; q++) {
+      if (w.head - w.tail == PD_PREFETCH_AHEAD) place_oldest(b, per, &w, k);
+      PD_PREFETCH(&bk[home(cand_h[q], nb)]);
+      w.index[w.head % PD_PREFETCH_AHEAD] = cand[q];
+      w.hash[w.head % PD_PREFETCH_AHEAD] = cand_h[q];
+      w.head++;
+    }
   }
+  while (w.tail != w.head) place_oldest(b, per, &w, k);
+  for (size_t r = r0; r < r1; r++) settle_range(b, r);
+}
+
+void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
+  size_t lo = range_start(b, r), hi = range_start(b, r + 1);
+  memset(b->bk + lo, 0, (hi - lo) * sizeof *b->bk);
+  for (int k = 1; k < PD_EV_KINDS && b->result[r] == 0; k++)
+    place_span(b, r, r + 1, k, 0, b->s->col[k].n);
+}
+
+/* ---- the build fed while the columns are read ---------------------------
+ *
+ * The ranges are shared out among a few lanes, each fed on a thread of
+ * its own: a lane places every id of its ranges, in column order,
+ * deferring the ids whose probe would leave their range, exactly as that
+ * range's own pass would. Every range sees its ids in the same order, so
+ * the buckets and deferred lists come out as the ranged build's (a test
+ * compares them byte for byte). A lane reads each id once, where the
+ * ranged build reads every id once per range. */
+
+/* Lane l's ranges: [*r0, *r1). */
+static void lane_ranges(const pd_st_index_build *b, size_t l, size_t *r0,
+                        size_t *r1) {
+  *r0 = b->nranges * l / b->nlanes;
+  *r1 = b->nranges * (l + 1) / b->nlanes;
+}
+
+void pd_st_index_build_zero(pd_st_index_build *b, size_t lane) {
+  size_t r0, r1;
+  lane_ranges(b, lane, &r0, &r1);
+  size_t lo = range_start(b, r0), hi = range_start(b, r1);
+  memset(b->bk + lo, 0, (hi - lo) * sizeof *b->bk);
+}
+
+void pd_st_index_build_feed_column(pd_st_index_build *b, int k,
+                                   const uint64_t *eid) {
+  b->eid[k] = eid;
+}
+
+void pd_st_index_build_feed(pd_st_index_build *b, size_t lane, int k,
+                            uint32_t from, uint32_t to) {
+  size_t r0, r1;
+  lane_ranges(b, lane, &r0, &r1);
+  place_span(b, r0, r1, k, from, to);
 }
 
 /* Every range ran: place the deferred ids, or redo everything in one

@@ -81,6 +81,8 @@ uint32_t pd_st_event_append(pd_store *s, int kind, uint64_t eid);
  * (with 2, one helper built both while the caller waited). */
 #define PD_ST_INDEX_RANGES 8
 #define PD_ST_INDEX_MAX_RANGES 64 /* what a build can hold (tests use more) */
+/* Pairs of tags a range notes before comparing their ids (32 KB). */
+#define PD_ST_INDEX_SUSPECTS 4096
 typedef struct pd_st_index_build {
   pd_store *s;
   void *mem;
@@ -89,6 +91,13 @@ typedef struct pd_st_index_build {
   uint32_t *deferred; /* nranges lists of defer_cap tags */
   size_t defer_cap;
   size_t ndeferred[PD_ST_INDEX_MAX_RANGES];
+  /* nranges lists of pairs of tags whose ids are yet to be compared
+   * (event_index.c), in the block of deferred, each compared when it
+   * holds suspect_cap pairs (PD_ST_INDEX_SUSPECTS; tests set fewer) */
+  uint32_t *suspects;
+  size_t suspect_cap;
+  size_t nsuspects[PD_ST_INDEX_MAX_RANGES];
+  size_t nlanes; /* a fed build's lanes (1 otherwise) */
   int result[PD_ST_INDEX_MAX_RANGES]; /* 0, -2 repeated, -3 overflowed */
   const uint64_t *eid[PD_EV_KINDS]; /* each kind's ids */
 } pd_st_index_build;
@@ -101,24 +110,31 @@ int pd_st_index_build_begin_ranges(pd_store *s, pd_st_index_build *b,
                                    size_t nranges);
 void pd_st_index_build_range(pd_st_index_build *b, size_t r);
 
-/* The same build fed while the columns are being read, on one thread
- * other than the reader's, with the same result:
- *   pd_st_index_build_begin_fed  calling thread: as begin(), for the n
- *                                events the input declares;
- *   pd_st_index_build_zero       the feeding thread, first: clears the
- *                                buckets;
- *   pd_st_index_build_feed       the feeding thread: ids [from, to) of
- *                                kind k, whose column is `eid` (it may
- *                                not be the store's yet); calls go in
- *                                order of kind and index, covering each
- *                                column whole;
+/* The same build fed while the columns are being read, with the same
+ * result. Its ranges are shared out among `lanes` lanes (at most
+ * nranges), each fed by one thread, never two; lanes touch disjoint
+ * buckets, so they run side by side:
+ *   pd_st_index_build_begin_fed     calling thread: as begin(), for the
+ *                                   n events the input declares;
+ *   pd_st_index_build_zero          lane l's thread, first: clears the
+ *                                   lane's buckets;
+ *   pd_st_index_build_feed_column   before any lane is fed kind k: its
+ *                                   column is eid (it may not be the
+ *                                   store's yet); the lanes' threads must
+ *                                   see this call happen before theirs;
+ *   pd_st_index_build_feed          lane l's thread: ids [from, to) of
+ *                                   kind k; a lane's calls go in order of
+ *                                   kind and index, covering each column
+ *                                   whole;
  * then end() or abandon() as above, end() only when the columns fed are
  * the store's and hold n events in all. */
 int pd_st_index_build_begin_fed(pd_store *s, pd_st_index_build *b,
-                                size_t n);
-void pd_st_index_build_zero(pd_st_index_build *b);
-void pd_st_index_build_feed(pd_st_index_build *b, int k,
-                            const uint64_t *eid, uint32_t from, uint32_t to);
+                                size_t n, size_t lanes);
+void pd_st_index_build_zero(pd_st_index_build *b, size_t lane);
+void pd_st_index_build_feed_column(pd_st_index_build *b, int k,
+                                   const uint64_t *eid);
+void pd_st_index_build_feed(pd_st_index_build *b, size_t lane, int k,
+                            uint32_t from, uint32_t to);
 int pd_st_index_build_end(pd_st_index_build *b);
 void pd_st_index_build_abandon(pd_st_index_build *b);
 
