@@ -102,12 +102,16 @@ typedef struct pd_persist_options {
    *  rebuild the store's indexes, 0..64: 1 (the default, and for callers
    *  built against 0.1) = the calling thread only, 0 = one per online
    *  processor. Added in 0.2. With 2 or more, a large file that is read
-   *  around the page cache (see pd_snapshot_load) is also read by one
-   *  more thread that only waits on the disk, ahead of the others (it
-   *  computes nothing). The threads are started for the load
-   *  and joined before it returns; the loaded store, and the status and
-   *  message of a failed load, are the same for every value. It does not
-   *  set the loaded store's pd_store_set_threads() (that stays 1).
+   *  around the page cache (see pd_snapshot_load) is read by one more
+   *  thread that only waits on the disk, ahead of the others (it
+   *  computes nothing), while the calling thread copies and checks what
+   *  arrives and `threads` threads (8 at most) index its event ids; the
+   *  calling thread mostly waits for the disk meanwhile, so up to
+   *  threads + 2 threads exist during the read. The threads are started
+   *  for the load and joined before it returns; the loaded store, and the
+   *  status and message of a failed load, are the same for every value.
+   *  It does not set the loaded store's pd_store_set_threads() (that
+   *  stays 1).
    *  Outside 0..64: PD_E_INVALID. */
   int32_t threads;
 } pd_persist_options;

@@ -17,6 +17,8 @@
 #include "core/parallel.h"
 #include "core/utf8.h"
 #include "core/le_bytes.h"
+#include "core/prefault.h"
+#include "core/prefault_async.h"
 #include "core/prefetch.h"
 #include "direct_io.h"
 #include "persist_internal.h"
@@ -552,6 +554,14 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
                         (uint32_t)(n / 8));
   /* records allocated whole: check them as they arrive */
   int scanning = L->scan != NULL && cap == total && skip == 0;
+  /* Read ahead, this thread's copy can outrun the system's supply of
+   * fresh pages (a hypervisor's faults); another thread takes the
+   * second half's faults meanwhile, so that two fronts advance. */
+  pd_prefault_async *second_half = NULL;
+  if (L->feed != NULL && cap == total && total >= PD_PREFAULT_FROM) {
+    pd_prefault_range half = {p + total / 2, total - total / 2};
+    second_half = pd_prefault_async_start(&L->s->alloc, &half, 1);
+  }
   while (have < n) {
     size_t step = (size_t)n - have;
     if (step > STEP_BYTES) step = STEP_BYTES;
@@ -570,6 +580,7 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
     }
     pd_status st = read_exact(L, p + skip + have, step, what);
     if (st) {
+      pd_prefault_async_stop(second_half);
       if (feeding) { /* the feeding thread reads p */
         pd_snap_feed_stop(L->feed, NULL);
         L->feed = NULL;
@@ -582,6 +593,7 @@ static pd_status stream_array(loader *L, size_t skip, uint64_t n,
     if (feeding) pd_snap_feed_ready(L->feed, (uint32_t)(have / 8));
     if (scanning) scan_step(L->scan, p, have);
   }
+  pd_prefault_async_stop(second_half);
   *out = p;
   return PD_OK;
 }
