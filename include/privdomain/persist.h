@@ -105,9 +105,10 @@ typedef struct pd_persist_options {
    *  around the page cache (see pd_snapshot_load) is read by one more
    *  thread that only waits on the disk, ahead of the others (it
    *  computes nothing), while the calling thread copies and checks what
-   *  arrives and `threads` threads (8 at most) index its event ids; the
+   *  arrives, `threads` threads (8 at most) index its event ids and one
+   *  more makes the memory copied into resident ahead of the copy; the
    *  calling thread mostly waits for the disk meanwhile, so up to
-   *  threads + 2 threads exist during the read. The threads are started
+   *  threads + 3 threads exist during the read. The threads are started
    *  for the load and joined before it returns; the loaded store, and the
    *  status and message of a failed load, are the same for every value.
    *  It does not set the loaded store's pd_store_set_threads() (that
