@@ -480,22 +480,24 @@ static void the_index_fed_during_the_read_is_the_ranged_build(void **state) {
   pd_store *s = loaded();
   size_t bytes = 0;
   const size_t lanes[] = {1, 2, 3, PD_ST_INDEX_RANGES};
-  for (int cap = 0; cap < 2; cap++)
+  for (int cap = 0; cap < 2; cap++) {
+    /* cap 1: no room to defer, so both fall back to one pass */
+    size_t defer_cap = cap ? 0 : SIZE_MAX;
+    unsigned char *ranged = NULL;
+    assert_int_equal(build(s, PD_ST_INDEX_RANGES, 0, defer_cap, &ranged,
+                           NULL),
+                     0);
+    bytes = s->index.nbuckets * sizeof(pd_st_bucket);
     for (size_t l = 0; l < 4; l++) {
-      /* cap 1: no room to defer, so both fall back to one pass */
-      size_t defer_cap = cap ? 0 : SIZE_MAX;
-      unsigned char *ranged = NULL, *feed = NULL;
-      assert_int_equal(build(s, PD_ST_INDEX_RANGES, 0, defer_cap, &ranged,
-                             NULL),
-                       0);
-      bytes = s->index.nbuckets * sizeof(pd_st_bucket);
+      unsigned char *feed = NULL;
       assert_int_equal(fed(s, lanes[l], defer_cap, &feed), 0);
       assert_int_equal(s->index.nbuckets * sizeof(pd_st_bucket), bytes);
       every_id_is_found_at_its_event(s);
       assert_memory_equal(feed, ranged, bytes);
-      free(ranged);
       free(feed);
     }
+    free(ranged);
+  }
   /* a repeated id, then a zero id: refused, whichever lane has it */
   pd_st_column *c = &s->col[PD_EV_TOUCH];
   uint64_t last = c->eid[c->n - 1], fifth = c->eid[5];

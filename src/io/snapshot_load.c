@@ -917,10 +917,8 @@ static pd_status check_column(loader *L, int kind) {
   uint32_t bi = UINT32_MAX;
   int bj = 0;
   size_t parts = ((size_t)s->col[kind].n + CHECK_PART - 1) / CHECK_PART;
-  /* a thread that feeds the index is one of the load's threads */
-  int32_t threads = L->feed ? L->threads - 1 : L->threads;
-  if (threads > 1 && parts > 1 && parts <= MAX_PARTS) {
-    pd_parallel_for(threads, parts, check_part, &k);
+  if (L->threads > 1 && parts > 1 && parts <= MAX_PARTS) {
+    pd_parallel_for(L->threads, parts, check_part, &k);
     for (size_t p = 0; p < parts && bi == UINT32_MAX; p++) {
       bi = k.bad_rec[p];
       bj = k.bad_field[p];

@@ -331,7 +331,8 @@ static size_t defer_cap(size_t n) { return 1024 + n / 1024; }
  * A new id whose fingerprint matches a slot on its probe path may repeat
  * that slot's id. Comparing the two ids at once costs a read of the old
  * one's column at random, which the probe cannot prefetch; with one
- * match in fifty ids that stalled read was a fifth of a build's time. So
+ * match in fifty ids that stalled read was about a quarter of a fed
+ * build's time. So
  * the pair of tags is noted and placement goes on; each range's pairs
  * are compared in a batch, their reads prefetched, when the list fills
  * and before the range's result is read. A repeat is refused as before
@@ -342,10 +343,15 @@ static inline const uint64_t *build_id(const pd_st_index_build *x,
   return &x->eid[pd_st_tag_kind(tag)][pd_st_tag_index(tag)];
 }
 
+/* Range r's list: pairs (slot's tag, new tag), nsuspects[r] of them. */
+static inline uint32_t *suspect_list(const pd_st_index_build *x, size_t r) {
+  return x->suspects + r * 2 * PD_ST_INDEX_SUSPECTS;
+}
+
 /* 1 if a pair of tags in the n pairs of range r's list names one id
  * twice; the list is emptied. */
 static int suspects_repeat(pd_st_index_build *x, size_t r) {
-  const uint32_t *pair = x->suspects + r * 2 * PD_ST_INDEX_SUSPECTS;
+  const uint32_t *pair = suspect_list(x, r);
   size_t n = x->nsuspects[r];
   x->nsuspects[r] = 0;
   for (size_t p = 0; p < n; p++) {
@@ -365,8 +371,7 @@ static inline int suspect(pd_st_index_build *x, size_t r,
   for (; m != 0; m &= m - 1) {
     if (x->nsuspects[r] == x->suspect_cap && suspects_repeat(x, r))
       return -2;
-    uint32_t *pair =
-        x->suspects + (r * PD_ST_INDEX_SUSPECTS + x->nsuspects[r]++) * 2;
+    uint32_t *pair = suspect_list(x, r) + 2 * x->nsuspects[r]++;
     pair[0] = b->tag[base + first_byte(m)];
     pair[1] = tag;
   }
@@ -558,9 +563,14 @@ static void place_span(pd_st_index_build *b, size_t r0, size_t r1, int k,
   for (size_t r = r0; r < r1; r++) settle_range(b, r);
 }
 
-void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
-  size_t lo = range_start(b, r), hi = range_start(b, r + 1);
+/* Clear the buckets of ranges [r0, r1). */
+static void clear_ranges(pd_st_index_build *b, size_t r0, size_t r1) {
+  size_t lo = range_start(b, r0), hi = range_start(b, r1);
   memset(b->bk + lo, 0, (hi - lo) * sizeof *b->bk);
+}
+
+void pd_st_index_build_range(pd_st_index_build *b, size_t r) {
+  clear_ranges(b, r, r + 1);
   for (int k = 1; k < PD_EV_KINDS && b->result[r] == 0; k++)
     place_span(b, r, r + 1, k, 0, b->s->col[k].n);
 }
@@ -585,8 +595,7 @@ static void lane_ranges(const pd_st_index_build *b, size_t l, size_t *r0,
 void pd_st_index_build_zero(pd_st_index_build *b, size_t lane) {
   size_t r0, r1;
   lane_ranges(b, lane, &r0, &r1);
-  size_t lo = range_start(b, r0), hi = range_start(b, r1);
-  memset(b->bk + lo, 0, (hi - lo) * sizeof *b->bk);
+  clear_ranges(b, r0, r1);
 }
 
 void pd_st_index_build_feed_column(pd_st_index_build *b, int k,
